@@ -1,0 +1,9 @@
+from django.urls import re_path
+
+from knowledge.api import views
+
+# RAGFlow tolerates a trailing slash on every route (strict slashes off).
+urlpatterns = [
+    re_path(r"^datasets/?$", views.DatasetsApi.as_view()),
+    re_path(r"^datasets/(?P<dataset_id>[^/]+)/?$", views.DatasetApi.as_view()),
+]

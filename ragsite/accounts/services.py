@@ -1,0 +1,58 @@
+"""API key issue, lookup and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ragsite.accounts.models import ApiKey, User
+
+KEY_PREFIX = "ragflow-"
+VISIBLE_PREFIX_LEN = 14  # "ragflow-" plus six random characters
+# Recording every use would turn each API read into a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _digest(raw_key: str) -> str:
+    # The keys are 190 bits of randomness, so a fast unsalted hash is safe and allows an
+    # indexed lookup (a slow salted hash would need a scan).
+    return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
+
+
+def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
+    """Issue a key for `user`; returns the row and the clear key, which is never stored."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(24)
+    key = ApiKey.objects.create(
+        user=user, name=name.strip()[:100], prefix=raw[:VISIBLE_PREFIX_LEN], digest=_digest(raw)
+    )
+    return key, raw
+
+
+def api_key_authenticate(raw_key: str) -> User | None:
+    """Return the active user owning `raw_key`, recording the use; None if unknown or revoked."""
+    key = (
+        ApiKey.objects.select_related("user")
+        .filter(digest=_digest(raw_key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.user
+
+
+def api_key_revoke(*, user: User, key_id: int) -> bool:
+    """Revoke one of `user`'s keys; False if it is not theirs or already revoked."""
+    updated = ApiKey.objects.filter(
+        pk=key_id, user=user, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    return updated == 1
+
+
+def api_key_list(*, user: User) -> list[ApiKey]:
+    return list(ApiKey.objects.filter(user=user))

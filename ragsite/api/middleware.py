@@ -1,0 +1,53 @@
+"""Keeps everything under /api/ in the envelope: CORS, stray errors, non-JSON error pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.deprecation import MiddlewareMixin
+
+from ragsite.api.codes import RetCode
+from ragsite.api.envelope import envelope_response, error
+from ragsite.api.exceptions import (
+    METHOD_NOT_ALLOWED_MESSAGE,
+    NOT_FOUND_MESSAGE,
+    envelope_for_exception,
+)
+
+API_PREFIX = "/api/"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+class ApiMiddleware(MiddlewareMixin):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        if is_api_request(request) and request.method == "OPTIONS":
+            # CORS preflight: RAGFlow allows every origin.
+            return HttpResponse(status=200)
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Non-DRF views (streams, downloads) raise straight through; answer in the envelope
+        # rather than with Django's HTML error page or a traceback.
+        if is_api_request(request):
+            return envelope_response(envelope_for_exception(exception))
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if not is_api_request(request):
+            return response
+        if response.status_code in (404, 405, 500) and "json" not in response.get("Content-Type", ""):
+            message = {404: NOT_FOUND_MESSAGE, 405: METHOD_NOT_ALLOWED_MESSAGE}.get(
+                response.status_code, "Internal server error"
+            )
+            response = envelope_response(error(RetCode.EXCEPTION_ERROR, message, None))
+        for header, value in CORS_HEADERS.items():
+            response.setdefault(header, value)
+        return response
