@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from knowledge.services.datasets import (
     dataset_list,
     dataset_update,
 )
+from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError
 from ragsite.api.parsing import page_bounds, query_dict, strict_json_object, validate
@@ -33,7 +33,7 @@ _LEGACY_COUNTERS = ("chunk_count", "document_count")
 
 
 class DatasetsApi(APIView):
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         params = validate(DatasetListIn, query_dict(request), strict=False)
         datasets = dataset_list(
             user=request.user,
@@ -47,7 +47,7 @@ class DatasetsApi(APIView):
         data = [dataset_out(ds) for ds in datasets[start:end]]
         return Response(ok(data, total_datasets=total, total=total))
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         body = validate(DatasetCreateIn, strict_json_object(request))
         dataset = dataset_create(
             tenant=request.user,
@@ -62,14 +62,14 @@ class DatasetsApi(APIView):
         )
         return Response(dataset_out(dataset))
 
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: ApiRequest) -> Response:
         body = validate(DatasetDeleteIn, strict_json_object(request))
         dataset_delete(tenant=request.user, ids=body.ids)
         return Response()
 
 
 class DatasetApi(APIView):
-    def put(self, request: Request, dataset_id: str) -> Response:
+    def put(self, request: ApiRequest, dataset_id: str) -> Response:
         try:
             dataset_id = uuid1_hex(dataset_id)
         except ValueError as exc:
@@ -88,7 +88,7 @@ class DatasetApi(APIView):
         return Response(dataset_out(dataset))
 
 
-def _drop_unchanged_legacy_counters(request: Request, dataset_id: str, payload: dict[str, Any]) -> None:
+def _drop_unchanged_legacy_counters(request: ApiRequest, dataset_id: str, payload: dict[str, Any]) -> None:
     present = [key for key in _LEGACY_COUNTERS if key in payload]
     if not present:
         return

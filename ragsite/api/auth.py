@@ -36,6 +36,12 @@ def tenant_for_authorization(header: str | None) -> User:
     return user
 
 
+class ApiRequest(Request):
+    """A DRF request that passed ApiKeyAuthentication: `user` is always a real tenant."""
+
+    user: User
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, Any]:
         return tenant_for_authorization(request.META.get("HTTP_AUTHORIZATION")), None
