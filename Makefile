@@ -1,0 +1,47 @@
+# ragsite developer tasks. `make` alone lists them.
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint fmt bench clean-var
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Touched after a successful install: pip runs again only when pyproject.toml is newer.
+STAMP  := $(VENV)/.installed
+VAR    := $(or $(RAGSITE_VAR_DIR),var)
+# apt-get needs root; CI is root, a laptop may have sudo.
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+help: ## List the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -e '.[dev]'
+	touch $@
+
+venv: $(STAMP) ## Create .venv and install the project (pip, never uv/poetry)
+
+run: $(STAMP) ## Start PostgreSQL, Valkey, Daphne and Celery on http://127.0.0.1:9380/
+	$(PY) -m ragsite.launcher
+
+test: $(STAMP) ## ruff check, then the whole pytest suite (installs Debian's Chromium if missing)
+	@test -x /usr/bin/chromium && dpkg -s fonts-wqy-microhei >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-wqy-microhei; }
+	$(VENV)/bin/ruff check .
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy .
+
+fmt: $(STAMP) ## Format the code and apply safe lint fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP) ## Run bench/run.sh, if there are benchmarks
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "No benchmarks yet (bench/run.sh not found)."; fi
+
+clean-var: ## Delete var/ (database, uploads): stop `make run`, then make clean-var CONFIRM=yes
+	@test "$(CONFIRM)" = yes || { echo "This deletes $(VAR)/ (the database and uploaded files)."; \
+		echo "Stop 'make run' first, then run: make clean-var CONFIRM=yes"; exit 1; }
+	rm -rf -- $(VAR)

