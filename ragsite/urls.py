@@ -8,6 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("ragsite.accounts.urls")),
+    path("chats/", include("chat.urls")),
+    path("agents/", include("agents.urls")),
+    path("", include("ragsite.accounts.page_urls")),
     path("", include("knowledge.urls")),
 ]
 if settings.DEBUG:

@@ -64,9 +64,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         key, raw = api_key_create(user=obj.user, name=obj.name)
-        obj.pk, obj.prefix, obj.digest, obj.created_at = key.pk, key.prefix, key.digest, key.created_at
+        obj.pk, obj.prefix, obj.digest, obj.created_at = (
+            key.pk,
+            key.prefix,
+            key.digest,
+            key.created_at,
+        )
         messages.warning(
-            request, _("New API key for %(user)s — copy it now, it will not be shown again: %(key)s")
+            request,
+            _("New API key for %(user)s — copy it now, it will not be shown again: %(key)s")
             % {"user": obj.user, "key": raw},
         )
 

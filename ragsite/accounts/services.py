@@ -48,9 +48,9 @@ def api_key_authenticate(raw_key: str) -> User | None:
 
 def api_key_revoke(*, user: User, key_id: int) -> bool:
     """Revoke one of `user`'s keys; False if it is not theirs or already revoked."""
-    updated = ApiKey.objects.filter(
-        pk=key_id, user=user, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    updated = ApiKey.objects.filter(pk=key_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     return updated == 1
 
 

@@ -23,5 +23,7 @@ class Command(BaseCommand):
         except User.DoesNotExist as exc:
             raise CommandError(f"No user named {options['username']!r}.") from exc
         key, raw = api_key_create(user=user, name=options["name"])
-        self.stderr.write(f"API key {key.prefix}… issued for {user.username}; it is not shown again.")
+        self.stderr.write(
+            f"API key {key.prefix}… issued for {user.username}; it is not shown again."
+        )
         self.stdout.write(raw)

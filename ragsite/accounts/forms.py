@@ -1,0 +1,37 @@
+"""Forms for the account pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+
+class _NoLabelSuffix:
+    """Labels sit above their fields, so Django's trailing colon only adds noise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(_NoLabelSuffix, auth_forms.AuthenticationForm):
+    pass
+
+
+class PasswordChangeForm(_NoLabelSuffix, auth_forms.PasswordChangeForm):
+    pass
+
+
+class ApiKeyCreateForm(_NoLabelSuffix, forms.Form):
+    """An optional label, so a user can tell their keys apart later."""
+
+    name = forms.CharField(
+        label=_("Name (optional)"),
+        max_length=100,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. laptop script")}),
+    )
