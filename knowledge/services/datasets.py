@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from knowledge import model_registry
-from knowledge.models import Dataset
+from knowledge.models import Dataset, Document
 from knowledge.parser_config import (
     ParserConfig,
     parser_config_for_create,
@@ -138,7 +139,9 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
 
 
 def dataset_delete(*, tenant: User, ids: list[str] | None) -> int:
-    """Delete datasets the tenant owns: `None` means all of them, `[]` none (contract §2.6).
+    """Delete datasets the tenant owns, with their documents, chunks and files.
+
+    `None` means all of them, `[]` none (contract §2.6).
 
     All or nothing: if any id is not the tenant's own, nothing is deleted.
     """
@@ -153,8 +156,15 @@ def dataset_delete(*, tenant: User, ids: list[str] | None) -> int:
                 raise AccessDenied(
                     f"User '{tenant.pk}' lacks permission for datasets: '{', '.join(missing)}'"
                 )
+        keys = list(
+            Document.objects.filter(dataset__in=targets)
+            .exclude(location="")
+            .values_list("location", flat=True)
+        )
         for dataset in targets:
-            dataset.delete()
+            dataset.delete()  # cascades to documents and chunks
+        # Files only after the commit: a rolled-back delete must not lose them.
+        transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
         return len(targets)
 
 
@@ -179,4 +189,3 @@ def dataset_list(
         query = query.filter(name__iexact=name)
     column = {"create_time": "created_at", "update_time": "updated_at"}[orderby]
     return query.order_by(f"-{column}" if desc else column, "-pk" if desc else "pk")
-

@@ -116,36 +116,96 @@ def test_create_strips_the_name(api) -> None:
         ({"name": "   "}, "String should have at least 1 character"),
         ({"name": "a" * 129}, "String should have at most 128 characters"),
         ({"name": 1}, "Field: <name> - Message: <Input should be a valid string> - Value: <1>"),
-        ({"name": "kb", "unknown_field": "x"}, "Field: <unknown_field> - Message: <Extra inputs are not permitted> - Value: <x>"),
+        (
+            {"name": "kb", "unknown_field": "x"},
+            "Field: <unknown_field> - Message: <Extra inputs are not permitted> - Value: <x>",
+        ),
         ({"name": "kb", "id": "x"}, "Extra inputs are not permitted"),
         ({"name": "kb", "tenant_id": "x"}, "Extra inputs are not permitted"),
         ({"name": "kb", "chunk_count": 1}, "Extra inputs are not permitted"),
         ({"name": "kb", "pagerank": 3}, "Extra inputs are not permitted"),
         ({"name": "kb", "permission": "Me"}, "Input should be 'me' or 'team'"),
         ({"name": "kb", "permission": None}, "Input should be 'me' or 'team'"),
-        ({"name": "kb", "chunk_method": "knowledge"}, "Input should be 'naive', 'book', 'email', 'laws', 'manual', 'one', 'paper', 'picture', 'presentation', 'qa', 'table' or 'tag'"),
+        (
+            {"name": "kb", "chunk_method": "knowledge"},
+            "Input should be 'naive', 'book', 'email', 'laws', 'manual', 'one', 'paper', 'picture', 'presentation', 'qa', 'table' or 'tag'",
+        ),
         ({"name": "kb", "chunk_method": None}, "Input should be 'naive'"),
-        ({"name": "kb", "avatar": "no-prefix"}, "Missing MIME prefix. Expected format: data:<mime>;base64,<data>"),
-        ({"name": "kb", "avatar": "image/png;base64,AAA="}, "Invalid MIME prefix format. Must start with 'data:'"),
-        ({"name": "kb", "avatar": "data:image/gif;base64,AAA="}, "Unsupported MIME type. Allowed: ['image/jpeg', 'image/png']"),
+        (
+            {"name": "kb", "avatar": "no-prefix"},
+            "Missing MIME prefix. Expected format: data:<mime>;base64,<data>",
+        ),
+        (
+            {"name": "kb", "avatar": "image/png;base64,AAA="},
+            "Invalid MIME prefix format. Must start with 'data:'",
+        ),
+        (
+            {"name": "kb", "avatar": "data:image/gif;base64,AAA="},
+            "Unsupported MIME type. Allowed: ['image/jpeg', 'image/png']",
+        ),
         ({"name": "kb", "description": "d" * 65536}, "String should have at most 65535 characters"),
-        ({"name": "kb", "embedding_model": "BAAI/bge-large-zh-v1.5BAAI"}, "Embedding model identifier must follow <model_name>@<provider> format"),
-        ({"name": "kb", "embedding_model": "@BAAI"}, "Both model_name and provider must be non-empty strings"),
-        ({"name": "kb", "embedding_model": "BAAI/bge-large-zh-v1.5@"}, "Both model_name and provider must be non-empty strings"),
+        (
+            {"name": "kb", "embedding_model": "BAAI/bge-large-zh-v1.5BAAI"},
+            "Embedding model identifier must follow <model_name>@<provider> format",
+        ),
+        (
+            {"name": "kb", "embedding_model": "@BAAI"},
+            "Both model_name and provider must be non-empty strings",
+        ),
+        (
+            {"name": "kb", "embedding_model": "BAAI/bge-large-zh-v1.5@"},
+            "Both model_name and provider must be non-empty strings",
+        ),
         ({"name": "kb", "embedding_model": "x" * 256}, "String should have at most 255 characters"),
-        ({"name": "kb", "parser_config": {"chunk_token_num": 0}}, "Field: <parser_config.chunk_token_num> - Message: <Input should be greater than or equal to 1>"),
-        ({"name": "kb", "parser_config": {"chunk_token_num": 2049}}, "Input should be less than or equal to 2048"),
-        ({"name": "kb", "parser_config": {"chunk_token_num": "1"}}, "Input should be a valid integer"),
-        ({"name": "kb", "parser_config": {"chunk_token_num": 3.14}}, "Input should be a valid integer"),
-        ({"name": "kb", "parser_config": {"html4excel": "true"}}, "Input should be a valid boolean"),
-        ({"name": "kb", "parser_config": {"delimiter": ""}}, "String should have at least 1 character"),
-        ({"name": "kb", "parser_config": {"raptor": {"max_token": 2049}}}, "Field: <parser_config.raptor.max_token> - Message: <Input should be less than or equal to 2048> - Value: <2049>"),
-        ({"name": "kb", "parser_config": {"raptor": {"prompt": "   "}}}, "String should have at least 1 character"),
-        ({"name": "kb", "parser_config": {"graphrag": {"method": "x"}}}, "Input should be 'light' or 'general'"),
+        (
+            {"name": "kb", "parser_config": {"chunk_token_num": 0}},
+            "Field: <parser_config.chunk_token_num> - Message: <Input should be greater than or equal to 1>",
+        ),
+        (
+            {"name": "kb", "parser_config": {"chunk_token_num": 2049}},
+            "Input should be less than or equal to 2048",
+        ),
+        (
+            {"name": "kb", "parser_config": {"chunk_token_num": "1"}},
+            "Input should be a valid integer",
+        ),
+        (
+            {"name": "kb", "parser_config": {"chunk_token_num": 3.14}},
+            "Input should be a valid integer",
+        ),
+        (
+            {"name": "kb", "parser_config": {"html4excel": "true"}},
+            "Input should be a valid boolean",
+        ),
+        (
+            {"name": "kb", "parser_config": {"delimiter": ""}},
+            "String should have at least 1 character",
+        ),
+        (
+            {"name": "kb", "parser_config": {"raptor": {"max_token": 2049}}},
+            "Field: <parser_config.raptor.max_token> - Message: <Input should be less than or equal to 2048> - Value: <2049>",
+        ),
+        (
+            {"name": "kb", "parser_config": {"raptor": {"prompt": "   "}}},
+            "String should have at least 1 character",
+        ),
+        (
+            {"name": "kb", "parser_config": {"graphrag": {"method": "x"}}},
+            "Input should be 'light' or 'general'",
+        ),
         ({"name": "kb", "parser_config": {"tag_kb_ids": "x"}}, "Input should be a valid list"),
-        ({"name": "kb", "parser_config": {"filename_embd_weight": "x"}}, "Input should be a valid number"),
-        ({"name": "kb", "parser_config": {"unknown": 1}}, "Field: <parser_config.unknown> - Message: <Extra inputs are not permitted>"),
-        ({"name": "kb", "parser_config": {"graphrag": {"entity_types": ["x" * 65535]}}}, "Parser config exceeds size limit (max 65,535 characters). Current size:"),
+        (
+            {"name": "kb", "parser_config": {"filename_embd_weight": "x"}},
+            "Input should be a valid number",
+        ),
+        (
+            {"name": "kb", "parser_config": {"unknown": 1}},
+            "Field: <parser_config.unknown> - Message: <Extra inputs are not permitted>",
+        ),
+        (
+            {"name": "kb", "parser_config": {"graphrag": {"entity_types": ["x" * 65535]}}},
+            "Parser config exceeds size limit (max 65,535 characters). Current size:",
+        ),
     ],
 )
 def test_create_rejects_invalid_fields_with_101(api, body, message) -> None:
@@ -160,7 +220,11 @@ def test_create_accepts_an_int_where_a_float_is_expected(api) -> None:
 
 def test_create_rejects_a_name_over_128_bytes_with_102(api) -> None:
     name = "知" * 50  # 50 characters, 150 UTF-8 bytes
-    assert_error(api.post(URL, {"name": name}), RetCode.DATA_ERROR, "Dataset name length is 150 which is larger than 128")
+    assert_error(
+        api.post(URL, {"name": name}),
+        RetCode.DATA_ERROR,
+        "Dataset name length is 150 which is larger than 128",
+    )
 
 
 def test_create_accepts_a_valid_avatar(api) -> None:
@@ -176,15 +240,29 @@ def test_create_accepts_a_valid_avatar(api) -> None:
     ],
 )
 def test_create_rejects_unusable_embedding_models(api, model, message) -> None:
-    assert_error(api.post(URL, {"name": "kb", "embedding_model": model}), RetCode.ARGUMENT_ERROR, message)
+    assert_error(
+        api.post(URL, {"name": "kb", "embedding_model": model}), RetCode.ARGUMENT_ERROR, message
+    )
 
 
 @pytest.mark.parametrize(
     ("content_type", "raw", "message"),
     [
-        ("text/plain", b'{"name":"kb"}', "Unsupported content type: Expected application/json, got text/plain"),
-        ("application/json", b'{"name":', "Malformed JSON syntax: Missing commas/brackets or invalid encoding"),
-        ("application/json", b"", "Malformed JSON syntax: Missing commas/brackets or invalid encoding"),
+        (
+            "text/plain",
+            b'{"name":"kb"}',
+            "Unsupported content type: Expected application/json, got text/plain",
+        ),
+        (
+            "application/json",
+            b'{"name":',
+            "Malformed JSON syntax: Missing commas/brackets or invalid encoding",
+        ),
+        (
+            "application/json",
+            b"",
+            "Malformed JSON syntax: Missing commas/brackets or invalid encoding",
+        ),
         ("application/json", b"\xff\xfe", "Malformed JSON syntax"),
         ("application/json", b'"kb"', "Invalid request payload: expected object, got str"),
         ("application/json", b"[1]", "Invalid request payload: expected object, got list"),
@@ -192,7 +270,9 @@ def test_create_rejects_unusable_embedding_models(api, model, message) -> None:
 )
 def test_create_prechecks_the_body(api, content_type, raw, message) -> None:
     # CONTENT_TYPE is passed explicitly: Django's test client drops it when the body is empty.
-    response = api.client.post(URL, raw, content_type=content_type, headers=api.headers, CONTENT_TYPE=content_type)
+    response = api.client.post(
+        URL, raw, content_type=content_type, headers=api.headers, CONTENT_TYPE=content_type
+    )
     assert_error(response, RetCode.ARGUMENT_ERROR, message)
 
 
@@ -230,7 +310,9 @@ def test_list_is_newest_first_with_totals(api) -> None:
 
 def test_list_orders_and_pages(api) -> None:
     ids = [create(api, name=f"kb{i}")["id"] for i in range(5)]
-    data = assert_ok(api.get(URL, {"page": 2, "page_size": 2, "orderby": "create_time", "desc": "False"}))
+    data = assert_ok(
+        api.get(URL, {"page": 2, "page_size": 2, "orderby": "create_time", "desc": "False"})
+    )
     assert [d["id"] for d in data] == ids[2:4]
     data = assert_ok(api.get(URL, {"page": 3, "page_size": 2, "desc": "false"}))
     assert [d["id"] for d in data] == ids[4:]
@@ -261,9 +343,17 @@ def test_list_by_id_and_name_that_do_not_match_is_empty(api) -> None:
 
 
 def test_list_unknown_name_or_id_is_a_permission_error(api, tenant) -> None:
-    assert_error(api.get(URL, {"name": "ghost"}), RetCode.PERMISSION_ERROR, f"User '{tenant.pk}' lacks permission for dataset 'ghost'")
+    assert_error(
+        api.get(URL, {"name": "ghost"}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{tenant.pk}' lacks permission for dataset 'ghost'",
+    )
     ghost = uuid.uuid1().hex
-    assert_error(api.get(URL, {"id": ghost}), RetCode.PERMISSION_ERROR, f"User '{tenant.pk}' lacks permission for dataset '{ghost}'")
+    assert_error(
+        api.get(URL, {"id": ghost}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{tenant.pk}' lacks permission for dataset '{ghost}'",
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,10 +386,22 @@ def test_list_page_size_has_no_maximum(api) -> None:
 def test_other_tenant_cannot_see_or_touch_my_datasets(api, other_api, other_tenant) -> None:
     mine = create(api, name="mine")
     assert assert_ok(other_api.get(URL)) == []
-    assert_error(other_api.get(URL, {"id": mine["id"]}), RetCode.PERMISSION_ERROR, f"User '{other_tenant.pk}' lacks permission for dataset '{mine['id']}'")
+    assert_error(
+        other_api.get(URL, {"id": mine["id"]}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{other_tenant.pk}' lacks permission for dataset '{mine['id']}'",
+    )
     assert_error(other_api.get(URL, {"name": "mine"}), RetCode.PERMISSION_ERROR)
-    assert_error(other_api.put(f"{URL}/{mine['id']}", {"name": "stolen"}), RetCode.PERMISSION_ERROR, f"User '{other_tenant.pk}' lacks permission for dataset '{mine['id']}'")
-    assert_error(other_api.delete(URL, {"ids": [mine["id"]]}), RetCode.PERMISSION_ERROR, f"User '{other_tenant.pk}' lacks permission for datasets: '{mine['id']}'")
+    assert_error(
+        other_api.put(f"{URL}/{mine['id']}", {"name": "stolen"}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{other_tenant.pk}' lacks permission for dataset '{mine['id']}'",
+    )
+    assert_error(
+        other_api.delete(URL, {"ids": [mine["id"]]}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{other_tenant.pk}' lacks permission for datasets: '{mine['id']}'",
+    )
     assert_ok(other_api.delete(URL, {"ids": None}))
     assert Dataset.objects.get(pk=mine["id"]).name == "mine"
 
@@ -326,8 +428,18 @@ def test_team_datasets_are_visible_to_team_mates_only(api, other_api, tenant, ot
 
 def test_update_returns_the_updated_dataset(api) -> None:
     kb = create(api, name="kb")
-    data = assert_ok(api.put(f"{URL}/{kb['id']}", {"name": "renamed", "description": "d", "pagerank": 7, "permission": "team"}))
-    assert (data["name"], data["description"], data["pagerank"], data["permission"]) == ("renamed", "d", 7, "team")
+    data = assert_ok(
+        api.put(
+            f"{URL}/{kb['id']}",
+            {"name": "renamed", "description": "d", "pagerank": 7, "permission": "team"},
+        )
+    )
+    assert (data["name"], data["description"], data["pagerank"], data["permission"]) == (
+        "renamed",
+        "d",
+        7,
+        "team",
+    )
     assert assert_ok(api.get(URL, {"id": kb["id"]}))[0]["name"] == "renamed"
 
 
@@ -340,7 +452,12 @@ def test_update_only_applies_sent_keys(api) -> None:
 
 def test_update_deep_merges_parser_config(api) -> None:
     kb = create(api, name="kb")
-    data = assert_ok(api.put(f"{URL}/{kb['id']}", {"parser_config": {"chunk_token_num": 256, "raptor": {"max_token": 100}}}))
+    data = assert_ok(
+        api.put(
+            f"{URL}/{kb['id']}",
+            {"parser_config": {"chunk_token_num": 256, "raptor": {"max_token": 100}}},
+        )
+    )
     config = data["parser_config"]
     assert config["chunk_token_num"] == 256
     assert config["raptor"]["max_token"] == 100
@@ -352,14 +469,21 @@ def test_update_chunk_method_resets_parser_config(api) -> None:
     kb = create(api, name="kb")
     data = assert_ok(api.put(f"{URL}/{kb['id']}", {"chunk_method": "manual"}))
     assert data["chunk_method"] == "manual"
-    assert data["parser_config"] == {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
+    assert data["parser_config"] == {
+        "raptor": {"use_raptor": False},
+        "graphrag": {"use_graphrag": False},
+    }
     data = assert_ok(api.put(f"{URL}/{kb['id']}", {"chunk_method": "naive"}))
     assert data["parser_config"]["chunk_token_num"] == 512
 
 
 def test_update_chunk_method_with_config_merges_instead(api) -> None:
     kb = create(api, name="kb")
-    data = assert_ok(api.put(f"{URL}/{kb['id']}", {"chunk_method": "qa", "parser_config": {"chunk_token_num": 64}}))
+    data = assert_ok(
+        api.put(
+            f"{URL}/{kb['id']}", {"chunk_method": "qa", "parser_config": {"chunk_token_num": 64}}
+        )
+    )
     assert data["chunk_method"] == "qa"
     assert data["parser_config"]["chunk_token_num"] == 64
     assert data["parser_config"]["raptor"]["use_raptor"] is True
@@ -367,15 +491,23 @@ def test_update_chunk_method_with_config_merges_instead(api) -> None:
 
 def test_update_with_empty_body_changes_nothing(api) -> None:
     kb = create(api, name="kb")
-    assert_error(api.put(f"{URL}/{kb['id']}", {}), RetCode.ARGUMENT_ERROR, "No properties were modified")
-    response = api.client.put(f"{URL}/{kb['id']}", b"", headers=api.headers, CONTENT_TYPE="application/json")
+    assert_error(
+        api.put(f"{URL}/{kb['id']}", {}), RetCode.ARGUMENT_ERROR, "No properties were modified"
+    )
+    response = api.client.put(
+        f"{URL}/{kb['id']}", b"", headers=api.headers, CONTENT_TYPE="application/json"
+    )
     assert_error(response, RetCode.ARGUMENT_ERROR, "Malformed JSON syntax")
 
 
 def test_update_refuses_a_name_taken_by_another_dataset(api) -> None:
     create(api, name="taken")
     kb = create(api, name="kb")
-    assert_error(api.put(f"{URL}/{kb['id']}", {"name": "TAKEN"}), RetCode.DATA_ERROR, "Dataset name 'TAKEN' already exists")
+    assert_error(
+        api.put(f"{URL}/{kb['id']}", {"name": "TAKEN"}),
+        RetCode.DATA_ERROR,
+        "Dataset name 'TAKEN' already exists",
+    )
     assert assert_ok(api.put(f"{URL}/{kb['id']}", {"name": "KB"}))["name"] == "KB"
 
 
@@ -388,7 +520,10 @@ def test_update_refuses_a_name_taken_by_another_dataset(api) -> None:
         ({"id": "x"}, "Extra inputs are not permitted"),
         ({"document_count": 5}, "Extra inputs are not permitted"),
         ({"chunk_method": "bogus"}, "Input should be 'naive'"),
-        ({"embedding_model": "nope"}, "Embedding model identifier must follow <model_name>@<provider> format"),
+        (
+            {"embedding_model": "nope"},
+            "Embedding model identifier must follow <model_name>@<provider> format",
+        ),
     ],
 )
 def test_update_validates_fields(api, body, message) -> None:
@@ -398,25 +533,39 @@ def test_update_validates_fields(api, body, message) -> None:
 
 def test_update_accepts_unchanged_counters_from_sdk_017(api) -> None:
     kb = create(api, name="kb")
-    data = assert_ok(api.put(f"{URL}/{kb['id']}", {"name": "x", "chunk_count": 0, "document_count": 0}))
+    data = assert_ok(
+        api.put(f"{URL}/{kb['id']}", {"name": "x", "chunk_count": 0, "document_count": 0})
+    )
     assert data["name"] == "x"
 
 
 @pytest.mark.parametrize("dataset_id", ["not-a-uuid", uuid.uuid4().hex])
 def test_update_validates_the_dataset_id(api, dataset_id) -> None:
-    assert_error(api.put(f"{URL}/{dataset_id}", {"name": "x"}), RetCode.ARGUMENT_ERROR, "Invalid UUID1 format")
+    assert_error(
+        api.put(f"{URL}/{dataset_id}", {"name": "x"}),
+        RetCode.ARGUMENT_ERROR,
+        "Invalid UUID1 format",
+    )
 
 
 def test_update_unknown_dataset_is_a_permission_error(api, tenant) -> None:
     ghost = uuid.uuid1().hex
-    assert_error(api.put(f"{URL}/{ghost}", {"name": "x"}), RetCode.PERMISSION_ERROR, f"User '{tenant.pk}' lacks permission for dataset '{ghost}'")
+    assert_error(
+        api.put(f"{URL}/{ghost}", {"name": "x"}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{tenant.pk}' lacks permission for dataset '{ghost}'",
+    )
 
 
 def test_update_embedding_model(api) -> None:
     kb = create(api, name="kb")
     data = assert_ok(api.put(f"{URL}/{kb['id']}", {"embedding_model": ""}))
     assert data["embedding_model"] == BUILTIN
-    assert_error(api.put(f"{URL}/{kb['id']}", {"embedding_model": "ghost@Nowhere"}), RetCode.ARGUMENT_ERROR, "Unsupported model: <ghost@Nowhere>")
+    assert_error(
+        api.put(f"{URL}/{kb['id']}", {"embedding_model": "ghost@Nowhere"}),
+        RetCode.ARGUMENT_ERROR,
+        "Unsupported model: <ghost@Nowhere>",
+    )
 
 
 def test_update_embedding_model_is_locked_once_there_are_chunks(api) -> None:
@@ -452,7 +601,11 @@ def test_delete_empty_list_deletes_nothing_and_null_deletes_all(api, other_api) 
 def test_delete_is_all_or_nothing(api, tenant) -> None:
     kb = create(api, name="kb")
     ghost = uuid.uuid1().hex
-    assert_error(api.delete(URL, {"ids": [kb["id"], ghost]}), RetCode.PERMISSION_ERROR, f"User '{tenant.pk}' lacks permission for datasets: '{ghost}'")
+    assert_error(
+        api.delete(URL, {"ids": [kb["id"], ghost]}),
+        RetCode.PERMISSION_ERROR,
+        f"User '{tenant.pk}' lacks permission for datasets: '{ghost}'",
+    )
     assert Dataset.objects.filter(pk=kb["id"]).exists()
 
 
@@ -472,7 +625,11 @@ def test_delete_validates_the_body(api, body, message) -> None:
 
 def test_delete_refuses_duplicate_ids(api) -> None:
     kb = create(api, name="kb")
-    assert_error(api.delete(URL, {"ids": [kb["id"], kb["id"]]}), RetCode.ARGUMENT_ERROR, f"Duplicate ids: '{kb['id']}'")
+    assert_error(
+        api.delete(URL, {"ids": [kb["id"], kb["id"]]}),
+        RetCode.ARGUMENT_ERROR,
+        f"Duplicate ids: '{kb['id']}'",
+    )
     assert Dataset.objects.filter(pk=kb["id"]).exists()
 
 

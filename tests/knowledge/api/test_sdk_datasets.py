@@ -54,7 +54,11 @@ def test_sdk_surfaces_errors_as_exceptions(rag: RAGFlow) -> None:
 
 
 def test_live_server_never_answers_html_under_api(live_server_url: str) -> None:
-    for method, path in [("get", "/api/v1/nope"), ("patch", "/api/v1/datasets"), ("get", "/api/v1/datasets")]:
+    for method, path in [
+        ("get", "/api/v1/nope"),
+        ("patch", "/api/v1/datasets"),
+        ("get", "/api/v1/datasets"),
+    ]:
         response = requests.request(method, live_server_url + path, timeout=10)
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("application/json")

@@ -1,0 +1,276 @@
+"""Documents: upload, update, download and delete (contract §3.3–§3.7)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+
+from knowledge.models import Chunk, Dataset, Document
+from knowledge.parser_config import deep_merge, default_parser_config
+from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
+from ragsite.accounts.models import User
+from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServerError
+
+NAME_MAX_BYTES = 255
+DOCUMENT_CHUNK_METHODS = (
+    "naive",
+    "manual",
+    "qa",
+    "table",
+    "paper",
+    "book",
+    "laws",
+    "presentation",
+    "picture",
+    "one",
+    "knowledge_graph",
+    "email",
+    "tag",
+)
+_COUNTER = re.compile(r"^(?P<base>.*)\((?P<count>\d+)\)$", re.DOTALL)
+
+
+@dataclass
+class Upload:
+    """One uploaded file: its name and a readable, seekable file object."""
+
+    name: str
+    file: File
+    size: int
+
+
+def suffix_of(name: str) -> str:
+    return os.path.splitext(name)[1].lstrip(".").lower()
+
+
+def _dedupe_name(name: str, taken: set[str]) -> str:
+    """`a.txt` → `a(1).txt` → `a(2).txt`, as RAGFlow names duplicate uploads."""
+    stem, ext = os.path.splitext(name)
+    candidate = name
+    while candidate in taken:
+        match = _COUNTER.match(stem)
+        stem = f"{match['base']}({int(match['count']) + 1})" if match else f"{stem}(1)"
+        candidate = stem + ext
+    return candidate
+
+
+def _storage_key(document: Document) -> str:
+    return f"documents/{document.dataset_id}/{document.pk}"
+
+
+def check_upload_names(names: Sequence[str]) -> None:
+    """The form checks RAGFlow makes before reading any file (code 101)."""
+    if not names:
+        raise ArgumentError("No file part!")
+    for name in names:
+        if not name:
+            raise ArgumentError("No file selected!")
+        if len(name.encode("utf-8")) > NAME_MAX_BYTES:
+            raise ArgumentError("File name must be 255 bytes or less.")
+
+
+def document_upload(*, tenant: User, dataset: Dataset, uploads: Sequence[Upload]) -> list[Document]:
+    """Store files and create their documents; all or nothing.
+
+    Every file is checked (supported type, content matching the extension, size) before any is
+    stored, so a bad file in a batch loses nothing and leaves nothing half-done.
+    """
+    check_upload_names([u.name for u in uploads])
+    limit = settings.RAGSITE_MAX_UPLOAD_BYTES
+    problems: list[str] = []
+    for upload in uploads:
+        if document_type(upload.name) is None:
+            problems.append(f"{upload.name}: This type of file has not been supported yet!")
+            continue
+        if upload.size > limit:
+            problems.append(
+                f"{upload.name}: the file is {upload.size} bytes, larger than the limit of {limit} bytes."
+            )
+            continue
+        upload.file.seek(0)
+        mismatch = check_content(upload.name, upload.file.read(8192))
+        if mismatch:
+            problems.append(f"{upload.name}: {mismatch}")
+    if problems:
+        raise ServerError("\n".join(problems))
+
+    created: list[Document] = []
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+            taken = set(locked.documents.values_list("name", flat=True))
+            for upload in uploads:
+                name = _dedupe_name(upload.name, taken)
+                taken.add(name)
+                document = Document(
+                    dataset=locked,
+                    tenant=tenant,
+                    name=name,
+                    type=document_type(name) or "doc",
+                    suffix=suffix_of(name),
+                    size=upload.size,
+                    chunk_method=default_chunk_method(name, locked.chunk_method),
+                    parser_config=locked.parser_config,
+                )
+                document.location = _storage_key(document)
+                upload.file.seek(0)
+                # Storage may pick another key if this one exists; keep what it chose.
+                document.location = default_storage.save(document.location, upload.file)
+                stored.append(document.location)
+                document.save(force_insert=True)
+                created.append(document)
+            Dataset.objects.filter(pk=locked.pk).update(
+                document_count=F("document_count") + len(created)
+            )
+    except Exception:
+        for key in stored:  # the rows rolled back; don't leave their files behind
+            default_storage.delete(key)
+        raise
+    return created
+
+
+def document_open(document: Document) -> File:
+    """The stored original bytes, for download; 102 when there are none."""
+    if document.size == 0 or not document.location or not default_storage.exists(document.location):
+        raise DataError("This file is empty.")
+    return default_storage.open(document.location, "rb")
+
+
+def _delete_chunks(document: Document) -> None:
+    """Remove a document's chunks and take its counts off the dataset (inside a transaction)."""
+    Chunk.objects.filter(document=document).delete()
+    Dataset.objects.filter(pk=document.dataset_id).update(
+        chunk_count=F("chunk_count") - document.chunk_count,
+        token_count=F("token_count") - document.token_count,
+    )
+    document.chunk_count = 0
+    document.token_count = 0
+
+
+def document_delete(
+    *, dataset: Dataset, ids: Sequence[str] | None
+) -> tuple[int, list[str], list[str]]:
+    """Delete documents (null or empty ids: all of them) with their chunks and files.
+
+    Returns (deleted count, ids not found, duplicate ids). Files go after the commit, so a
+    rolled-back delete never loses a file.
+    """
+    unique: list[str] = []
+    duplicates: list[str] = []
+    for doc_id in ids or []:
+        if doc_id in unique:
+            if doc_id not in duplicates:
+                duplicates.append(doc_id)
+        else:
+            unique.append(doc_id)
+    with transaction.atomic():
+        query = Document.objects.select_for_update().filter(dataset=dataset)
+        if unique:
+            query = query.filter(pk__in=unique)
+        documents = list(query)
+        found = {d.pk for d in documents}
+        missing = [doc_id for doc_id in unique if doc_id not in found]
+        keys = [d.location for d in documents if d.location]
+        for document in documents:
+            _delete_chunks(document)
+            document.delete()
+        Dataset.objects.filter(pk=dataset.pk).update(
+            document_count=F("document_count") - len(documents)
+        )
+        transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
+    return len(documents), missing, duplicates
+
+
+def document_update(*, dataset: Dataset, document_id: str, body: Any) -> Document:
+    """Apply RAGFlow's update rules in its order (contract §3.5)."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update().filter(pk=document_id, dataset=dataset).first()
+        )
+        if document is None:
+            raise DataError("The dataset doesn't own the document.")
+        if isinstance(body, list):
+            # Old docs show doc.update([{...}, {...}]): merge the objects in order.
+            merged: dict[str, Any] = {}
+            for item in body:
+                if isinstance(item, dict):
+                    merged.update(item)
+            body = merged
+        if not isinstance(body, dict):
+            body = {}
+        if "name" not in body and isinstance(body.get("display_name"), str):
+            body["name"] = body["display_name"]
+
+        for key in ("chunk_count", "token_count", "progress"):
+            if key in body and body[key] != getattr(document, key):
+                raise DataError(f"Can't change `{key}`.")
+
+        if "meta_fields" in body:
+            if not isinstance(body["meta_fields"], dict):
+                raise DataError("meta_fields must be a dictionary")
+            document.meta_fields = body["meta_fields"]
+
+        if "name" in body and body["name"] != document.name:
+            _rename(document, body["name"])
+
+        supplied_config = body.get("parser_config")
+        if isinstance(supplied_config, dict) and supplied_config:
+            document.parser_config = deep_merge(document.parser_config, supplied_config)
+
+        if "chunk_method" in body:
+            _change_chunk_method(document, body["chunk_method"], bool(supplied_config))
+
+        if "enabled" in body:
+            enabled = body["enabled"]
+            if enabled not in (0, 1, True, False):
+                raise DataError("`enabled` should be 0 or 1")
+            document.enabled = bool(enabled)
+            Chunk.objects.filter(document=document).update(available=document.enabled)
+
+        document.save()
+        return document
+
+
+def _rename(document: Document, name: Any) -> None:
+    if not isinstance(name, str):
+        raise ExceptionError(
+            f"AttributeError(\"'{type(name).__name__}' object has no attribute 'encode'\")"
+        )
+    if len(name.encode("utf-8")) > NAME_MAX_BYTES:
+        raise ArgumentError("File name must be 255 bytes or less.")
+    if not suffix_of(name) or suffix_of(name) != suffix_of(document.name):
+        raise ArgumentError("The extension of file can't be changed")
+    if (
+        Document.objects.filter(dataset_id=document.dataset_id, name=name)
+        .exclude(pk=document.pk)
+        .exists()
+    ):
+        raise DataError("Duplicated document name in the same dataset.")
+    document.name = name
+
+
+def _change_chunk_method(document: Document, method: Any, config_supplied: bool) -> None:
+    if method not in DOCUMENT_CHUNK_METHODS:
+        raise DataError(f"`chunk_method` {method} doesn't exist")
+    if document.type == "visual" or suffix_of(document.name) in {"ppt", "pptx", "pages"}:
+        raise DataError("Not supported yet!")
+    if method == document.chunk_method:
+        return
+    document.chunk_method = method
+    document.run = Document.Run.UNSTART
+    document.progress = 0.0
+    document.progress_msg = ""
+    if not config_supplied:
+        document.parser_config = deep_merge(document.parser_config, default_parser_config(method))
+    if document.token_count or document.chunk_count:
+        _delete_chunks(document)

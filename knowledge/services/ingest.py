@@ -1,0 +1,428 @@
+"""Parsing documents into chunks in the background: start, stop, run, recover (contract §3.8–§3.9).
+
+State lives in the document row. Every start bumps `parse_generation`; the Celery task carries
+the generation it was queued for and quits as soon as the row says otherwise (cancelled,
+re-parsed, deleted). New chunks replace old ones in one transaction at the end, under a row
+lock, so readers never see a half-written document and a cancelled parse writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import numpy as np
+import xxhash
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from knowledge import embeddings, fulltext
+from knowledge.models import Chunk, Dataset, Document
+from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
+from ragsite.api.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+Run = Document.Run
+# The worker writes a heartbeat this often while it works on a document.
+HEARTBEAT_SECONDS = 5.0
+# How often progress is written to the row (and cancellation checked) at most.
+PROGRESS_WRITE_SECONDS = 0.5
+MAX_ATTEMPTS = 3
+
+
+def chunk_id(content: str, document_id: str) -> str:
+    """RAGFlow's chunk id: xxhash64 of content + document id, 16 hex characters."""
+    return xxhash.xxh64((content + document_id).encode("utf-8")).hexdigest()
+
+
+def _stamp(message: str) -> str:
+    return f"{timezone.localtime():%H:%M:%S} {message}"
+
+
+def _enqueue(document_id: str, generation: int) -> None:
+    from knowledge.tasks import parse_document_task
+
+    parse_document_task.delay(document_id, generation)
+
+
+def _dedupe(ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    unique: list[str] = []
+    duplicates: list[str] = []
+    for item in ids:
+        if item in unique:
+            if item not in duplicates:
+                duplicates.append(item)
+        else:
+            unique.append(item)
+    return unique, duplicates
+
+
+def _clear_chunks(document: Document) -> None:
+    Chunk.objects.filter(document=document).delete()
+    Dataset.objects.filter(pk=document.dataset_id).update(
+        chunk_count=F("chunk_count") - document.chunk_count,
+        token_count=F("token_count") - document.token_count,
+    )
+    document.chunk_count = 0
+    document.token_count = 0
+
+
+@dataclass
+class BatchOutcome:
+    success_count: int
+    not_found: list[str]
+    duplicates: list[str]
+
+
+def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
+    """Queue documents for parsing; DONE, FAIL and CANCEL documents may be parsed again."""
+    unique, duplicates = _dedupe(document_ids)
+    queued = 0
+    with transaction.atomic():
+        documents = {
+            d.pk: d
+            for d in Document.objects.select_for_update().filter(dataset=dataset, pk__in=unique)
+        }
+        for doc_id in unique:
+            document = documents.get(doc_id)
+            if document is None:
+                continue
+            if 0 < document.progress < 1:
+                raise DataError("Can't parse document that is currently being processed")
+            _clear_chunks(document)
+            document.run = Run.RUNNING
+            document.progress = 0.0
+            document.progress_msg = _stamp("Task has been received.")
+            document.process_begin_at = timezone.now()
+            document.process_duration = 0.0
+            document.parse_generation += 1
+            document.parse_attempts = 0
+            document.heartbeat_at = None
+            document.save()
+            # Only after commit: a worker racing the commit would read the old row.
+            transaction.on_commit(partial(_enqueue, document.pk, document.parse_generation))
+            queued += 1
+    missing = [doc_id for doc_id in unique if doc_id not in documents]
+    return BatchOutcome(queued, missing, duplicates)
+
+
+def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
+    """Cancel parsing: the row says CANCEL at once and the worker drops its work."""
+    unique, duplicates = _dedupe(document_ids)
+    stopped = 0
+    with transaction.atomic():
+        for doc_id in unique:
+            document = (
+                Document.objects.select_for_update().filter(dataset=dataset, pk=doc_id).first()
+            )
+            if document is None:
+                raise DataError(f"You don't own the document {doc_id}.")
+            # A queued document (RUNNING at progress 0) can be stopped too; RAGFlow refuses it,
+            # which leaves no way to take back a mistaken parse request.
+            idle = document.progress == 0 and document.run != Run.RUNNING
+            if idle or int(document.progress) == 1:
+                raise DataError("Can't stop parsing document with progress at 0 or 1")
+            _clear_chunks(document)
+            document.run = Run.CANCEL
+            document.progress = 0.0
+            document.progress_msg = (
+                document.progress_msg + "\n" + _stamp("Cancelled by the user.")
+            ).strip()
+            document.heartbeat_at = None
+            document.save()
+            stopped += 1
+    return BatchOutcome(stopped, [], duplicates)
+
+
+# --- the worker side ------------------------------------------------------------------------
+
+
+class _Stale(Exception):
+    """The document was cancelled, re-parsed or deleted while this task worked on it."""
+
+
+class _ParseRun:
+    """One task's attempt at one document generation."""
+
+    def __init__(self, document: Document) -> None:
+        self.document_id = document.pk
+        self.generation = document.parse_generation
+        self.log: list[str] = [document.progress_msg] if document.progress_msg else []
+        self._last_write = 0.0
+        self._stop = threading.Event()
+
+    def _mine(self) -> Document:
+        document = Document.objects.filter(pk=self.document_id).first()
+        if (
+            document is None
+            or document.run != Run.RUNNING
+            or document.parse_generation != self.generation
+        ):
+            raise _Stale
+        return document
+
+    def report(self, progress: float, message: str | None = None, *, force: bool = False) -> None:
+        """Write progress (and a log line) if enough time passed; quit if the row moved on."""
+        if message:
+            self.log.append(_stamp(message))
+        now = time.monotonic()
+        if not force and now - self._last_write < PROGRESS_WRITE_SECONDS:
+            return
+        self._last_write = now
+        updated = Document.objects.filter(
+            pk=self.document_id, run=Run.RUNNING, parse_generation=self.generation
+        ).update(
+            progress=round(min(max(progress, 0.0), 0.99), 4),
+            progress_msg="\n".join(self.log),
+            heartbeat_at=timezone.now(),
+        )
+        if not updated:
+            raise _Stale
+
+    def cancelled(self) -> bool:
+        try:
+            self._mine()
+        except _Stale:
+            return True
+        return False
+
+    def heartbeat_forever(self) -> None:
+        """Keep the heartbeat fresh during long steps (OCR, big batches) from a side thread."""
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                Document.objects.filter(
+                    pk=self.document_id, run=Run.RUNNING, parse_generation=self.generation
+                ).update(heartbeat_at=timezone.now())
+            except Exception:  # noqa: BLE001 - a missed heartbeat is harmless; the next one retries
+                logger.warning("heartbeat failed for %s", self.document_id, exc_info=True)
+            finally:
+                close_old_connections()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+
+
+def _embedding_inputs(drafts: Sequence[ChunkDraft]) -> list[str]:
+    return ["\n".join(d.questions) if d.questions else d.content for d in drafts]
+
+
+def _vectors(
+    model_id: str,
+    name: str,
+    drafts: Sequence[ChunkDraft],
+    title_weight: float,
+    progress: Callable[[int, int], None],
+) -> np.ndarray:
+    """RAGFlow's mix: title_weight × embed(file name) + (1 − title_weight) × embed(chunk)."""
+    content = embeddings.embed_texts(model_id, _embedding_inputs(drafts), progress=progress)
+    if title_weight <= 0:
+        return content
+    title = embeddings.embed_texts(model_id, [name])[0]
+    mixed = title_weight * title + (1 - title_weight) * content
+    return mixed / np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-12)
+
+
+def run_parse(document_id: str, generation: int) -> str:
+    """The Celery task body: parse, embed and index one document generation."""
+    document = Document.objects.select_related("dataset").filter(pk=document_id).first()
+    if document is None or document.run != Run.RUNNING or document.parse_generation != generation:
+        return "stale"
+    Document.objects.filter(pk=document_id).update(
+        heartbeat_at=timezone.now(), parse_attempts=F("parse_attempts") + 1
+    )
+    run = _ParseRun(document)
+    beat = threading.Thread(target=run.heartbeat_forever, daemon=True)
+    beat.start()
+    started = time.monotonic()
+    try:
+        return _parse_and_index(run, document, started)
+    except _Stale:
+        return "stale"
+    except ParseCancelled:
+        return "cancelled"
+    except (ParseError, embeddings.EmbeddingError) as exc:
+        _fail(run, getattr(exc, "message", None) or str(exc), started)
+        return "failed"
+    except Exception as exc:  # noqa: BLE001 - the document must end FAIL, never stay RUNNING
+        logger.exception("parsing %s failed", document_id)
+        _fail(run, f"Internal error while parsing: {type(exc).__name__}: {exc}", started)
+        return "failed"
+    finally:
+        run.stop_heartbeat()
+
+
+def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
+    dataset = document.dataset
+    run.report(0.01, "Start to parse.", force=True)
+    if not document.location or not default_storage.exists(document.location):
+        raise ParseError("The stored file is missing; upload the document again.")
+    with default_storage.open(document.location, "rb") as handle:
+        data = handle.read()
+    run.report(0.05, f"Read {len(data)} bytes.")
+
+    result = parse_document(
+        data=data,
+        filename=document.name,
+        chunk_method=document.chunk_method,
+        parser_config=document.parser_config or {},
+        progress=lambda fraction, message: run.report(0.05 + 0.35 * fraction, message),
+        should_stop=run.cancelled,
+    )
+    for note in result.notes:
+        run.log.append(_stamp(note))
+    drafts = _unique_drafts(result.chunks, document.pk)
+    run.report(0.4, f"Chunking done: {len(drafts)} chunks from {result.pages} page(s).", force=True)
+
+    title_weight = document.parser_config.get("filename_embd_weight", 0.1)
+    title_weight = 0.1 if title_weight is None else float(title_weight)
+    vectors = _vectors(
+        dataset.embedding_model,
+        document.name,
+        drafts,
+        title_weight,
+        lambda done, total: run.report(0.4 + 0.5 * done / total, f"Embedding {done}/{total}."),
+    )
+    run.report(0.92, "Indexing.", force=True)
+    _index(run, drafts, vectors, started)
+    return "done"
+
+
+def _unique_drafts(drafts: Sequence[ChunkDraft], document_id: str) -> list[ChunkDraft]:
+    """Identical passages share an id (RAGFlow's xxhash rule), so keep the first of each."""
+    seen: set[str] = set()
+    unique: list[ChunkDraft] = []
+    for draft in drafts:
+        key = chunk_id(draft.content, document_id)
+        if key not in seen and draft.content.strip():
+            seen.add(key)
+            unique.append(draft)
+    return unique
+
+
+def chunk_search_vector() -> SearchVector:
+    """Keywords and questions weigh more (A) than body text (B)."""
+    return SearchVector("keywords_ltks", weight="A", config="simple") + SearchVector(
+        "content_ltks", weight="B", config="simple"
+    )
+
+
+def _index(
+    run: _ParseRun, drafts: Sequence[ChunkDraft], vectors: np.ndarray, started: float
+) -> None:
+    """Swap the document's chunks for the new ones atomically, if the parse is still wanted."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().filter(pk=run.document_id).first()
+        if (
+            document is None
+            or document.run != Run.RUNNING
+            or document.parse_generation != run.generation
+        ):
+            raise _Stale
+        Chunk.objects.filter(document=document).delete()
+        rows = [
+            Chunk(
+                id=chunk_id(draft.content, document.pk),
+                dataset_id=document.dataset_id,
+                document=document,
+                ordinal=index,
+                content=draft.content,
+                content_ltks=fulltext.segment(draft.content),
+                keywords_ltks=fulltext.segment_many([*draft.important_keywords, *draft.questions]),
+                important_keywords=list(draft.important_keywords),
+                questions=list(draft.questions),
+                available=document.enabled,
+                page_numbers=list(draft.page_numbers),
+                token_count=draft.token_count,
+                embedding=vectors[index].tolist(),
+                embedding_dim=int(vectors.shape[1]),
+            )
+            for index, draft in enumerate(drafts)
+        ]
+        Chunk.objects.bulk_create(rows, batch_size=500)
+        Chunk.objects.filter(document=document).update(search_vector=chunk_search_vector())
+        tokens = sum(draft.token_count for draft in drafts)
+        duration = time.monotonic() - started
+        run.log.append(_stamp(f"Task done ({duration:.2f}s): {len(rows)} chunks, {tokens} tokens."))
+        Dataset.objects.filter(pk=document.dataset_id).update(
+            chunk_count=F("chunk_count") - document.chunk_count + len(rows),
+            token_count=F("token_count") - document.token_count + tokens,
+        )
+        document.chunk_count = len(rows)
+        document.token_count = tokens
+        document.run = Run.DONE
+        document.progress = 1.0
+        document.progress_msg = "\n".join(run.log)
+        document.process_duration = round(duration, 3)
+        document.heartbeat_at = None
+        document.save()
+
+
+def _fail(run: _ParseRun, message: str, started: float) -> None:
+    run.log.append(_stamp(f"[ERROR] {message}"))
+    Document.objects.filter(
+        pk=run.document_id, run=Run.RUNNING, parse_generation=run.generation
+    ).update(
+        run=Run.FAIL,
+        progress=-1.0,
+        progress_msg="\n".join(run.log),
+        process_duration=round(time.monotonic() - started, 3),
+        heartbeat_at=None,
+    )
+
+
+def recover_stale_parses(*, at_startup: bool = False) -> int:
+    """Requeue (or fail, after MAX_ATTEMPTS) documents whose worker died mid-parse.
+
+    A heartbeat older than RAGSITE_PARSE_STALE_SECONDS means no worker is on it any more. At
+    worker start-up, documents queued but never started are requeued too: a broker without
+    persistence (the embedded Valkey) loses its queue on restart. Requeueing bumps the
+    generation, so if the old message does arrive later it is recognised as stale.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.RAGSITE_PARSE_STALE_SECONDS)
+    candidates = Document.objects.filter(run=Run.RUNNING, heartbeat_at__lt=cutoff)
+    if at_startup:
+        candidates = Document.objects.filter(run=Run.RUNNING).filter(
+            heartbeat_at__lt=cutoff
+        ) | Document.objects.filter(run=Run.RUNNING, heartbeat_at__isnull=True)
+    recovered = 0
+    for doc_id in list(candidates.values_list("pk", flat=True)):
+        with transaction.atomic():
+            document = (
+                Document.objects.select_for_update().filter(pk=doc_id, run=Run.RUNNING).first()
+            )
+            if document is None:
+                continue
+            if document.heartbeat_at is not None and document.heartbeat_at >= cutoff:
+                continue
+            if document.parse_attempts >= MAX_ATTEMPTS:
+                document.run = Run.FAIL
+                document.progress = -1.0
+                document.progress_msg += "\n" + _stamp(
+                    f"[ERROR] The worker stopped unexpectedly {document.parse_attempts} times "
+                    "while parsing this document; giving up. Check the worker's log and memory."
+                )
+            else:
+                note = (
+                    "The worker parsing this document stopped unexpectedly; parsing was restarted."
+                    if document.heartbeat_at is not None
+                    else "Requeued: the parse request was waiting when the workers restarted."
+                )
+                _clear_chunks(document)
+                document.progress = 0.0
+                document.progress_msg += "\n" + _stamp(note)
+                document.parse_generation += 1
+                transaction.on_commit(partial(_enqueue, document.pk, document.parse_generation))
+            document.heartbeat_at = None
+            document.save()
+            recovered += 1
+    return recovered

@@ -1,0 +1,30 @@
+"""Celery tasks: thin interfaces over knowledge.services.ingest."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+
+@shared_task(name="knowledge.parse_document", acks_late=True, reject_on_worker_lost=True)
+def parse_document_task(document_id: str, generation: int) -> str:
+    """Parse, embed and index one document (one generation of it)."""
+    from knowledge.services.ingest import run_parse
+
+    return run_parse(document_id, generation)
+
+
+@shared_task(name="knowledge.recover_stale_parses")
+def recover_stale_parses_task() -> int:
+    """Requeue or fail documents whose worker died mid-parse (Celery beat, every minute)."""
+    from knowledge.services.ingest import recover_stale_parses
+
+    return recover_stale_parses()
+
+
+@worker_ready.connect
+def _recover_at_startup(**kwargs: object) -> None:
+    """A fresh worker picks up what a dead one, or a restarted broker, left behind."""
+    from knowledge.services.ingest import recover_stale_parses
+
+    recover_stale_parses(at_startup=True)
