@@ -34,7 +34,9 @@ def envelope_for_exception(exc: BaseException) -> Envelope:
     if isinstance(exc, drf_exceptions.UnsupportedMediaType | drf_exceptions.ParseError):
         return error(RetCode.ARGUMENT_ERROR, str(exc.detail))
     if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
-        return error(RetCode.AUTHENTICATION_ERROR, "Authentication error: API key is invalid!", False)
+        return error(
+            RetCode.AUTHENTICATION_ERROR, "Authentication error: API key is invalid!", False
+        )
     if isinstance(exc, PermissionDenied | drf_exceptions.PermissionDenied):
         return error(RetCode.PERMISSION_ERROR, "No authorization.")
     if isinstance(exc, drf_exceptions.APIException):
@@ -44,7 +46,11 @@ def envelope_for_exception(exc: BaseException) -> Envelope:
     logger.exception("Unhandled error in API request", exc_info=exc)
     message = repr(exc)
     lowered = message.lower()
-    code = RetCode.UNAUTHORIZED if "401" in lowered or "unauthorized" in lowered else RetCode.EXCEPTION_ERROR
+    code = (
+        RetCode.UNAUTHORIZED
+        if "401" in lowered or "unauthorized" in lowered
+        else RetCode.EXCEPTION_ERROR
+    )
     return error(code, message, None)
 
 

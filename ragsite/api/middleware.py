@@ -40,10 +40,14 @@ class ApiMiddleware(MiddlewareMixin):
             return envelope_response(envelope_for_exception(exception))
         return None
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if not is_api_request(request):
             return response
-        if response.status_code in (404, 405, 500) and "json" not in response.get("Content-Type", ""):
+        if response.status_code in (404, 405, 500) and "json" not in response.get(
+            "Content-Type", ""
+        ):
             message = {404: NOT_FOUND_MESSAGE, 405: METHOD_NOT_ALLOWED_MESSAGE}.get(
                 response.status_code, "Internal server error"
             )

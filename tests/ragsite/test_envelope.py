@@ -105,7 +105,7 @@ def test_unexpected_exception_becomes_code_100_with_repr(api, monkeypatch) -> No
     monkeypatch.setattr(views, "dataset_list", explode)
     body = body_of(api.get("/api/v1/datasets"))
     assert body["code"] == 100
-    assert body["message"] == "LookupError(\"Can't find the dataset with ID x!\")"
+    assert body["message"] == 'LookupError("Can\'t find the dataset with ID x!")'
 
 
 def test_success_without_data_has_only_code(api) -> None:
