@@ -201,3 +201,23 @@ class ModelProvider(models.Model):
 
     def rerank_model_names(self) -> list[str]:
         return self._names(self.rerank_models)
+
+
+class TermStat(models.Model):
+    """How many chunks of a dataset contain a search term: the document frequency BM25 needs.
+
+    Kept exact by the chunk store on every insert, update and delete, so keyword scoring can
+    read IDF for a query's few terms with one indexed lookup.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="term_stats")
+    term = models.CharField(max_length=64)
+    df = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("dataset", "term", name="termstat_unique_term_per_dataset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term}: {self.df}"

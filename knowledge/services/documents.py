@@ -17,6 +17,7 @@ from django.db.models import F
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parser_config import deep_merge, default_parser_config
 from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
+from knowledge.services import chunk_store
 from ragsite.accounts.models import User
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServerError
 
@@ -99,7 +100,7 @@ def document_upload(*, tenant: User, dataset: Dataset, uploads: Sequence[Upload]
         upload.file.seek(0)
         mismatch = check_content(upload.name, upload.file.read(8192))
         if mismatch:
-            problems.append(f"{upload.name}: {mismatch}")
+            problems.append(mismatch)  # the message names the file
     if problems:
         raise ServerError("\n".join(problems))
 
@@ -146,17 +147,6 @@ def document_open(document: Document) -> File:
     return default_storage.open(document.location, "rb")
 
 
-def _delete_chunks(document: Document) -> None:
-    """Remove a document's chunks and take its counts off the dataset (inside a transaction)."""
-    Chunk.objects.filter(document=document).delete()
-    Dataset.objects.filter(pk=document.dataset_id).update(
-        chunk_count=F("chunk_count") - document.chunk_count,
-        token_count=F("token_count") - document.token_count,
-    )
-    document.chunk_count = 0
-    document.token_count = 0
-
-
 def document_delete(
     *, dataset: Dataset, ids: Sequence[str] | None
 ) -> tuple[int, list[str], list[str]]:
@@ -182,7 +172,7 @@ def document_delete(
         missing = [doc_id for doc_id in unique if doc_id not in found]
         keys = [d.location for d in documents if d.location]
         for document in documents:
-            _delete_chunks(document)
+            chunk_store.delete_chunks(document)
             document.delete()
         Dataset.objects.filter(pk=dataset.pk).update(
             document_count=F("document_count") - len(documents)
@@ -273,4 +263,4 @@ def _change_chunk_method(document: Document, method: Any, config_supplied: bool)
     if not config_supplied:
         document.parser_config = deep_merge(document.parser_config, default_parser_config(method))
     if document.token_count or document.chunk_count:
-        _delete_chunks(document)
+        chunk_store.delete_chunks(document)

@@ -19,15 +19,15 @@ from functools import partial
 import numpy as np
 import xxhash
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from knowledge import embeddings, fulltext
+from knowledge import embeddings
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
+from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -67,16 +67,6 @@ def _dedupe(ids: Sequence[str]) -> tuple[list[str], list[str]]:
     return unique, duplicates
 
 
-def _clear_chunks(document: Document) -> None:
-    Chunk.objects.filter(document=document).delete()
-    Dataset.objects.filter(pk=document.dataset_id).update(
-        chunk_count=F("chunk_count") - document.chunk_count,
-        token_count=F("token_count") - document.token_count,
-    )
-    document.chunk_count = 0
-    document.token_count = 0
-
-
 @dataclass
 class BatchOutcome:
     success_count: int
@@ -99,7 +89,7 @@ def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcom
                 continue
             if 0 < document.progress < 1:
                 raise DataError("Can't parse document that is currently being processed")
-            _clear_chunks(document)
+            chunk_store.delete_chunks(document)
             document.run = Run.RUNNING
             document.progress = 0.0
             document.progress_msg = _stamp("Task has been received.")
@@ -132,7 +122,7 @@ def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome
             idle = document.progress == 0 and document.run != Run.RUNNING
             if idle or int(document.progress) == 1:
                 raise DataError("Can't stop parsing document with progress at 0 or 1")
-            _clear_chunks(document)
+            chunk_store.delete_chunks(document)
             document.run = Run.CANCEL
             document.progress = 0.0
             document.progress_msg = (
@@ -309,13 +299,6 @@ def _unique_drafts(drafts: Sequence[ChunkDraft], document_id: str) -> list[Chunk
     return unique
 
 
-def chunk_search_vector() -> SearchVector:
-    """Keywords and questions weigh more (A) than body text (B)."""
-    return SearchVector("keywords_ltks", weight="A", config="simple") + SearchVector(
-        "content_ltks", weight="B", config="simple"
-    )
-
-
 def _index(
     run: _ParseRun, drafts: Sequence[ChunkDraft], vectors: np.ndarray, started: float
 ) -> None:
@@ -328,37 +311,33 @@ def _index(
             or document.parse_generation != run.generation
         ):
             raise _Stale
-        Chunk.objects.filter(document=document).delete()
+        chunk_store.delete_chunks(document)
         rows = [
-            Chunk(
-                id=chunk_id(draft.content, document.pk),
-                dataset_id=document.dataset_id,
-                document=document,
-                ordinal=index,
-                content=draft.content,
-                content_ltks=fulltext.segment(draft.content),
-                keywords_ltks=fulltext.segment_many([*draft.important_keywords, *draft.questions]),
-                important_keywords=list(draft.important_keywords),
-                questions=list(draft.questions),
-                available=document.enabled,
-                page_numbers=list(draft.page_numbers),
-                token_count=draft.token_count,
-                embedding=vectors[index].tolist(),
-                embedding_dim=int(vectors.shape[1]),
+            chunk_store.prepare(
+                Chunk(
+                    id=chunk_id(draft.content, document.pk),
+                    dataset_id=document.dataset_id,
+                    document=document,
+                    ordinal=index,
+                    content=draft.content,
+                    important_keywords=list(draft.important_keywords),
+                    questions=list(draft.questions),
+                    available=document.enabled,
+                    page_numbers=list(draft.page_numbers),
+                    token_count=draft.token_count,
+                    embedding=vectors[index].tolist(),
+                    embedding_dim=int(vectors.shape[1]),
+                )
             )
             for index, draft in enumerate(drafts)
         ]
-        Chunk.objects.bulk_create(rows, batch_size=500)
-        Chunk.objects.filter(document=document).update(search_vector=chunk_search_vector())
-        tokens = sum(draft.token_count for draft in drafts)
+        chunk_store.insert_chunks(document, rows)
         duration = time.monotonic() - started
-        run.log.append(_stamp(f"Task done ({duration:.2f}s): {len(rows)} chunks, {tokens} tokens."))
-        Dataset.objects.filter(pk=document.dataset_id).update(
-            chunk_count=F("chunk_count") - document.chunk_count + len(rows),
-            token_count=F("token_count") - document.token_count + tokens,
+        run.log.append(
+            _stamp(
+                f"Task done ({duration:.2f}s): {len(rows)} chunks, {document.token_count} tokens."
+            )
         )
-        document.chunk_count = len(rows)
-        document.token_count = tokens
         document.run = Run.DONE
         document.progress = 1.0
         document.progress_msg = "\n".join(run.log)
@@ -417,7 +396,7 @@ def recover_stale_parses(*, at_startup: bool = False) -> int:
                     if document.heartbeat_at is not None
                     else "Requeued: the parse request was waiting when the workers restarted."
                 )
-                _clear_chunks(document)
+                chunk_store.delete_chunks(document)
                 document.progress = 0.0
                 document.progress_msg += "\n" + _stamp(note)
                 document.parse_generation += 1

@@ -1,0 +1,124 @@
+"""Token windows: cut blocks at delimiters, then pack the pieces into chunks of bounded size.
+
+This is RAGFlow's `naive_merge`, with two differences: a chunk never grows past the limit
+(RAGFlow lets the last piece overflow it), and delimiters stay in the text instead of being
+dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from knowledge.parsing.tokens import count_tokens, split_by_tokens
+from knowledge.parsing.types import Block
+
+# Where a sentence ends: CJK and Latin terminal punctuation (a period only before a space).
+_SENTENCE_END = re.compile(r"[。！？!?；;]+|\.(?=\s)|\n")
+
+
+@dataclass
+class Segment:
+    """A piece of a block small enough to be packed whole."""
+
+    text: str
+    page: int | None
+    heading: bool = False
+    starts_block: bool = False  # blocks are joined with a newline; pieces of one block are not
+    tokens: int = 0
+
+
+@dataclass
+class Window:
+    """A packed chunk of text and the pages it came from."""
+
+    text: str = ""
+    pages: set[int] = field(default_factory=set)
+    tokens: int = 0
+    has_body: bool = False
+
+
+def delimiter_pattern(delimiter: str) -> re.Pattern[str]:
+    """RAGFlow's delimiter rule: each character is a delimiter, and `text` in backticks is one."""
+    parts: list[str] = []
+    position = 0
+    for match in re.finditer(r"`([^`]+)`", delimiter):
+        parts.extend(delimiter[position : match.start()])
+        parts.append(match.group(1))
+        position = match.end()
+    parts.extend(delimiter[position:])
+    parts = sorted({part for part in parts if part}, key=len, reverse=True)  # longest first
+    return re.compile("|".join(re.escape(part) for part in parts) or r"\n")
+
+
+def cut_after(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """`text` cut right after every match of `pattern`; the pieces join back to `text`."""
+    pieces = []
+    start = 0
+    for match in pattern.finditer(text):
+        if match.end() > start:
+            pieces.append(text[start : match.end()])
+            start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece]
+
+
+def segments(blocks: Iterable[Block], delimiter: str) -> Iterator[Segment]:
+    """Blocks cut at the delimiters; headings stay whole and are marked."""
+    pattern = delimiter_pattern(delimiter)
+    for block in blocks:
+        if block.heading is not None:
+            yield Segment(block.text, block.page, heading=True, starts_block=True)
+            continue
+        for index, piece in enumerate(cut_after(block.text, pattern)):
+            yield Segment(piece, block.page, starts_block=index == 0)
+
+
+def pack(items: Iterable[Segment], limit: int) -> list[Window]:
+    """Pack segments into windows of at most `limit` tokens, starting a new one at headings."""
+    windows: list[Window] = []
+    current = Window()
+    for segment in _small_enough(items, limit):
+        joiner = (
+            "\n"
+            if segment.starts_block and current.text and not current.text.endswith("\n")
+            else ""
+        )
+        tokens = segment.tokens
+        # A heading opens a new chunk rather than trailing at the end of the previous one.
+        if current.text and (
+            (segment.heading and current.has_body) or current.tokens + tokens > limit
+        ):
+            windows.append(current)
+            current = Window()
+            joiner = ""
+        current.text += joiner + segment.text
+        current.tokens += tokens
+        current.has_body = current.has_body or not segment.heading
+        if segment.page is not None:
+            current.pages.add(segment.page)
+    if current.text:
+        windows.append(current)
+    return [window for window in windows if window.text.strip()]
+
+
+def _small_enough(items: Iterable[Segment], limit: int) -> Iterator[Segment]:
+    """Segments with their token counts; one longer than `limit` is cut by sentence, then by token."""
+    for segment in items:
+        segment.tokens = count_tokens(segment.text)
+        if segment.tokens <= limit:
+            yield segment
+            continue
+        first = True
+        for sentence in cut_after(segment.text, _SENTENCE_END):
+            size = count_tokens(sentence)
+            parts = [sentence] if size <= limit else split_by_tokens(sentence, limit)
+            for part in parts:
+                yield Segment(
+                    part,
+                    segment.page,
+                    starts_block=segment.starts_block and first,
+                    tokens=count_tokens(part),
+                )
+                first = False

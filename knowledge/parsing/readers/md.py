@@ -1,0 +1,82 @@
+"""Markdown: headings (ATX and setext) become structure; fenced code and tables stay whole."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.parsing.text import decode_text
+from knowledge.parsing.types import Block, Extracted, Table
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def read_markdown(data: bytes, filename: str) -> Extracted:
+    """Blocks for headings, paragraphs, code and tables; tables are also kept as cells."""
+    lines = decode_text(data, filename).split("\n")
+    extracted = Extracted()
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        """End the paragraph being collected."""
+        if any(line.strip() for line in paragraph):
+            extracted.blocks.append(Block("\n".join(paragraph).strip("\n")))
+        paragraph.clear()
+
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        fence = _FENCE.match(line)
+        if fence:
+            flush()
+            end = index + 1
+            while end < len(lines) and not lines[end].lstrip().startswith(fence.group(1)):
+                end += 1
+            extracted.blocks.append(Block("\n".join(lines[index : end + 1])))
+            index = end + 1
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            flush()
+            if atx.group(2).strip():
+                extracted.blocks.append(Block(atx.group(2).strip(), heading=len(atx.group(1))))
+            index += 1
+            continue
+        if (
+            len(paragraph) == 1
+            and paragraph[0].strip()
+            and _SETEXT.match(line)
+            and not _TABLE_RULE.match(paragraph[0])
+        ):
+            heading = paragraph.pop().strip()
+            flush()
+            extracted.blocks.append(Block(heading, heading=1 if line.strip()[0] == "=" else 2))
+            index += 1
+            continue
+        if "|" in line and index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1]):
+            flush()
+            end = index + 2
+            while end < len(lines) and "|" in lines[end] and lines[end].strip():
+                end += 1
+            rows = [_cells(row) for row in lines[index:end] if not _TABLE_RULE.match(row)]
+            extracted.tables.append(Table(rows))
+            extracted.blocks.append(Block("\n".join(lines[index:end]), is_table=True))
+            index = end
+            continue
+        if not line.strip():
+            flush()
+        else:
+            paragraph.append(line)
+        index += 1
+    flush()
+    return extracted
+
+
+def _cells(row: str) -> list[str]:
+    """Cell text of one pipe-table row."""
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row)]

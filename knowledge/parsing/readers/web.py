@@ -1,0 +1,141 @@
+"""HTML: headings, paragraphs, list items and tables, without scripts, styles or navigation."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import (
+    BeautifulSoup,
+    Comment,
+    Declaration,
+    Doctype,
+    NavigableString,
+    ProcessingInstruction,
+    Tag,
+)
+
+from knowledge.parsing.text import clean_text, one_line, sniff_encoding, table_rows_text
+from knowledge.parsing.types import Block, Extracted, Table
+
+_SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "nav",
+        "noscript",
+        "template",
+        "head",
+        "svg",
+        "iframe",
+        "button",
+        "select",
+        "form",
+    }
+)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = frozenset(
+    {
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "ul", "ol", "li",
+        "dl", "dt", "dd", "blockquote", "figure", "figcaption", "address", "fieldset", "details",
+        "summary", "center", "hr", "caption",
+    }
+)  # fmt: skip
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def read_html(data: bytes, filename: str) -> Extracted:
+    """Blocks in document order; tables become 'header: value' rows and are kept as cells."""
+    soup = BeautifulSoup(decode_html(data), "lxml")
+    extracted = Extracted()
+    title = soup.title.get_text() if soup.title else ""
+    if one_line(title) and not soup.find("h1"):
+        extracted.blocks.append(Block(one_line(title), heading=1))
+    _Walker(extracted).walk(soup.body or soup)
+    return extracted
+
+
+def decode_html(data: bytes) -> str:
+    """UTF-8 (or a BOM) first, then the charset the page declares, then GB18030."""
+    encoding = sniff_encoding(data)
+    if encoding in (None, "gb18030"):
+        declared = _META_CHARSET.search(data[:4096])
+        if declared:
+            try:
+                return data.decode(declared.group(1).decode("ascii"), errors="replace")
+            except LookupError:
+                pass
+    return data.decode(encoding or "latin-1", errors="replace")
+
+
+class _Walker:
+    """Collects inline text into paragraphs and emits a block at each block-level boundary."""
+
+    def __init__(self, extracted: Extracted) -> None:
+        self.extracted = extracted
+        self.buffer: list[str] = []
+
+    def walk(self, node: Tag) -> None:
+        """Visit the children of `node` in document order."""
+        for child in node.children:
+            if isinstance(child, Comment | Declaration | Doctype | ProcessingInstruction):
+                continue
+            if isinstance(child, NavigableString):
+                self.buffer.append(str(child).replace("\n", " "))
+            elif isinstance(child, Tag):
+                self.visit(child)
+
+    def visit(self, tag: Tag) -> None:
+        """Emit or descend into one element."""
+        name = tag.name
+        if name in _SKIP:
+            return
+        if name in _HEADINGS:
+            self.flush()
+            text = one_line(tag.get_text(" "))
+            if text:
+                self.extracted.blocks.append(Block(text, heading=_HEADINGS[name]))
+        elif name == "table":
+            self.flush()
+            self.table(tag)
+        elif name == "br":
+            self.buffer.append("\n")
+        elif name == "pre":
+            self.flush()
+            self.add(tag.get_text())
+        elif name in _BLOCKS:
+            self.flush()
+            if name == "li":
+                self.buffer.append("- ")
+            self.walk(tag)
+            self.flush()
+        else:
+            self.walk(tag)
+
+    def table(self, tag: Tag) -> None:
+        """A table as cells (for the table and qa methods) and as row lines."""
+        rows = []
+        for tr in tag.find_all("tr"):
+            if tr.find_parent("table") is not tag:  # rows of nested tables belong to those
+                continue
+            cells = [one_line(c.get_text(" ")) for c in tr.find_all(["td", "th"], recursive=False)]
+            if any(cells):
+                rows.append(cells)
+        if rows:
+            self.extracted.tables.append(Table(rows))
+            self.add("\n".join(table_rows_text(rows)), is_table=True)
+
+    def flush(self) -> None:
+        """Turn the collected inline text into a paragraph block."""
+        text = "".join(self.buffer)
+        self.buffer.clear()
+        lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+        text = "\n".join(line for line in lines if line)
+        if text and text != "-":
+            self.add(text)
+
+    def add(self, text: str, *, is_table: bool = False) -> None:
+        """Append a block unless it is empty."""
+        text = clean_text(text)
+        if text:
+            self.extracted.blocks.append(Block(text, is_table=is_table))

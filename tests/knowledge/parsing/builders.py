@@ -1,0 +1,147 @@
+"""Fixture files built in memory: every test document is generated, none is checked in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from io import BytesIO
+from pathlib import Path
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def docx_bytes() -> bytes:
+    """A Word file: title, two heading levels, paragraphs, a 2x3 table, Chinese text."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Employee Handbook", level=0)
+    document.add_heading("Chapter 1 Leave", level=1)
+    document.add_paragraph("Staff get twenty days of paid leave.")
+    document.add_heading("1.1 Sick leave", level=2)
+    document.add_paragraph("Sick leave needs a note from a doctor after three days.")
+    table = document.add_table(rows=3, cols=2)
+    for row, (name, days) in zip(
+        table.rows, [("Type", "Days"), ("Annual", "20"), ("Sick", "10")], strict=True
+    ):
+        row.cells[0].text, row.cells[1].text = name, days
+    document.add_heading("Chapter 2 年假", level=1)
+    document.add_paragraph("员工每年享有二十天带薪年假。")
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_bytes(rows: Sequence[Sequence[object]], *, sheets: int = 1) -> bytes:
+    """A workbook whose every sheet holds `rows` (header row first)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for index in range(sheets):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = f"Sheet{index + 1}"
+        for row in rows:
+            sheet.append(row)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx_bytes() -> bytes:
+    """Three slides: title + bullets, title + table, title + notes."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+    slide.shapes.title.text = "Quarterly review"
+    slide.placeholders[1].text = "Revenue grew 12%\nCosts fell 3%"
+    slide = presentation.slides.add_slide(presentation.slide_layouts[5])
+    slide.shapes.title.text = "Regions"
+    table = slide.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(6), Inches(1)).table
+    for (r, c), text in {(0, 0): "Region", (0, 1): "Sales", (1, 0): "North", (1, 1): "40"}.items():
+        table.cell(r, c).text = text
+    slide = presentation.slides.add_slide(presentation.slide_layouts[5])
+    slide.shapes.title.text = "下一步"
+    slide.notes_slide.notes_text_frame.text = "Mention the hiring plan."
+    buffer = BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
+
+
+def text_pdf_bytes(pages: list[str], *, cjk: bool = False) -> bytes:
+    """A PDF with a text layer, one string per page (CJK needs the WenQuanYi font)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if cjk:
+        pdf.add_font("wqy", fname=str(CJK_FONT))
+        pdf.set_font("wqy", size=12)
+    else:
+        pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 7, text)
+    return bytes(pdf.output())
+
+
+def encrypted_pdf_bytes() -> bytes:
+    """A PDF that needs a password to open."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner", user_password="secret")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(0, 10, "Top secret")
+    return bytes(pdf.output())
+
+
+def text_png_bytes(lines: list[str], *, size: tuple[int, int] = (1200, 400)) -> bytes:
+    """A white PNG with black text drawn in a large font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=48)
+    for index, line in enumerate(lines):
+        draw.text((40, 60 + 110 * index), line, fill="black", font=font)
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def scanned_pdf_bytes(first_page_text: str, scanned_lines: list[str]) -> bytes:
+    """Page 1 has a text layer; page 2 is only a picture of text."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 7, first_page_text)
+    pdf.add_page()
+    pdf.image(BytesIO(text_png_bytes(scanned_lines)), x=10, y=10, w=190)
+    return bytes(pdf.output())
+
+
+def eml_bytes(*, attachment: tuple[str, bytes] | None = None, html: str | None = None) -> bytes:
+    """An email with a plain body (or only an HTML one) and an optional attachment."""
+    message = EmailMessage()
+    message["From"] = "Alice <alice@example.com>"
+    message["To"] = "Bob <bob@example.com>"
+    message["Subject"] = "Quarterly numbers"
+    message["Date"] = "Mon, 02 Nov 2026 10:00:00 +0000"
+    if html is None:
+        message.set_content("Hi Bob,\n\nThe numbers are attached.\n\nAlice")
+    else:
+        message.set_content(html, subtype="html")
+    if attachment is not None:
+        name, data = attachment
+        maintype, subtype = (
+            ("text", "plain") if name.endswith(".txt") else ("application", "octet-stream")
+        )
+        if maintype == "text":
+            message.add_attachment(data.decode(), subtype=subtype, filename=name)
+        else:
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
