@@ -200,3 +200,19 @@ def embed_texts(
 
 def embed_query(model_id: str, text: str) -> np.ndarray:
     return get_embedder(model_id).embed([text])[0]
+
+
+def embed_chunks(
+    model_id: str,
+    title: str,
+    texts: Sequence[str],
+    *,
+    title_weight: float = 0.1,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    """RAGFlow's chunk vectors: title_weight × embed(file name) + (1 − title_weight) × embed(text)."""
+    content = embed_texts(model_id, texts, progress=progress)
+    if title_weight <= 0 or not len(texts):
+        return content
+    title_vector = embed_texts(model_id, [title])[0]
+    return _normalise(title_weight * title_vector + (1 - title_weight) * content)

@@ -1,4 +1,4 @@
-"""Forms for the knowledge-base pages: they check shape; the dataset services decide and write."""
+"""Forms for the knowledge-base and document pages: they check shape; the dataset services decide and write."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from knowledge.model_registry import embedding_models_for_choice
-from knowledge.models import Dataset
+from knowledge.models import Dataset, Document
 from knowledge.parser_config import CHUNK_METHODS
+from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
+from knowledge.parsing.options import DEFAULT_CHUNK_TOKEN_NUM
 from knowledge.services.datasets import NAME_MAX_BYTES
+from knowledge.services.documents import DOCUMENT_CHUNK_METHODS
+from knowledge.services.documents import NAME_MAX_BYTES as DOCUMENT_NAME_MAX_BYTES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -124,3 +128,131 @@ class DatasetForm(forms.Form):
         # The form replaces the card the user just clicked "Edit" on: start typing right away.
         form.fields["name"].widget.attrs["autofocus"] = True
         return form
+
+
+# --- documents --------------------------------------------------------------------------------
+
+# The knowledge-graph and tag methods need dataset-level setup the settings dialog cannot give.
+DOCUMENT_SETTINGS_METHODS = tuple(
+    method for method in DOCUMENT_CHUNK_METHODS if method not in {"knowledge_graph", "tag"}
+)
+# Files whose chunk method the document service refuses to change (see document_update).
+_FIXED_METHOD_SUFFIXES = {"ppt", "pptx", "pages"}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented recipe); returns a list."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(item, initial) for item in data]
+        return [single_clean(data, initial)]
+
+
+class DocumentUploadForm(forms.Form):
+    """Files to add to a knowledge base; whether they fit (type, content, size) is the service's call."""
+
+    files = MultipleFileField(
+        label=_("Files"),
+        # An empty file is a valid upload (RAGFlow accepts it); it just has nothing to parse.
+        allow_empty_file=True,
+        error_messages={"required": _("Choose at least one file to upload.")},
+    )
+    parse = forms.BooleanField(label=_("Parse after upload"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        accept = ",".join(f".{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
+        # The drop zone's label is the visible control; the input itself stays in the tab order.
+        self.fields["files"].widget.attrs.update(
+            {"accept": accept, "class": "dropzone__input", "data-upload-input": ""}
+        )
+
+
+class DocumentSettingsForm(forms.Form):
+    """A document's name, chunk method and the two chunking options people change most."""
+
+    name = forms.CharField(label=_("Name"), max_length=255, strip=True)
+    chunk_method = forms.ChoiceField(
+        label=_("Chunk method"),
+        help_text=_("Changing it clears the document's chunks; parse it again afterwards."),
+    )
+    chunk_token_num = forms.IntegerField(
+        label=_("Chunk size (tokens)"),
+        min_value=1,
+        max_value=2048,
+        help_text=_("At most this many tokens per chunk, from 1 to 2048."),
+    )
+    delimiter = forms.CharField(
+        label=_("Delimiters"),
+        # Spaces and newlines can be delimiters too.
+        strip=False,
+        help_text=_(
+            "Chunks are cut after any of these characters; \\n is a line break and "
+            "`text in backticks` is one delimiter."
+        ),
+    )
+
+    def __init__(self, *args: Any, document: Document, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "settings_%s")
+        config = document.parser_config or {}
+        kwargs["initial"] = {
+            "name": document.name,
+            "chunk_method": document.chunk_method,
+            "chunk_token_num": config.get("chunk_token_num", DEFAULT_CHUNK_TOKEN_NUM),
+            "delimiter": config.get("delimiter") or "\\n",
+        }
+        super().__init__(*args, **kwargs)
+        method_field = cast(forms.ChoiceField, self.fields["chunk_method"])
+        choices = [
+            (method, CHUNK_METHOD_LABELS.get(method, method))
+            for method in DOCUMENT_SETTINGS_METHODS
+        ]
+        if document.chunk_method not in DOCUMENT_SETTINGS_METHODS:
+            # Set through the API to a method the dialog does not offer: keep showing it.
+            choices.append((document.chunk_method, chunk_method_label(document.chunk_method)))
+        method_field.choices = choices
+        if document.type == "visual" or document.suffix in _FIXED_METHOD_SUFFIXES:
+            method_field.disabled = True
+            method_field.help_text = _("Images and slides are always parsed this way.")
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        size = len(name.encode("utf-8"))
+        if size > DOCUMENT_NAME_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The name is too long: at most %(max)d bytes, this one has %(size)d."),
+                code="max_bytes",
+                params={"max": DOCUMENT_NAME_MAX_BYTES, "size": size},
+            )
+        return name
+
+    def changes(self) -> dict[str, Any]:
+        """The `document_update` body for what the user changed, and nothing else.
+
+        Unchanged values stay out: the service refuses any chunk_method (even the same one) for
+        images and slides, and a parser_config key sent needlessly would still be merged.
+        """
+        changed = set(self.changed_data)
+        body: dict[str, Any] = {}
+        if "name" in changed:
+            body["name"] = self.cleaned_data["name"]
+        if "chunk_method" in changed:
+            body["chunk_method"] = self.cleaned_data["chunk_method"]
+        config = {
+            key: self.cleaned_data[key]
+            for key in ("chunk_token_num", "delimiter")
+            if key in changed
+        }
+        if config:
+            body["parser_config"] = config
+        return body

@@ -1,24 +1,56 @@
-"""HTML views for knowledge bases: one page, with HTMX fragments for create, edit and delete."""
+"""HTML views for knowledge bases and their documents, with HTMX fragments for every change.
+
+The knowledge-base list creates, edits and deletes in place. A knowledge base's own page uploads
+documents, lists them, acts on them (parse, stop, enable, settings, delete, download) and, while
+any of them parses, polls for the rows that are changing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from knowledge.forms import DatasetForm, chunk_method_label, embedding_model_label
-from knowledge.models import Dataset
-from knowledge.selectors import dataset_get_owned, datasets_visible_to
+from knowledge.forms import (
+    DatasetForm,
+    DocumentSettingsForm,
+    DocumentUploadForm,
+    chunk_method_label,
+    embedding_model_label,
+)
+from knowledge.models import Dataset, Document
+from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
+from knowledge.selectors import (
+    dataset_get_owned,
+    dataset_get_visible,
+    datasets_visible_to,
+    documents_filtered,
+)
 from knowledge.services.datasets import (
     DatasetChanges,
     dataset_create,
     dataset_delete,
     dataset_update,
 )
+from knowledge.services.documents import (
+    Upload,
+    document_delete,
+    document_open,
+    document_update,
+    document_upload,
+)
+from knowledge.services.ingest import parse_start, parse_stop
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from knowledge.api import documents, views
+from knowledge.api import chunks, documents, views
 
 # RAGFlow tolerates a trailing slash on every route (strict slashes off).
 urlpatterns = [
@@ -12,4 +12,13 @@ urlpatterns = [
         documents.DocumentApi.as_view(),
     ),
     re_path(r"^datasets/(?P<dataset_id>[^/]+)/chunks/?$", documents.ParseApi.as_view()),
+    re_path(
+        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/chunks/?$",
+        chunks.ChunksApi.as_view(),
+    ),
+    re_path(
+        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/chunks/(?P<chunk_id>[^/]+)/?$",
+        chunks.ChunkApi.as_view(),
+    ),
+    re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -206,22 +206,6 @@ def _embedding_inputs(drafts: Sequence[ChunkDraft]) -> list[str]:
     return ["\n".join(d.questions) if d.questions else d.content for d in drafts]
 
 
-def _vectors(
-    model_id: str,
-    name: str,
-    drafts: Sequence[ChunkDraft],
-    title_weight: float,
-    progress: Callable[[int, int], None],
-) -> np.ndarray:
-    """RAGFlow's mix: title_weight × embed(file name) + (1 − title_weight) × embed(chunk)."""
-    content = embeddings.embed_texts(model_id, _embedding_inputs(drafts), progress=progress)
-    if title_weight <= 0:
-        return content
-    title = embeddings.embed_texts(model_id, [name])[0]
-    mixed = title_weight * title + (1 - title_weight) * content
-    return mixed / np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-12)
-
-
 def run_parse(document_id: str, generation: int) -> str:
     """The Celery task body: parse, embed and index one document generation."""
     document = Document.objects.select_related("dataset").filter(pk=document_id).first()
@@ -275,12 +259,14 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
 
     title_weight = document.parser_config.get("filename_embd_weight", 0.1)
     title_weight = 0.1 if title_weight is None else float(title_weight)
-    vectors = _vectors(
+    vectors = embeddings.embed_chunks(
         dataset.embedding_model,
         document.name,
-        drafts,
-        title_weight,
-        lambda done, total: run.report(0.4 + 0.5 * done / total, f"Embedding {done}/{total}."),
+        _embedding_inputs(drafts),
+        title_weight=title_weight,
+        progress=lambda done, total: run.report(
+            0.4 + 0.5 * done / total, f"Embedding {done}/{total}."
+        ),
     )
     run.report(0.92, "Indexing.", force=True)
     _index(run, drafts, vectors, started)
