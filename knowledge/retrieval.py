@@ -2,9 +2,9 @@
 
 The only module that writes pgvector SQL. The contract's scoring (§4.6) is kept:
     similarity = w × vector_similarity + (1 − w) × term_similarity
-with both parts in 0..1. `term_similarity` is a saturated BM25: the IDF-weighted share of the
-question's terms a chunk contains, each term's contribution damped by its frequency and the
-chunk's length. IDF comes from per-dataset document frequencies the chunk store keeps exact
+with both parts in 0..1. `term_similarity` is BM25 scaled to 0..1: the IDF-weighted share of
+the question's terms a chunk contains, each term's part shaped by BM25's frequency saturation
+and length normalisation. IDF comes from per-dataset document frequencies the chunk store keeps exact
 (`TermStat`), not from `ts_rank`, which has no notion of how rare a term is.
 """
 
@@ -199,7 +199,12 @@ def term_similarity(
     keyword_terms: Sequence[str],
     avgdl: float,
 ) -> float:
-    """Saturated BM25 in 0..1: Σ idf·tf(k1+1)/(tf + k1·norm) ÷ (k1+1)·Σ idf."""
+    """BM25 scaled to 0..1: the IDF-weighted share of the question's terms the chunk holds.
+
+    Each term contributes BM25's saturated frequency, tf·(k1+1) / (tf + k1·norm), which is 1
+    for one occurrence in a chunk of average length; it is capped at 1 so that repeating one
+    term cannot make up for missing another. Longer chunks (norm > 1) score a little less.
+    """
     total = sum(weights[t] for t in query_terms)
     if total <= 0:
         return 0.0
@@ -212,8 +217,8 @@ def term_similarity(
     for term in query_terms:
         tf = counts.get(term, 0)
         if tf:
-            score += weights[term] * tf * (K1 + 1) / (tf + K1 * norm)
-    return min(1.0, score / ((K1 + 1) * total))
+            score += weights[term] * min(1.0, tf * (K1 + 1) / (tf + K1 * norm))
+    return min(1.0, score / total)
 
 
 def highlight(text: str, terms: Sequence[str]) -> str:
