@@ -212,6 +212,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 RAGSITE_DEFAULT_EMBEDDING_MODEL = env_str(
     "RAGSITE_DEFAULT_EMBEDDING_MODEL", "sentence-transformers/all-MiniLM-L6-v2@Builtin"
 )
+# The chat model assistants get when they name none; the built-in one quotes the knowledge
+# base (extractive, offline). Any `name@factory` of a configured provider works too.
+RAGSITE_DEFAULT_CHAT_MODEL = env_str("RAGSITE_DEFAULT_CHAT_MODEL", "ragsite-extractive@Builtin")
 # Threads torch may use per process; 1 keeps a 2-core box responsive under load.
 RAGSITE_TORCH_THREADS = env_int("RAGSITE_TORCH_THREADS", 1)
 

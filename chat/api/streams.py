@@ -1,0 +1,232 @@
+"""Completions over SSE and the OpenAI-compatible endpoint (contract §6.3–§6.7, §7.1).
+
+Async views: the answer streams from `answer_stream` while Daphne's event loop stays free.
+Errors found before streaming go out as a JSON envelope; after the first byte they are events.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+
+from chat.services.answering import AnswerEvent
+from chat.services.completions import (
+    Prepared,
+    completion_events,
+    completion_prepare,
+    stateless_prepare,
+)
+from ragsite.accounts.models import User
+from ragsite.api.async_views import async_api_view
+from ragsite.api.envelope import dumps, envelope_response, error, ok
+from ragsite.api.errors import ArgumentError, DataError
+
+
+def _sse(payload: Any) -> bytes:
+    # One event per line, compact JSON, no space after "data:" (RAGFlow's framing).
+    return (
+        b"data:" + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+    )
+
+
+def _stream_response(events: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _truthy(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(value)
+
+
+def _event_data(prepared: Prepared, event: AnswerEvent) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "answer": event.answer,
+        "reference": event.reference,
+        "audio_binary": None,
+        "id": prepared.message_id if prepared.new_session is None else None,
+        "session_id": prepared.session_id,
+    }
+    if event.final and prepared.new_session is None:
+        data["prompt"] = event.prompt
+        data["created_at"] = event.created_at
+    return data
+
+
+def _error_payload(message: str) -> dict[str, Any]:
+    return {
+        "code": 500,
+        "message": message,
+        "data": {"answer": f"**ERROR**: {message}", "reference": []},
+    }
+
+
+@async_api_view("POST")
+async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> HttpResponse:
+    body = _json_body(request)
+    prepared = await sync_to_async(completion_prepare)(tenant=user, chat_id=chat_id, body=body)
+    if _truthy(body.get("stream"), True):
+        return _stream_response(_chat_sse(prepared))
+    final: AnswerEvent | None = None
+    async for event in completion_events(prepared):
+        final = event
+    if final is None or final.error is not None:
+        message = final.error if final else "No answer was produced."
+        return envelope_response(
+            error(500, message, {"answer": f"**ERROR**: {message}", "reference": []})
+        )
+    return JsonResponse(
+        ok(_event_data(prepared, final)).as_dict(), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+async def _chat_sse(prepared: Prepared) -> AsyncIterator[bytes]:
+    try:
+        async for event in completion_events(prepared):
+            if event.error is not None:
+                yield _sse(_error_payload(event.error))
+                break
+            yield _sse({"code": 0, "message": "", "data": _event_data(prepared, event)})
+    except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
+        yield _sse(_error_payload(f"{type(exc).__name__}: {exc}"))
+    yield _sse({"code": 0, "message": "", "data": True})
+
+
+# --- OpenAI-compatible ------------------------------------------------------------------------
+
+
+@async_api_view("POST", authenticate=False)
+async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpResponse:
+    body = _json_body(request)
+    # Checked before authentication, as RAGFlow does.
+    missing = [key for key in ("model", "messages") if key not in body]
+    if missing:
+        raise ArgumentError(f"required argument are missing: {','.join(missing)}; ")
+    from ragsite.api.auth import tenant_for_authorization
+
+    user = await sync_to_async(tenant_for_authorization)(request.headers.get("Authorization"))
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise DataError("You have to provide messages.")
+    prepared = await sync_to_async(stateless_prepare)(
+        tenant=user, chat_id=chat_id, messages=messages
+    )
+    want_reference = _truthy(body.get("reference"), False)
+    if _truthy(body.get("stream"), True):
+        return _stream_response(_openai_sse(prepared, chat_id, want_reference))
+    final: AnswerEvent | None = None
+    async for event in completion_events(prepared, record=False):
+        final = event
+    content = (
+        final.answer
+        if final and final.error is None
+        else f"**ERROR**: {final.error if final else ''}"
+    )
+    prompt_chars = len(prepared.question)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if want_reference and final is not None:
+        message["reference"] = final.reference.get("chunks", [])
+    payload = {
+        "id": f"chatcmpl-{chat_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model"),
+        "usage": {
+            "prompt_tokens": prompt_chars,
+            "completion_tokens": len(content),
+            "total_tokens": prompt_chars + len(content),
+            "completion_tokens_details": {
+                "reasoning_tokens": sum(
+                    len(str(m.get("content") or "")) for m in messages if isinstance(m, dict)
+                ),
+                "accepted_prediction_tokens": len(content),
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "choices": [{"message": message, "logprobs": None, "finish_reason": "stop", "index": 0}],
+    }
+    return HttpResponse(dumps(payload), content_type="application/json")
+
+
+def _chunk(
+    chat_id: str, delta: dict[str, Any], finish: str | None = None, usage: Any = None
+) -> bytes:
+    return _sse(
+        {
+            "id": f"chatcmpl-{chat_id}",
+            "choices": [{"delta": delta, "finish_reason": finish, "index": 0, "logprobs": None}],
+            "created": int(time.time()),
+            "model": "model",
+            "object": "chat.completion.chunk",
+            "system_fingerprint": "",
+            "usage": usage,
+        }
+    )
+
+
+async def _openai_sse(
+    prepared: Prepared, chat_id: str, want_reference: bool
+) -> AsyncIterator[bytes]:
+    sent = ""
+    final: AnswerEvent | None = None
+    try:
+        async for event in completion_events(prepared, record=False):
+            if event.error is not None:
+                yield _chunk(chat_id, _delta(f"**ERROR**: {event.error}"))
+                break
+            if event.final:
+                final = event
+                # The final answer may gain citations; stream only what extends the text.
+                if not event.answer.startswith(sent):
+                    continue
+            new = event.answer[len(sent) :]
+            if new:
+                sent = event.answer
+                yield _chunk(chat_id, _delta(new))
+    except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be chunks
+        yield _chunk(chat_id, _delta(f"**ERROR**: {type(exc).__name__}: {exc}"))
+    usage = {
+        "prompt_tokens": len(prepared.question),
+        "completion_tokens": len(sent),
+        "total_tokens": len(prepared.question) + len(sent),
+    }
+    last: dict[str, Any] = {
+        "content": None,
+        "role": "assistant",
+        "function_call": None,
+        "tool_calls": None,
+        "reasoning_content": None,
+    }
+    if want_reference and final is not None:
+        last["reference"] = final.reference.get("chunks", [])
+        last["final_content"] = final.answer
+    yield _chunk(chat_id, last, finish="stop", usage=usage)
+    yield b"data:[DONE]\n\n"
+
+
+def _delta(content: str) -> dict[str, Any]:
+    return {
+        "content": content,
+        "role": "assistant",
+        "function_call": None,
+        "tool_calls": None,
+        "reasoning_content": None,
+    }

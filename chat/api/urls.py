@@ -1,0 +1,16 @@
+from django.urls import re_path
+
+from chat.api import streams, views
+
+urlpatterns = [
+    re_path(r"^chats/?$", views.ChatsApi.as_view()),
+    re_path(r"^chats/(?P<chat_id>[^/]+)/?$", views.ChatApi.as_view()),
+    re_path(r"^chats/(?P<chat_id>[^/]+)/sessions/?$", views.SessionsApi.as_view()),
+    re_path(
+        r"^chats/(?P<chat_id>[^/]+)/sessions/(?P<session_id>[^/]+)/?$", views.SessionApi.as_view()
+    ),
+    re_path(r"^chats/(?P<chat_id>[^/]+)/completions/?$", streams.chat_completions),
+    re_path(
+        r"^chats_openai/(?P<chat_id>[^/]+)/chat/completions/?$", streams.openai_chat_completions
+    ),
+]

@@ -1,0 +1,187 @@
+"""Answering a question: retrieve, prompt, stream the model, cite. Shared by every interface.
+
+`answer_stream` is the one place an answer is produced; the SSE endpoint, the OpenAI-compatible
+endpoint and the websocket consumer only frame its events. Event order: zero or more partial
+events (cumulative `answer`), then exactly one final event (decorated answer, full reference),
+or an error event. Everything blocking (ORM, retrieval, embeddings) runs in threads via
+sync_to_async; the model streams with an async HTTP client or pure-Python code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from chat.llm import ChatModelError, ChatRequest, KnowledgeChunk, Message
+from chat.llm.registry import get_chat_model
+from chat.models import Chat
+from chat.services.assistants import fill_variables
+from chat.services.citations import has_citations, insert_citations
+from knowledge.retrieval import Hit
+from knowledge.services.retrieval import RetrievalRequest, retrieval_run
+from ragsite.accounts.models import User
+from ragsite.api.errors import ServiceError
+
+
+@dataclass
+class ChatContext:
+    """What answering needs from a chat, as plain data (safe to hand to async code)."""
+
+    chat_id: str
+    tenant: User
+    dataset_ids: list[str]
+    llm_id: str
+    llm_setting: dict[str, Any]
+    similarity_threshold: float
+    vector_similarity_weight: float
+    top_n: int
+    top_k: int
+    rerank_id: str
+    prompt_config: dict[str, Any]
+
+    @classmethod
+    def of(cls, chat: Chat) -> ChatContext:
+        return cls(
+            chat_id=chat.pk,
+            tenant=chat.tenant,
+            dataset_ids=list(chat.dataset_ids),
+            llm_id=chat.llm_id,
+            llm_setting=dict(chat.llm_setting),
+            similarity_threshold=chat.similarity_threshold,
+            vector_similarity_weight=chat.vector_similarity_weight,
+            top_n=chat.top_n,
+            top_k=chat.top_k,
+            rerank_id=chat.rerank_id,
+            prompt_config=dict(chat.prompt_config),
+        )
+
+
+@dataclass
+class AnswerEvent:
+    answer: str
+    reference: dict[str, Any] = field(default_factory=dict)
+    final: bool = False
+    error: str | None = None
+    prompt: str = ""
+    created_at: float = 0.0
+
+
+def reference_chunk(hit: Hit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "content": hit.content,
+        "document_id": hit.document_id,
+        "document_name": hit.document_name,
+        "dataset_id": hit.dataset_id,
+        "image_id": "",
+        "positions": hit.positions,
+        "url": None,
+        "similarity": hit.similarity,
+        "vector_similarity": hit.vector_similarity,
+        "term_similarity": hit.term_similarity,
+        "doc_type": "",
+    }
+
+
+def reference_of(hits: Sequence[Hit]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for hit in hits:
+        counts[hit.document_id] = counts.get(hit.document_id, 0) + 1
+        names[hit.document_id] = hit.document_name
+    doc_aggs = [
+        {"doc_name": names[doc_id], "doc_id": doc_id, "count": count}
+        for doc_id, count in sorted(counts.items(), key=lambda item: -item[1])
+    ]
+    return {"total": len(hits), "chunks": [reference_chunk(h) for h in hits], "doc_aggs": doc_aggs}
+
+
+def knowledge_text(hits: Sequence[Hit]) -> str:
+    """The chunks as the prompt shows them, numbered for [ID:n] citations."""
+    return "\n\n".join(
+        f"ID: {index}\n├── Title: {hit.document_name}\n└── Content: {hit.content}"
+        for index, hit in enumerate(hits)
+    )
+
+
+def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hit]:
+    dataset_ids = list(ctx.dataset_ids)
+    extra_kbs = extra.get("kb_ids")
+    if isinstance(extra_kbs, list):
+        dataset_ids += [str(k) for k in extra_kbs if str(k) not in dataset_ids]
+    if not dataset_ids or not question.strip():
+        return []
+    doc_ids = extra.get("doc_ids")
+    documents = [d for d in str(doc_ids).split(",") if d] if doc_ids else []
+    result = retrieval_run(
+        user=ctx.tenant,
+        request=RetrievalRequest(
+            question=question,
+            dataset_ids=dataset_ids,
+            document_ids=documents,
+            page_size=max(ctx.top_n, 1),
+            similarity_threshold=ctx.similarity_threshold,
+            # The chat stores RAGFlow's `vector_similarity_weight` as sent in
+            # `keywords_similarity_weight`; retrieval weighs the vector side by it.
+            vector_similarity_weight=ctx.vector_similarity_weight,
+            top_k=ctx.top_k,
+            rerank_id=ctx.rerank_id or None,
+            highlight=False,
+        ),
+    )
+    return result.hits if result else []
+
+
+async def answer_stream(
+    ctx: ChatContext, *, question: str, history: list[Message], extra: dict[str, Any]
+) -> AsyncIterator[AnswerEvent]:
+    """Answer `question` in the context of `history`; see the module docstring for the events."""
+    started = time.time()
+    config = ctx.prompt_config
+    quote = bool(extra.get("quote", config.get("quote", True)))
+    try:
+        hits = await sync_to_async(_retrieve)(ctx, question, extra)
+        reference = reference_of(hits) if ctx.dataset_ids else {"chunks": []}
+        empty_response = config.get("empty_response")
+        if ctx.dataset_ids and not hits and empty_response:
+            # Nothing relevant: say so without calling the model (contract §5.1).
+            yield AnswerEvent(empty_response, {}, final=True, created_at=time.time())
+            return
+        system = fill_variables(
+            str(config.get("system") or ""), list(config.get("parameters") or []), extra
+        ).replace("{knowledge}", knowledge_text(hits))
+        model = await sync_to_async(get_chat_model)(ctx.llm_id)
+        setting = ctx.llm_setting
+        request = ChatRequest(
+            system=system,
+            history=history,
+            question=question,
+            knowledge=[
+                KnowledgeChunk(index=i, content=h.content, document_name=h.document_name)
+                for i, h in enumerate(hits)
+            ],
+            quote=quote,
+            temperature=float(setting.get("temperature", 0.1)),
+            top_p=float(setting.get("top_p", 0.3)),
+            max_tokens=int(setting.get("max_tokens", 512)),
+            presence_penalty=float(setting.get("presence_penalty", 0.4)),
+            frequency_penalty=float(setting.get("frequency_penalty", 0.7)),
+        )
+        answer = ""
+        async for delta in model.stream(request):
+            if not delta:
+                continue
+            answer += delta
+            yield AnswerEvent(answer, {"chunks": []})
+        if quote and hits and not has_citations(answer):
+            answer = insert_citations(answer, [h.content for h in hits])
+        timing = f"\n\n### Elapsed: {time.time() - started:.2f}s, model {model.model_id}"
+        yield AnswerEvent(
+            answer, reference, final=True, prompt=system + timing, created_at=time.time()
+        )
+    except (ChatModelError, ServiceError) as exc:
+        yield AnswerEvent("", error=getattr(exc, "message", None) or str(exc))

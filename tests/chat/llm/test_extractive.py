@@ -1,0 +1,195 @@
+"""The built-in extractive model: it quotes the right sentences, cites them and streams them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chat.llm import ChatRequest, KnowledgeChunk, Message
+from chat.llm.extractive import (
+    NO_DATASETS_EN,
+    NOT_FOUND_EN,
+    NOT_FOUND_ZH,
+    ExtractiveChatModel,
+    split_sentences,
+)
+
+WALKTHROUGH_TEXT = (
+    "RAGFlow-compatible servers store knowledge in datasets.\n"
+    "The walrus colony on Kolguev island was counted at 4312 animals in 2019.\n"
+    "Postgres with pgvector keeps one embedding per chunk."
+)
+
+
+def walkthrough_knowledge() -> list[KnowledgeChunk]:
+    """The acceptance walkthrough's document, retrieved as several identical chunks."""
+    return [KnowledgeChunk(i, WALKTHROUGH_TEXT, "walkthrough.txt") for i in range(4)]
+
+
+def ask(
+    question: str,
+    knowledge: list[KnowledgeChunk],
+    *,
+    quote: bool = True,
+    has_datasets: bool = True,
+) -> list[str]:
+    """The streamed pieces of the extractive model's answer."""
+    request = ChatRequest(
+        system="",
+        history=[Message("user", "Hello"), Message("assistant", "Hi!")],
+        question=question,
+        knowledge=knowledge,
+        quote=quote,
+        has_datasets=has_datasets,
+    )
+
+    async def collect() -> list[str]:
+        return [piece async for piece in ExtractiveChatModel().stream(request)]
+
+    return asyncio.run(collect())
+
+
+def answer(question: str, knowledge: list[KnowledgeChunk], **kwargs: bool) -> str:
+    return "".join(ask(question, knowledge, **kwargs))
+
+
+def test_walrus_question_is_answered_with_the_count() -> None:
+    text = answer("How many walruses were counted on Kolguev island?", walkthrough_knowledge())
+    assert "4312" in text
+    assert "pgvector" not in text and "datasets" not in text
+    assert text.endswith("[ID:0]")
+
+
+def test_pgvector_question_is_answered_with_embedding() -> None:
+    text = answer("What does pgvector keep per chunk?", walkthrough_knowledge())
+    assert "embedding" in text
+    assert "walrus" not in text
+
+
+def test_repeated_sentences_are_quoted_once() -> None:
+    text = answer("How many walruses were counted on Kolguev island?", walkthrough_knowledge())
+    assert text.count("4312") == 1
+    assert text.count("[ID:") == 1
+
+
+def test_citations_point_at_the_chunk_the_sentence_came_from() -> None:
+    knowledge = [
+        KnowledgeChunk(0, "Tax forms are due in April. Late filing costs a fee.", "tax.txt"),
+        KnowledgeChunk(1, "The lighthouse on Vinga was lit in 1890.", "vinga.txt"),
+        KnowledgeChunk(2, "Kolguev island has a walrus colony of 4312 animals.", "kolguev.txt"),
+    ]
+    text = answer("When was the Vinga lighthouse lit?", knowledge)
+    assert text == "The lighthouse on Vinga was lit in 1890. [ID:1]"
+    text = answer("How large is the walrus colony on Kolguev?", knowledge)
+    assert text == "Kolguev island has a walrus colony of 4312 animals. [ID:2]"
+
+
+def test_several_relevant_sentences_keep_their_reading_order() -> None:
+    knowledge = [
+        KnowledgeChunk(0, "Walruses on Kolguev feed on clams.", "a.txt"),
+        KnowledgeChunk(1, "Tax forms are due in April.", "b.txt"),
+        KnowledgeChunk(2, "Walruses on Kolguev haul out on the beaches in summer.", "c.txt"),
+    ]
+    text = answer("What do walruses on Kolguev do?", knowledge)
+    assert text.index("clams") < text.index("beaches")
+    assert "[ID:0]" in text and "[ID:2]" in text and "Tax" not in text
+
+
+def test_quote_false_leaves_out_the_markers() -> None:
+    text = answer(
+        "How many walruses were counted on Kolguev island?", walkthrough_knowledge(), quote=False
+    )
+    assert "4312" in text
+    assert "[ID:" not in text
+
+
+def test_chinese_question_picks_the_right_chinese_sentence() -> None:
+    knowledge = [
+        KnowledgeChunk(0, "北京是中国的首都。上海是中国最大的城市，人口超过两千万。", "城市.txt"),
+        KnowledgeChunk(1, "长城全长约两万一千公里！大熊猫主要生活在四川的山区。", "中国.txt"),
+    ]
+    assert answer("大熊猫生活在哪里？", knowledge) == "大熊猫主要生活在四川的山区。 [ID:1]"
+    text = answer("中国最大的城市是哪个？", knowledge)
+    assert "上海" in text and "[ID:0]" in text and "长城" not in text
+
+
+def test_nothing_relevant_gives_the_plain_sentence_in_the_question_language() -> None:
+    assert answer("What is the capital of France?", walkthrough_knowledge()) == NOT_FOUND_EN
+    assert answer("火星上有水吗？", walkthrough_knowledge()) == NOT_FOUND_ZH
+
+
+def test_empty_knowledge_says_nothing_was_found() -> None:
+    assert answer("How many walruses were counted?", []) == NOT_FOUND_EN
+    assert answer("有多少只海象？", []) == NOT_FOUND_ZH
+
+
+def test_a_chat_without_datasets_suggests_configuring_a_chat_model() -> None:
+    text = answer("Tell me a joke", [], has_datasets=False)
+    assert text == NO_DATASETS_EN
+    assert "chat model" in text and "knowledge base" in text
+    assert "对话模型" in answer("讲个笑话", [], has_datasets=False)
+
+
+def test_the_answer_streams_in_many_pieces() -> None:
+    question = "How many walruses were counted on Kolguev island?"
+    pieces = ask(question, walkthrough_knowledge())
+    assert len(pieces) >= 10
+    assert "".join(pieces) == answer(question, walkthrough_knowledge())
+    assert all(len(piece.split()) <= 1 for piece in pieces)
+
+
+def test_chinese_streams_a_few_characters_at_a_time() -> None:
+    pieces = ask("火星上有水吗？", [])
+    assert "".join(pieces) == NOT_FOUND_ZH
+    assert len(pieces) >= 5
+    assert max(len(piece.strip()) for piece in pieces) <= 3
+
+
+def test_streaming_lets_other_coroutines_run_between_pieces() -> None:
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="How many walruses were counted on Kolguev island?",
+        knowledge=walkthrough_knowledge(),
+    )
+    timeline: list[str] = []
+
+    async def ticker() -> None:
+        while True:
+            timeline.append("tick")
+            await asyncio.sleep(0)
+
+    async def run() -> None:
+        task = asyncio.create_task(ticker())
+        async for _piece in ExtractiveChatModel().stream(request):
+            timeline.append("piece")
+        task.cancel()
+
+    asyncio.run(run())
+    after_first_piece = ",".join(timeline[timeline.index("piece") :])
+    # Between any two pieces the other coroutine got at least one turn.
+    assert after_first_piece.count("piece") >= 10
+    assert "piece,piece" not in after_first_piece
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ("Version 3.5 is out. Next", ["Version 3.5 is out.", "Next"]),
+        (
+            "第一句。第二句！第三句？第四；第五",
+            ["第一句。", "第二句！", "第三句？", "第四；", "第五"],
+        ),
+        ("line one\nline two\n\n", ["line one", "line two"]),
+    ],
+)
+def test_sentence_splitting(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_model_identity() -> None:
+    model = ExtractiveChatModel()
+    assert model.model_id == "ragsite-extractive@Builtin"
+    assert model.extractive is True
