@@ -78,7 +78,7 @@ def test_stream_is_cumulative_with_a_final_reference_and_terminator(api, chat, s
     assert events[-1] == {"code": 0, "message": "", "data": True}
     answers = [e["data"]["answer"] for e in events[:-1]]
     assert len(answers) > 1
-    assert all(len(a) <= len(b) for a, b in zip(answers, answers[1:]))
+    assert all(len(a) <= len(b) for a, b in zip(answers, answers[1:], strict=False))
     final = events[-2]["data"]
     assert "4312" in final["answer"] and "[ID:" in final["answer"]
     assert final["session_id"] == session["id"] and final["id"] and final["created_at"]

@@ -15,7 +15,9 @@ def upload(api, dataset_id, name, content: bytes) -> dict:
     part = io.BytesIO(content)
     part.name = name
     (doc,) = assert_ok(
-        api.client.post(f"/api/v1/datasets/{dataset_id}/documents", {"file": [part]}, headers=api.headers)
+        api.client.post(
+            f"/api/v1/datasets/{dataset_id}/documents", {"file": [part]}, headers=api.headers
+        )
     )
     return doc
 
@@ -39,15 +41,35 @@ def add(api, dataset, doc, content, **extra) -> dict:
 
 
 def retrieve(api, dataset, question, **extra) -> dict:
-    return assert_ok(api.post("/api/v1/retrieval", {"question": question, "dataset_ids": [dataset["id"]], **extra}))
+    return assert_ok(
+        api.post(
+            "/api/v1/retrieval", {"question": question, "dataset_ids": [dataset["id"]], **extra}
+        )
+    )
 
 
 # --- add ----------------------------------------------------------------------------------------
 
 
 def test_add_returns_the_add_shape(api, dataset, doc) -> None:
-    chunk = add(api, dataset, doc, "This is a chunk addition test", important_keywords=["addition"], questions=[" what? ", ""])
-    assert set(chunk) == {"id", "content", "document_id", "dataset_id", "important_keywords", "questions", "create_time", "create_timestamp"}
+    chunk = add(
+        api,
+        dataset,
+        doc,
+        "This is a chunk addition test",
+        important_keywords=["addition"],
+        questions=[" what? ", ""],
+    )
+    assert set(chunk) == {
+        "id",
+        "content",
+        "document_id",
+        "dataset_id",
+        "important_keywords",
+        "questions",
+        "create_time",
+        "create_timestamp",
+    }
     assert len(chunk["id"]) == 16 and chunk["content"] == "This is a chunk addition test"
     assert chunk["document_id"] == doc["id"] and chunk["dataset_id"] == dataset["id"]
     assert chunk["important_keywords"] == ["addition"] and chunk["questions"] == ["what?"]
@@ -61,7 +83,9 @@ def test_add_is_read_your_writes(api, dataset, doc) -> None:
     assert listed["doc"]["chunk_count"] == 1 and listed["total"] == 1
     hits = retrieve(api, dataset, "lighthouse fog signal")
     assert hits["chunks"][0]["id"] == chunk["id"]
-    assert body_of(api.delete(chunks_url(dataset, doc), {"chunk_ids": [chunk["id"]]})) == {"code": 0}
+    assert body_of(api.delete(chunks_url(dataset, doc), {"chunk_ids": [chunk["id"]]})) == {
+        "code": 0
+    }
     assert assert_ok(api.get(chunks_url(dataset, doc)))["chunks"] == []
     assert retrieve(api, dataset, "lighthouse fog signal")["chunks"] == []
 
@@ -84,9 +108,21 @@ def test_counters_stay_exact(api, dataset, doc) -> None:
         ({}, RetCode.DATA_ERROR, "`content` is required"),
         ({"content": "   "}, RetCode.DATA_ERROR, "`content` is required"),
         ({"content": None}, RetCode.DATA_ERROR, "`content` is required"),
-        ({"content": "x", "important_keywords": "a"}, RetCode.DATA_ERROR, "`important_keywords` is required to be a list"),
-        ({"content": "x", "questions": "a"}, RetCode.DATA_ERROR, "`questions` is required to be a list"),
-        ({"content": "x", "important_keywords": [1]}, RetCode.EXCEPTION_ERROR, "TypeError('sequence item 0: expected str instance, int found')"),
+        (
+            {"content": "x", "important_keywords": "a"},
+            RetCode.DATA_ERROR,
+            "`important_keywords` is required to be a list",
+        ),
+        (
+            {"content": "x", "questions": "a"},
+            RetCode.DATA_ERROR,
+            "`questions` is required to be a list",
+        ),
+        (
+            {"content": "x", "important_keywords": [1]},
+            RetCode.EXCEPTION_ERROR,
+            "TypeError('sequence item 0: expected str instance, int found')",
+        ),
     ],
 )
 def test_add_validates(api, dataset, doc, body, code, message) -> None:
@@ -94,18 +130,30 @@ def test_add_validates(api, dataset, doc, body, code, message) -> None:
 
 
 def test_add_to_foreign_or_unknown_targets(api, other_api, dataset, doc) -> None:
-    assert_error(other_api.post(chunks_url(dataset, doc), {"content": "x"}), RetCode.DATA_ERROR, f"You don't own the dataset {dataset['id']}.")
+    assert_error(
+        other_api.post(chunks_url(dataset, doc), {"content": "x"}),
+        RetCode.DATA_ERROR,
+        f"You don't own the dataset {dataset['id']}.",
+    )
     ghost = {"id": "ghost"}
-    assert_error(api.post(chunks_url(dataset, ghost), {"content": "x"}), RetCode.DATA_ERROR, "You don't own the document ghost.")
+    assert_error(
+        api.post(chunks_url(dataset, ghost), {"content": "x"}),
+        RetCode.DATA_ERROR,
+        "You don't own the document ghost.",
+    )
 
 
 # --- list ---------------------------------------------------------------------------------------
 
 
 def test_list_by_keywords_highlights(api, dataset, doc) -> None:
-    wanted = add(api, dataset, doc, "This is a chunk addition test", important_keywords=["addition"])
+    wanted = add(
+        api, dataset, doc, "This is a chunk addition test", important_keywords=["addition"]
+    )
     add(api, dataset, doc, "Something unrelated about walruses")
-    data = assert_ok(api.get(chunks_url(dataset, doc), {"keywords": "addition", "page": 1, "page_size": 12}))
+    data = assert_ok(
+        api.get(chunks_url(dataset, doc), {"keywords": "addition", "page": 1, "page_size": 12})
+    )
     assert [c["id"] for c in data["chunks"]] == [wanted["id"]]
     assert data["chunks"][0]["content"] == "This is a chunk <em>addition</em> test"
     item = data["chunks"][0]
@@ -114,9 +162,16 @@ def test_list_by_keywords_highlights(api, dataset, doc) -> None:
 
 def test_list_by_id_and_paging(api, dataset, doc) -> None:
     ids = [add(api, dataset, doc, f"passage number {i}")["id"] for i in range(5)]
-    assert [c["id"] for c in assert_ok(api.get(chunks_url(dataset, doc), {"page": 2, "page_size": 2}))["chunks"]] == ids[2:4]
+    assert [
+        c["id"]
+        for c in assert_ok(api.get(chunks_url(dataset, doc), {"page": 2, "page_size": 2}))["chunks"]
+    ] == ids[2:4]
     assert assert_ok(api.get(chunks_url(dataset, doc), {"id": ids[3]}))["chunks"][0]["id"] == ids[3]
-    assert_error(api.get(chunks_url(dataset, doc), {"id": "nope"}), RetCode.NOT_FOUND, f"Chunk not found: {dataset['id']}/nope")
+    assert_error(
+        api.get(chunks_url(dataset, doc), {"id": "nope"}),
+        RetCode.NOT_FOUND,
+        f"Chunk not found: {dataset['id']}/nope",
+    )
 
 
 # --- update -------------------------------------------------------------------------------------
@@ -149,18 +204,28 @@ def test_unavailable_chunks_leave_retrieval(api, dataset, doc) -> None:
 )
 def test_update_validates(api, dataset, doc, body, message) -> None:
     chunk = add(api, dataset, doc, "some text")
-    assert_error(api.put(f"{chunks_url(dataset, doc)}/{chunk['id']}", body), RetCode.DATA_ERROR, message)
+    assert_error(
+        api.put(f"{chunks_url(dataset, doc)}/{chunk['id']}", body), RetCode.DATA_ERROR, message
+    )
 
 
 def test_update_unknown_chunk(api, dataset, doc) -> None:
-    assert_error(api.put(f"{chunks_url(dataset, doc)}/nope", {"content": "x"}), RetCode.DATA_ERROR, "Can't find this chunk nope")
+    assert_error(
+        api.put(f"{chunks_url(dataset, doc)}/nope", {"content": "x"}),
+        RetCode.DATA_ERROR,
+        "Can't find this chunk nope",
+    )
 
 
 def test_update_qa_rule(api, dataset, doc) -> None:
     Document.objects.filter(pk=doc["id"]).update(chunk_method="qa")
     chunk = add(api, dataset, doc, "Q\tA")
     url = f"{chunks_url(dataset, doc)}/{chunk['id']}"
-    assert_error(api.put(url, {"content": "no separator here"}), RetCode.DATA_ERROR, "Q&A must be separated by TAB/ENTER key.")
+    assert_error(
+        api.put(url, {"content": "no separator here"}),
+        RetCode.DATA_ERROR,
+        "Q&A must be separated by TAB/ENTER key.",
+    )
     assert_ok(api.put(url, {"content": "What is it?\tA walrus."}))
 
 
@@ -172,7 +237,11 @@ def test_delete_reports_a_count_mismatch_after_deleting(api, dataset, doc) -> No
     response = api.delete(chunks_url(dataset, doc), {"chunk_ids": [*ids, "missing"]})
     assert_error(response, RetCode.DATA_ERROR, "rm_chunk deleted chunks 4, expect 5")
     assert not Chunk.objects.exists()
-    assert_error(api.delete(chunks_url(dataset, doc), {"chunk_ids": ids}), RetCode.DATA_ERROR, "rm_chunk deleted chunks 0, expect 4")
+    assert_error(
+        api.delete(chunks_url(dataset, doc), {"chunk_ids": ids}),
+        RetCode.DATA_ERROR,
+        "rm_chunk deleted chunks 0, expect 4",
+    )
 
 
 @pytest.mark.parametrize("body", [{"chunk_ids": []}, {"chunk_ids": None}, None])
@@ -189,27 +258,43 @@ def test_delete_without_ids_clears_only_this_document(api, dataset, doc, body) -
 
 def test_delete_dedupes(api, dataset, doc) -> None:
     chunk = add(api, dataset, doc, "x y")
-    data = assert_ok(api.delete(chunks_url(dataset, doc), {"chunk_ids": [chunk["id"], chunk["id"]]}))
+    data = assert_ok(
+        api.delete(chunks_url(dataset, doc), {"chunk_ids": [chunk["id"], chunk["id"]]})
+    )
     assert data == {"success_count": 1, "errors": [f"Duplicate chunk ids: {chunk['id']}"]}
 
 
 def test_delete_is_scoped_to_the_document(api, dataset, doc) -> None:
     other = upload(api, dataset["id"], "other.txt", b"x")
     theirs = add(api, dataset, other, "keep me")
-    assert_error(api.delete(chunks_url(dataset, doc), {"chunk_ids": [theirs["id"]]}), RetCode.DATA_ERROR, "rm_chunk deleted chunks 0, expect 1")
+    assert_error(
+        api.delete(chunks_url(dataset, doc), {"chunk_ids": [theirs["id"]]}),
+        RetCode.DATA_ERROR,
+        "rm_chunk deleted chunks 0, expect 1",
+    )
     assert Chunk.objects.filter(pk=theirs["id"]).exists()
 
 
 def test_delete_errors(api, other_api, dataset, doc) -> None:
-    assert_error(other_api.delete(chunks_url(dataset, doc), {"chunk_ids": []}), RetCode.DATA_ERROR, f"You don't own the dataset {dataset['id']}.")
-    assert_error(api.delete(chunks_url(dataset, {"id": "ghost"}), {"chunk_ids": []}), RetCode.EXCEPTION_ERROR, "Can't find the document with ID ghost!")
+    assert_error(
+        other_api.delete(chunks_url(dataset, doc), {"chunk_ids": []}),
+        RetCode.DATA_ERROR,
+        f"You don't own the dataset {dataset['id']}.",
+    )
+    assert_error(
+        api.delete(chunks_url(dataset, {"id": "ghost"}), {"chunk_ids": []}),
+        RetCode.EXCEPTION_ERROR,
+        "Can't find the document with ID ghost!",
+    )
 
 
 # --- retrieval ----------------------------------------------------------------------------------
 
 
 def test_retrieval_shape_and_scores(api, dataset, doc) -> None:
-    wanted = add(api, dataset, doc, "The walrus colony on Kolguev island was counted at 4312 animals.")
+    wanted = add(
+        api, dataset, doc, "The walrus colony on Kolguev island was counted at 4312 animals."
+    )
     add(api, dataset, doc, "Lighthouse keepers logged fog signals every morning.")
     data = retrieve(api, dataset, "How many walruses were counted on Kolguev?")
     top = data["chunks"][0]
@@ -218,15 +303,21 @@ def test_retrieval_shape_and_scores(api, dataset, doc) -> None:
         assert 0.0 <= top[key] <= 1.0
     assert top["document_keyword"] == "notes.txt" and top["dataset_id"] == dataset["id"]
     assert "<em>Kolguev</em>" in top["highlight"]
-    assert data["doc_aggs"] == [{"doc_name": "notes.txt", "doc_id": doc["id"], "count": len(data["chunks"])}]
+    assert data["doc_aggs"] == [
+        {"doc_name": "notes.txt", "doc_id": doc["id"], "count": len(data["chunks"])}
+    ]
     assert data["total"] >= len(data["chunks"])
 
 
 def test_retrieval_weight_extremes(api, dataset, doc) -> None:
     add(api, dataset, doc, "Kolguev walrus census 4312")
-    keyword = retrieve(api, dataset, "Kolguev census", vector_similarity_weight=0, similarity_threshold=0)["chunks"][0]
+    keyword = retrieve(
+        api, dataset, "Kolguev census", vector_similarity_weight=0, similarity_threshold=0
+    )["chunks"][0]
     assert keyword["similarity"] == pytest.approx(keyword["term_similarity"])
-    vector = retrieve(api, dataset, "Kolguev census", vector_similarity_weight=1, similarity_threshold=0)["chunks"][0]
+    vector = retrieve(
+        api, dataset, "Kolguev census", vector_similarity_weight=1, similarity_threshold=0
+    )["chunks"][0]
     assert vector["similarity"] == pytest.approx(vector["vector_similarity"])
 
 
@@ -238,7 +329,9 @@ def test_retrieval_threshold_and_paging(api, dataset, doc) -> None:
     assert len(first["chunks"]) == 4 and len(second["chunks"]) == 2
     assert not {c["id"] for c in first["chunks"]} & {c["id"] for c in second["chunks"]}
     assert first["total"] == 6
-    assert retrieve(api, dataset, "fog signal lighthouse", similarity_threshold=0.99)["chunks"] == []
+    assert (
+        retrieve(api, dataset, "fog signal lighthouse", similarity_threshold=0.99)["chunks"] == []
+    )
 
 
 def test_retrieval_with_document_filter_and_sdk_017_alias(api, dataset, doc) -> None:
@@ -274,7 +367,12 @@ def test_disabled_documents_leave_retrieval(api, dataset, doc) -> None:
 
 
 def test_retrieval_finds_chinese(api) -> None:
-    dataset = assert_ok(api.post("/api/v1/datasets", {"name": "zh", "embedding_model": "universal-sentence-encoder-multilingual-v3@Builtin"}))
+    dataset = assert_ok(
+        api.post(
+            "/api/v1/datasets",
+            {"name": "zh", "embedding_model": "universal-sentence-encoder-multilingual-v3@Builtin"},
+        )
+    )
     doc = upload(api, dataset["id"], "规定.txt", "占位".encode())
     wanted = add(api, dataset, doc, "员工的登录密码每九十天必须更换一次。")
     add(api, dataset, doc, "食堂每天中午十二点开始供应午餐。")
@@ -298,13 +396,44 @@ def test_retrieval_validates(api, body, message) -> None:
 
 
 def test_retrieval_rules_on_datasets_and_documents(api, other_api, dataset, doc) -> None:
-    other = assert_ok(api.post("/api/v1/datasets", {"name": "zh", "embedding_model": "universal-sentence-encoder-multilingual-v3@Builtin"}))
+    other = assert_ok(
+        api.post(
+            "/api/v1/datasets",
+            {"name": "zh", "embedding_model": "universal-sentence-encoder-multilingual-v3@Builtin"},
+        )
+    )
     body = {"question": "q", "dataset_ids": [dataset["id"], other["id"]]}
-    assert_error(api.post("/api/v1/retrieval", body), RetCode.DATA_ERROR, 'Datasets use different embedding models."')
+    assert_error(
+        api.post("/api/v1/retrieval", body),
+        RetCode.DATA_ERROR,
+        'Datasets use different embedding models."',
+    )
     body = {"question": "q", "dataset_ids": [dataset["id"]], "document_ids": "x"}
-    assert_error(api.post("/api/v1/retrieval", body), RetCode.DATA_ERROR, "`documents` should be a list")
+    assert_error(
+        api.post("/api/v1/retrieval", body), RetCode.DATA_ERROR, "`documents` should be a list"
+    )
     body = {"question": "q", "dataset_ids": [dataset["id"]], "document_ids": ["ghost"]}
-    assert_error(api.post("/api/v1/retrieval", body), RetCode.DATA_ERROR, "The datasets don't own the document ghost")
-    assert_error(other_api.post("/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]]}), RetCode.DATA_ERROR, f"You don't own the dataset {dataset['id']}.")
-    assert_error(api.post("/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]], "top_k": 0}), RetCode.EXCEPTION_ERROR)
-    assert_error(api.post("/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]], "rerank_id": "ghost@Nowhere"}), RetCode.DATA_ERROR, "ghost@Nowhere")
+    assert_error(
+        api.post("/api/v1/retrieval", body),
+        RetCode.DATA_ERROR,
+        "The datasets don't own the document ghost",
+    )
+    assert_error(
+        other_api.post("/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]]}),
+        RetCode.DATA_ERROR,
+        f"You don't own the dataset {dataset['id']}.",
+    )
+    assert_error(
+        api.post(
+            "/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]], "top_k": 0}
+        ),
+        RetCode.EXCEPTION_ERROR,
+    )
+    assert_error(
+        api.post(
+            "/api/v1/retrieval",
+            {"question": "q", "dataset_ids": [dataset["id"]], "rerank_id": "ghost@Nowhere"},
+        ),
+        RetCode.DATA_ERROR,
+        "ghost@Nowhere",
+    )
