@@ -11,13 +11,14 @@ import functools
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 _SPACES = re.compile(r"\s+")
 _PUNCT_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 
 
 @functools.cache
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -165,6 +165,7 @@ async def answer_stream(
                 for i, h in enumerate(hits)
             ],
             quote=quote,
+            has_datasets=bool(ctx.dataset_ids),
             temperature=float(setting.get("temperature", 0.1)),
             top_p=float(setting.get("top_p", 0.3)),
             max_tokens=int(setting.get("max_tokens", 512)),
