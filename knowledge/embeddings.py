@@ -216,3 +216,14 @@ def embed_chunks(
         return content
     title_vector = embed_texts(model_id, [title])[0]
     return _normalise(title_weight * title_vector + (1 - title_weight) * content)
+
+
+def warm_up() -> None:
+    """Load the default embedding model and the Chinese segmenter now, not on first request."""
+    from knowledge import fulltext
+
+    try:
+        get_embedder(settings.RAGSITE_DEFAULT_EMBEDDING_MODEL).embed(["warm up"])
+        fulltext.tokens("预热 warm up")
+    except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first request
+        logger.warning("model warm-up failed", exc_info=True)

@@ -14,9 +14,18 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from ragsite.routing import websocket_urlpatterns  # noqa: E402
+
+if settings.RAGSITE_PRELOAD_MODELS:
+    import threading
+
+    from knowledge.embeddings import warm_up
+
+    # Off the event loop, after start-up: the first retrieval or chat then skips a ~6 s load.
+    threading.Thread(target=warm_up, name="model-warm-up", daemon=True).start()
 
 application = ProtocolTypeRouter(
     {

@@ -215,6 +215,8 @@ RAGSITE_DEFAULT_EMBEDDING_MODEL = env_str(
 # The chat model assistants get when they name none; the built-in one quotes the knowledge
 # base (extractive, offline). Any `name@factory` of a configured provider works too.
 RAGSITE_DEFAULT_CHAT_MODEL = env_str("RAGSITE_DEFAULT_CHAT_MODEL", "ragsite-extractive@Builtin")
+# Load the default embedding model in each web process at start-up (in a thread).
+RAGSITE_PRELOAD_MODELS = env_bool("RAGSITE_PRELOAD_MODELS", True)
 # Threads torch may use per process; 1 keeps a 2-core box responsive under load.
 RAGSITE_TORCH_THREADS = env_int("RAGSITE_TORCH_THREADS", 1)
 
