@@ -1,0 +1,92 @@
+"""Running an agent for a completion: session handling around agents.runtime.run_agent."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from agents.models import AgentSession
+from agents.runtime import RunEvent, run_agent
+from agents.services.agents import (
+    agent_for_session,
+    session_create,
+    session_history,
+    session_record_turn,
+)
+from ragsite.accounts.models import User
+from ragsite.api.errors import DataError
+
+
+@dataclass
+class PreparedRun:
+    agent_id: str
+    tenant: User
+    session: AgentSession
+    question: str
+    inputs: dict[str, Any]
+    user_id: str
+    message_id: str = field(default_factory=lambda: uuid.uuid1().hex)
+
+
+def run_prepare(*, tenant: User, agent_id: str, body: dict[str, Any]) -> PreparedRun:
+    """Check the agent and session (creating one when none is given) before streaming."""
+    agent = agent_for_session(tenant, agent_id)
+    user_id = str(body.get("user_id") or tenant.pk)
+    session_id = body.get("session_id")
+    if session_id:
+        session = AgentSession.objects.filter(pk=str(session_id), agent_key=agent.pk).first()
+        if session is None:
+            raise DataError("Session not found!")
+    else:
+        session = session_create(agent=agent, user_id=user_id)
+    inputs = body.get("inputs")
+    if not isinstance(inputs, dict):
+        inputs = dict(session.dsl.get("session_inputs") or {})
+    question = str(body.get("question") or body.get("query") or "")
+    return PreparedRun(agent.pk, tenant, session, question, inputs, user_id)
+
+
+async def run_events(prepared: PreparedRun) -> AsyncIterator[RunEvent]:
+    """The runtime's events; the turn is recorded in the session when the run ends."""
+    started = time.monotonic()
+    answer = ""
+    reference: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        async for event in run_agent(
+            prepared.session.dsl,
+            tenant=prepared.tenant,
+            question=prepared.question,
+            history=session_history(prepared.session),
+            inputs=prepared.inputs,
+            user_id=prepared.user_id,
+        ):
+            if event.kind == "message":
+                answer += event.content
+            elif event.kind == "message_end" and event.reference:
+                reference = _merge(reference, event.reference)
+            elif event.kind == "error":
+                error = event.error
+            yield event
+    finally:
+        await sync_to_async(session_record_turn)(
+            session_id=prepared.session.pk,
+            question=prepared.question,
+            answer=answer if error is None else f"{answer}**ERROR**: {error}",
+            reference=reference,
+            message_id=prepared.message_id,
+            seconds=time.monotonic() - started,
+            error=error,
+        )
+
+
+def _merge(into: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {"chunks": {}, "doc_aggs": {}} if into is None else into
+    merged["chunks"].update(new.get("chunks") or {})
+    merged["doc_aggs"].update(new.get("doc_aggs") or {})
+    return merged
