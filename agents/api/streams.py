@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from agents.services.runs import PreparedRun, run_events, run_prepare
 from knowledge.parsing import count_tokens
@@ -17,36 +16,8 @@ from ragsite.api.async_views import async_api_view
 from ragsite.api.auth import tenant_for_authorization
 from ragsite.api.envelope import dumps, ok
 from ragsite.api.errors import ArgumentError, DataError
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _truthy(value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() not in ("false", "0", "no", "off", "")
-    return bool(value)
-
-
-def _sse(payload: Any, *, space: bool = False) -> bytes:
-    prefix = b"data: " if space else b"data:"
-    return (
-        prefix + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-    )
-
-
-def _stream(events: AsyncIterator[bytes]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+from ragsite.api.parsing import body_flag, json_body
+from ragsite.api.streaming import event_stream, sse
 
 
 def _event(prepared: PreparedRun, name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -62,10 +33,10 @@ def _event(prepared: PreparedRun, name: str, data: dict[str, Any]) -> dict[str, 
 
 @async_api_view("POST")
 async def agent_completions(request: HttpRequest, user: User, agent_id: str) -> HttpResponse:
-    body = _json_body(request)
+    body = json_body(request)
     prepared = await sync_to_async(run_prepare)(tenant=user, agent_id=agent_id, body=body)
-    if _truthy(body.get("stream"), True):
-        return _stream(_agent_sse(prepared))
+    if body_flag(body.get("stream"), True):
+        return event_stream(_agentsse(prepared))
     content = ""
     reference: dict[str, Any] = {}
     async for event in run_events(prepared):
@@ -90,23 +61,23 @@ def _merged(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _agent_sse(prepared: PreparedRun) -> AsyncIterator[bytes]:
+async def _agentsse(prepared: PreparedRun) -> AsyncIterator[bytes]:
     ended = False
     try:
         async for event in run_events(prepared):
             if event.kind == "message" and event.content:
-                yield _sse(_event(prepared, "message", {"content": event.content}))
+                yield sse(_event(prepared, "message", {"content": event.content}))
             elif event.kind == "message_end":
                 ended = True
-                yield _sse(_event(prepared, "message_end", {"reference": event.reference}))
+                yield sse(_event(prepared, "message_end", {"reference": event.reference}))
             elif event.kind == "error":
-                yield _sse(_event(prepared, "message", {"content": f"**ERROR**: {event.error}"}))
+                yield sse(_event(prepared, "message", {"content": f"**ERROR**: {event.error}"}))
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
-        yield _sse(
+        yield sse(
             _event(prepared, "message", {"content": f"**ERROR**: {type(exc).__name__}: {exc}"})
         )
     if not ended:
-        yield _sse(_event(prepared, "message_end", {"reference": None}))
+        yield sse(_event(prepared, "message_end", {"reference": None}))
     yield b"data:[DONE]\n\n"
 
 
@@ -115,7 +86,7 @@ async def _agent_sse(prepared: PreparedRun) -> AsyncIterator[bytes]:
 
 @async_api_view("POST", authenticate=False)
 async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpResponse:
-    body = _json_body(request)
+    body = json_body(request)
     missing = [key for key in ("model", "messages") if key not in body]
     if missing:
         raise ArgumentError(f"required argument are missing: {','.join(missing)}; ")
@@ -131,7 +102,7 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
     users = [m for m in turns if m.get("role") == "user"]
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     session_id = body.get("session_id") or body.get("id") or metadata.get("id")
-    stream = _truthy(body.get("stream"), False)
+    stream = body_flag(body.get("stream"), False)
     if not users:
         return _openai_reply(
             agent_id, session_id or "", "No valid messages found (user or assistant).", {}, 0
@@ -139,7 +110,7 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
     run_body = {"question": str(users[-1].get("content") or ""), "session_id": session_id}
     prepared = await sync_to_async(run_prepare)(tenant=user, agent_id=agent_id, body=run_body)
     if stream:
-        return _stream(_openai_sse(prepared))
+        return event_stream(_openaisse(prepared))
     content = ""
     reference: dict[str, Any] = {}
     async for event in run_events(prepared):
@@ -182,7 +153,7 @@ def _openai_reply(
     return HttpResponse(dumps(payload), content_type="application/json")
 
 
-async def _openai_sse(prepared: PreparedRun) -> AsyncIterator[bytes]:
+async def _openaisse(prepared: PreparedRun) -> AsyncIterator[bytes]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         payload = {
             "id": prepared.session.pk,
@@ -190,7 +161,7 @@ async def _openai_sse(prepared: PreparedRun) -> AsyncIterator[bytes]:
             "model": prepared.agent_id,
             "choices": [{"delta": delta, "finish_reason": finish, "index": 0}],
         }
-        return _sse(payload, space=True)
+        return sse(payload, space=True)
 
     try:
         async for event in run_events(prepared):

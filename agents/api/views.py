@@ -11,9 +11,9 @@ from agents.models import Agent, AgentSession
 from agents.services import agents as services
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok, ok_with_message
-from ragsite.api.errors import DataError, ExceptionError
+from ragsite.api.errors import DataError
 from ragsite.api.formats import epoch_ms, rfc1123
-from ragsite.api.parsing import lenient_json, page_bounds, query_bool_only_false
+from ragsite.api.parsing import lenient_int, lenient_json, page_bounds, query_bool_only_false
 
 REFERENCE_KEYS = (
     "id",
@@ -84,15 +84,6 @@ def session_list_out(session: AgentSession, *, with_dsl: bool) -> dict[str, Any]
     return out
 
 
-def _int(value: Any, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ExceptionError(repr(exc)) from exc
-
-
 def _body(request: ApiRequest) -> dict[str, Any]:
     body = lenient_json(request)
     return body if isinstance(body, dict) else {}
@@ -108,7 +99,9 @@ class AgentsApi(APIView):
             orderby=params.get("orderby") or "update_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(_int(params.get("page"), 1), _int(params.get("page_size"), 30))
+        start, end = page_bounds(
+            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
+        )
         return Response([agent_out(a) for a in agents[start:end]])
 
     def post(self, request: ApiRequest) -> Response:
@@ -154,7 +147,9 @@ class AgentSessionsApi(APIView):
             orderby=params.get("orderby") or "update_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(_int(params.get("page"), 1), _int(params.get("page_size"), 30))
+        start, end = page_bounds(
+            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
+        )
         with_dsl = query_bool_only_false(params.get("dsl"))
         return Response([session_list_out(s, with_dsl=with_dsl) for s in sessions[start:end]])
 

@@ -6,13 +6,12 @@ Errors found before streaming go out as a JSON envelope; after the first byte th
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from chat.services.answering import AnswerEvent
 from chat.services.completions import (
@@ -25,36 +24,8 @@ from ragsite.accounts.models import User
 from ragsite.api.async_views import async_api_view
 from ragsite.api.envelope import dumps, envelope_response, error, ok
 from ragsite.api.errors import ArgumentError, DataError
-
-
-def _sse(payload: Any) -> bytes:
-    # One event per line, compact JSON, no space after "data:" (RAGFlow's framing).
-    return (
-        b"data:" + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-    )
-
-
-def _stream_response(events: AsyncIterator[bytes]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _truthy(value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() not in ("false", "0", "no", "off", "")
-    return bool(value)
+from ragsite.api.parsing import body_flag, json_body
+from ragsite.api.streaming import event_stream, sse
 
 
 def _event_data(prepared: Prepared, event: AnswerEvent) -> dict[str, Any]:
@@ -81,10 +52,10 @@ def _error_payload(message: str) -> dict[str, Any]:
 
 @async_api_view("POST")
 async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> HttpResponse:
-    body = _json_body(request)
+    body = json_body(request)
     prepared = await sync_to_async(completion_prepare)(tenant=user, chat_id=chat_id, body=body)
-    if _truthy(body.get("stream"), True):
-        return _stream_response(_chat_sse(prepared))
+    if body_flag(body.get("stream"), True):
+        return event_stream(_chatsse(prepared))
     final: AnswerEvent | None = None
     async for event in completion_events(prepared):
         final = event
@@ -98,16 +69,16 @@ async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> Ht
     )
 
 
-async def _chat_sse(prepared: Prepared) -> AsyncIterator[bytes]:
+async def _chatsse(prepared: Prepared) -> AsyncIterator[bytes]:
     try:
         async for event in completion_events(prepared):
             if event.error is not None:
-                yield _sse(_error_payload(event.error))
+                yield sse(_error_payload(event.error))
                 break
-            yield _sse({"code": 0, "message": "", "data": _event_data(prepared, event)})
+            yield sse({"code": 0, "message": "", "data": _event_data(prepared, event)})
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
-        yield _sse(_error_payload(f"{type(exc).__name__}: {exc}"))
-    yield _sse({"code": 0, "message": "", "data": True})
+        yield sse(_error_payload(f"{type(exc).__name__}: {exc}"))
+    yield sse({"code": 0, "message": "", "data": True})
 
 
 # --- OpenAI-compatible ------------------------------------------------------------------------
@@ -115,7 +86,7 @@ async def _chat_sse(prepared: Prepared) -> AsyncIterator[bytes]:
 
 @async_api_view("POST", authenticate=False)
 async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpResponse:
-    body = _json_body(request)
+    body = json_body(request)
     # Checked before authentication, as RAGFlow does.
     missing = [key for key in ("model", "messages") if key not in body]
     if missing:
@@ -129,9 +100,9 @@ async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpRes
     prepared = await sync_to_async(stateless_prepare)(
         tenant=user, chat_id=chat_id, messages=messages
     )
-    want_reference = _truthy(body.get("reference"), False)
-    if _truthy(body.get("stream"), True):
-        return _stream_response(_openai_sse(prepared, chat_id, want_reference))
+    want_reference = body_flag(body.get("reference"), False)
+    if body_flag(body.get("stream"), True):
+        return event_stream(_openaisse(prepared, chat_id, want_reference))
     final: AnswerEvent | None = None
     async for event in completion_events(prepared, record=False):
         final = event
@@ -169,7 +140,7 @@ async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpRes
 def _chunk(
     chat_id: str, delta: dict[str, Any], finish: str | None = None, usage: Any = None
 ) -> bytes:
-    return _sse(
+    return sse(
         {
             "id": f"chatcmpl-{chat_id}",
             "choices": [{"delta": delta, "finish_reason": finish, "index": 0, "logprobs": None}],
@@ -182,7 +153,7 @@ def _chunk(
     )
 
 
-async def _openai_sse(
+async def _openaisse(
     prepared: Prepared, chat_id: str, want_reference: bool
 ) -> AsyncIterator[bytes]:
     sent = ""

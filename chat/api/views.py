@@ -13,16 +13,7 @@ from knowledge.models import Dataset
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import DataError, ExceptionError
-from ragsite.api.parsing import lenient_json, page_bounds, query_bool_only_false
-
-
-def _int(value: Any, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ExceptionError(repr(exc)) from exc
+from ragsite.api.parsing import lenient_int, lenient_json, page_bounds, query_bool_only_false
 
 
 def _object_body(request: ApiRequest) -> dict[str, Any]:
@@ -56,7 +47,9 @@ class ChatsApi(APIView):
             orderby=params.get("orderby") or "create_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(_int(params.get("page"), 1), _int(params.get("page_size"), 30))
+        start, end = page_bounds(
+            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
+        )
         page = list(chats[start:end])
         wanted = {i for chat in page for i in chat.dataset_ids}
         datasets = {d.pk: d for d in Dataset.objects.filter(pk__in=wanted)}
@@ -101,7 +94,9 @@ class SessionsApi(APIView):
             orderby=params.get("orderby") or "create_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(_int(params.get("page"), 1), _int(params.get("page_size"), 30))
+        start, end = page_bounds(
+            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
+        )
         return Response([session_out(s, with_references=True) for s in found[start:end]])
 
     def delete(self, request: ApiRequest, chat_id: str) -> Response:

@@ -17,7 +17,7 @@ from ragsite.api.auth import ApiRequest
 from ragsite.api.codes import RetCode
 from ragsite.api.envelope import ok
 from ragsite.api.errors import DataError, ExceptionError, ServiceError
-from ragsite.api.parsing import lenient_json
+from ragsite.api.parsing import lenient_float, lenient_int, lenient_json
 
 
 def chunk_add_out(chunk: Chunk) -> dict[str, Any]:
@@ -48,15 +48,6 @@ def chunk_list_out(chunk: Chunk, document: Document) -> dict[str, Any]:
         "available": chunk.available,
         "positions": chunk.positions,
     }
-
-
-def _int(value: Any, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ExceptionError(repr(exc)) from exc
 
 
 def _document(request: ApiRequest, dataset_id: str, document_id: str, *, write: bool) -> Document:
@@ -98,8 +89,8 @@ class ChunksApi(APIView):
         else:
             found = chunk_services.chunk_list(
                 document=document,
-                page=_int(params.get("page"), 1),
-                page_size=_int(params.get("page_size"), 30),
+                page=lenient_int(params.get("page"), 1),
+                page_size=lenient_int(params.get("page_size"), 30),
                 keywords=params.get("keywords") or "",
             )
             chunks, total = found.chunks, found.total
@@ -165,15 +156,6 @@ def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
     }
 
 
-def _float(value: Any, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise ExceptionError(repr(exc)) from exc
-
-
 class RetrievalApi(APIView):
     def post(self, request: ApiRequest) -> Response:
         body = lenient_json(request)
@@ -198,11 +180,11 @@ class RetrievalApi(APIView):
                 question=str(body.get("question") or ""),
                 dataset_ids=[str(i) for i in dataset_ids],
                 document_ids=[str(i) for i in document_ids or []],
-                page=_int(body.get("page"), 1),
-                page_size=_int(body.get("page_size"), 30),
-                similarity_threshold=_float(body.get("similarity_threshold"), 0.2),
-                vector_similarity_weight=_float(body.get("vector_similarity_weight"), 0.3),
-                top_k=_int(body.get("top_k"), 1024),
+                page=lenient_int(body.get("page"), 1),
+                page_size=lenient_int(body.get("page_size"), 30),
+                similarity_threshold=lenient_float(body.get("similarity_threshold"), 0.2),
+                vector_similarity_weight=lenient_float(body.get("vector_similarity_weight"), 0.3),
+                top_k=lenient_int(body.get("top_k"), 1024),
                 rerank_id=body.get("rerank_id") or None,
                 highlight=highlight not in (False, "False", "false", 0),
                 conditions=condition.get("conditions") or [] if isinstance(condition, dict) else [],

@@ -25,7 +25,7 @@ from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError
-from ragsite.api.parsing import lenient_json, page_bounds
+from ragsite.api.parsing import lenient_int, lenient_json, page_bounds
 
 # API orderby names → columns; RAGFlow accepts any document column name.
 _ORDER_COLUMNS = {
@@ -52,16 +52,6 @@ def _owned(request: ApiRequest, dataset_id: str, message: str) -> Dataset:
     if dataset is None:
         raise DataError(message)
     return dataset
-
-
-def _int(value: str | None, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        # RAGFlow calls int() and reports the exception's repr with code 100.
-        raise ExceptionError(repr(exc)) from exc
 
 
 def _batch_reply(outcome: BatchOutcome) -> Response:
@@ -141,15 +131,17 @@ class DocumentsApi(APIView):
             keywords=params.get("keywords") or "",
             suffixes=params.getlist("suffix"),
             runs=runs,
-            created_from_ms=_int(params.get("create_time_from"), 0),
-            created_to_ms=_int(params.get("create_time_to"), 0),
+            created_from_ms=lenient_int(params.get("create_time_from"), 0),
+            created_to_ms=lenient_int(params.get("create_time_to"), 0),
             document_id=document_id,
             name=name,
         )
         column = _ORDER_COLUMNS[orderby]
         documents = documents.order_by(f"-{column}" if desc else column, "pk")
         total = documents.count()
-        start, end = page_bounds(_int(params.get("page"), 1), _int(params.get("page_size"), 30))
+        start, end = page_bounds(
+            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
+        )
         docs = [document_out(d) for d in documents[start:end]]
         return Response(ok({"total": total, "docs": docs}))
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.http import HttpRequest
 from pydantic import BaseModel, ValidationError
 
-from ragsite.api.errors import ArgumentError
+from ragsite.api.errors import ArgumentError, ExceptionError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,3 +100,37 @@ def page_bounds(page: int, page_size: int) -> tuple[int, int]:
     page_size = max(page_size, 0)
     offset = (page - 1) * page_size
     return offset, offset + page_size
+
+
+def lenient_int(value: Any, default: int) -> int:
+    """RAGFlow's `int(value)` on lenient endpoints: a bad value is code 100 with the repr."""
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ExceptionError(repr(exc)) from exc
+
+
+def lenient_float(value: Any, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ExceptionError(repr(exc)) from exc
+
+
+def body_flag(value: Any, default: bool) -> bool:
+    """A JSON-body boolean such as `stream`, tolerating "false"/"0" strings."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(value)
+
+
+def json_body(request: Any) -> dict[str, Any]:
+    """A lenient JSON object body: {} when absent, malformed or not an object."""
+    body = lenient_json(request)
+    return body if isinstance(body, dict) else {}
