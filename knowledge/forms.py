@@ -151,15 +151,16 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
         single_clean = super().clean
-        if isinstance(data, list | tuple):
+        if isinstance(data, list | tuple) and data:
             return [single_clean(item, initial) for item in data]
-        return [single_clean(data, initial)]
+        return [single_clean(data or None, initial)]  # None: "required" applies
 
 
 class DocumentUploadForm(forms.Form):
     """Files to add to a knowledge base; whether they fit (type, content, size) is the service's call."""
 
-    files = MultipleFileField(
+    # `file`, repeated, as in the API's multipart uploads (and `files` is taken by Form).
+    file = MultipleFileField(
         label=_("Files"),
         # An empty file is a valid upload (RAGFlow accepts it); it just has nothing to parse.
         allow_empty_file=True,
@@ -172,9 +173,13 @@ class DocumentUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         accept = ",".join(f".{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
         # The drop zone's label is the visible control; the input itself stays in the tab order.
-        self.fields["files"].widget.attrs.update(
+        self.fields["file"].widget.attrs.update(
             {"accept": accept, "class": "dropzone__input", "data-upload-input": ""}
         )
+
+
+def _escape_delimiter(delimiter: str) -> str:
+    return delimiter.replace("\n", "\\n").replace("\t", "\\t")
 
 
 class DocumentSettingsForm(forms.Form):
@@ -209,7 +214,8 @@ class DocumentSettingsForm(forms.Form):
             "name": document.name,
             "chunk_method": document.chunk_method,
             "chunk_token_num": config.get("chunk_token_num", DEFAULT_CHUNK_TOKEN_NUM),
-            "delimiter": config.get("delimiter") or "\\n",
+            # A text box cannot show a newline: write it the way RAGFlow's UI does, as \\n.
+            "delimiter": _escape_delimiter(config.get("delimiter") or "\\n"),
         }
         super().__init__(*args, **kwargs)
         method_field = cast(forms.ChoiceField, self.fields["chunk_method"])

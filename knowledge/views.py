@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -281,16 +282,27 @@ def _dataset_page(
     *,
     keywords: str = "",
     upload_form: DocumentUploadForm | None = None,
+    upload_problems: Sequence[str] = (),
 ) -> HttpResponse:
     context = {
         **_table_context(request, dataset, keywords),
+        **_upload_context(upload_form or DocumentUploadForm(), problems=upload_problems),
         "dataset": _with_labels([dataset])[0],
-        "upload_form": upload_form or DocumentUploadForm(),
-        "max_upload_bytes": settings.RAGSITE_MAX_UPLOAD_BYTES,
-        "suffixes": sorted(SUPPORTED_SUFFIXES),
         "polling": _parsing(dataset),
     }
     return render(request, "knowledge/dataset_detail.html", context)
+
+
+def _upload_context(
+    form: DocumentUploadForm, uploaded: str = "", problems: Sequence[str] = ()
+) -> dict[str, Any]:
+    return {
+        "upload_form": form,
+        "uploaded": uploaded,
+        "upload_problems": problems,
+        "max_upload_bytes": settings.RAGSITE_MAX_UPLOAD_BYTES,
+        "suffixes": sorted(SUPPORTED_SUFFIXES),
+    }
 
 
 def _with_updates(
@@ -400,28 +412,26 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     """Upload files (all or none) and queue them for parsing if asked; new rows go on top."""
     dataset = _owned_or_404(request, dataset_id)
     limit = settings.RAGSITE_MAX_UPLOAD_BYTES
+    form = DocumentUploadForm()
+    problems: list[str] = []  # why nothing was uploaded, one line per file
     created: list[Document] = []
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         # Refuse before Django reads the body into temporary files.
-        form = DocumentUploadForm()
-        form.add_error(
-            None,
+        problems.append(
             _("The upload is larger than the limit of %(limit)s.")
-            % {"limit": filesizeformat(limit)},
+            % {"limit": filesizeformat(limit)}
         )
     else:
         form = DocumentUploadForm(request.POST, request.FILES)
         if form.is_valid():
             uploads = [
                 Upload(name=f.name or "", file=f, size=f.size or 0)
-                for f in form.cleaned_data["files"]
+                for f in form.cleaned_data["file"]
             ]
             try:
                 created = document_upload(tenant=request.user, dataset=dataset, uploads=uploads)
             except ServiceError as exc:
-                # One line per file the service refused.
-                for line in exc.message.splitlines():
-                    form.add_error(None, line)
+                problems = exc.message.splitlines()
 
     notices: list[Notice] = []
     uploaded = ""
@@ -436,15 +446,14 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
                 notices.append(("error", exc.message))
             else:
                 uploaded += " " + _("Parsing has started.")
+        form = DocumentUploadForm(initial={"parse": form.cleaned_data["parse"]})
 
     if not request.htmx:
         if not created:
-            return _dataset_page(request, dataset, upload_form=form)
+            return _dataset_page(request, dataset, upload_form=form, upload_problems=problems)
         return _back_to_dataset(request, dataset, [("success", uploaded), *notices])
 
-    if created:
-        form = DocumentUploadForm(initial={"parse": form.cleaned_data["parse"]})
-    context = {"dataset": dataset, "upload_form": form, "uploaded": uploaded}
+    context = {"dataset": dataset, **_upload_context(form, uploaded, problems)}
     html = render_to_string("knowledge/_document_upload_form.html", context, request)
     fresh = Document.objects.filter(pk__in=[d.pk for d in created]).order_by("-created_at", "pk")
     return _with_updates(
@@ -601,9 +610,12 @@ def delete_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     return _rows_response(request, dataset, notices)
 
 
+# FileResponse streams, so it is no HttpResponse; login_required's hint is narrower than it needs.
 @login_required
 @require_http_methods(["GET"])
-def download_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
+def download_document(
+    request: HtmxHttpRequest, dataset_id: str, document_id: str
+) -> HttpResponseBase:
     """The original file, as an attachment under the document's name."""
     dataset = _visible_or_404(request, dataset_id)
     document = _document_or_404(dataset, document_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required as auth_login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -22,7 +22,7 @@ class HtmxHttpRequest(HttpRequest):
     user: User
 
 
-def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Django's login_required, except that an HTMX request gets a full-page redirect.
 
     A plain 302 would be followed inside the XHR and the login page swapped into a fragment.
@@ -30,7 +30,7 @@ def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     guarded = auth_login_required(view)
 
     @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.htmx and not request.user.is_authenticated:
             # Come back to the page the user was on, not to the fragment's URL.
             next_url = request.htmx.current_url_abs_path or request.get_full_path()

@@ -9,12 +9,18 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import global_settings
+from django.core.files.base import ContentFile
+from django.utils import timezone
 
+from knowledge.models import Dataset, Document
+from knowledge.services.datasets import dataset_create
+from knowledge.services.documents import Upload, document_upload
 from ragsite.accounts.models import User
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,7 +63,8 @@ def browser_page(tmp_path: Path, **context_options: Any) -> Iterator[Any]:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+        context_options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(**context_options)
         context.set_default_timeout(10_000)
         page = context.new_page()
         try:
@@ -212,3 +219,213 @@ def test_browser_follows_the_browser_language_and_the_switcher(
         page.locator(".site-header").get_by_role("button", name="English").click()
         expect(page.locator("h1")).to_have_text("Knowledge bases")
         expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+# --- a knowledge base's documents ----------------------------------------------------------------
+
+WALRUS = b"The walrus colony on Kolguev island was counted at 4312 animals in 2019.\n" * 40
+NOTES = (
+    b"# Field notes\n\nSeals haul out on the northern spit at low tide.\n\n"
+    b"## Gear\n\nBinoculars, tally counter.\n"
+)
+
+
+def text_file(name: str, data: bytes) -> dict[str, Any]:
+    return {"name": name, "mimeType": "text/plain", "buffer": data}
+
+
+def counter(page: Any, label: str) -> Any:
+    return page.locator("#dataset-counters .stat", has_text=label).locator("dd")
+
+
+def test_browser_uploads_two_files_and_watches_them_parse_live(
+    transactional_db: None, live_server_url: str, bob: User, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    dataset = dataset_create(tenant=bob, name="Field notes", description="Walrus counts")
+    with browser_page(tmp_path) as page:
+        log_in(page, live_server_url)
+        page.get_by_role("link", name="Field notes", exact=True).click()
+        page.wait_for_url(f"{live_server_url}/datasets/{dataset.pk}/")
+        expect(page.locator("h1")).to_have_text("Field notes")
+        expect(page.locator("#document-rows .empty-row")).to_be_visible()
+        expect(page.get_by_label("Parse after upload")).to_be_checked()
+
+        page.evaluate("window.__sameDocument = true")
+        # What a drop does too: the drop zone's file input gets the files and the form posts.
+        page.set_input_files(
+            "#upload-form input[type=file]",
+            files=[text_file("walrus.txt", WALRUS), text_file("notes.md", NOTES)],
+        )
+        expect(page.locator("#upload-form .alert--success")).to_contain_text("Uploaded 2 files.")
+        rows = page.locator("#document-rows tr.document-row")
+        expect(rows).to_have_count(2)
+        expect(page.locator("#document-rows .empty-row")).to_be_hidden()
+        expect(counter(page, "Documents")).to_have_text("2")
+        snapshot(page, "documents-uploaded")
+
+        # The worker loads the embedding model on its first parse, hence the long wait.
+        walrus = page.locator("tr.document-row", has_text="walrus.txt")
+        notes = page.locator("tr.document-row", has_text="notes.md")
+        expect(walrus.locator(".badge")).to_have_text("Done", timeout=90_000)
+        expect(notes.locator(".badge")).to_have_text("Done", timeout=30_000)
+        expect(page.locator("#document-poller[hx-trigger]")).to_have_count(0)
+        expect(counter(page, "Chunks")).not_to_have_text("0")
+        assert page.evaluate("window.__sameDocument") is True
+        snapshot(page, "documents-parsed")
+
+        with page.expect_download() as download_info:
+            walrus.get_by_role("link", name="walrus.txt", exact=True).click()
+        download = download_info.value
+        assert download.suggested_filename == "walrus.txt"
+        assert Path(download.path()).read_bytes() == WALRUS
+
+
+def test_browser_searches_edits_toggles_and_deletes_documents(
+    transactional_db: None, live_server_url: str, bob: User, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    dataset = dataset_create(tenant=bob, name="Scratch")
+    with browser_page(tmp_path) as page:
+        log_in(page, live_server_url)
+        page.goto(f"{live_server_url}/datasets/{dataset.pk}/")
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_label("Parse after upload").uncheck()
+        page.set_input_files(
+            "#upload-form input[type=file]",
+            files=[
+                text_file("alpha.txt", b"alpha " * 50),
+                text_file("beta.txt", b"beta " * 50),
+                text_file("gamma.md", b"# gamma\n"),
+            ],
+        )
+        rows = page.locator("#document-rows tr.document-row")
+        expect(rows).to_have_count(3)
+        expect(rows.locator(".badge")).to_have_text(["Not parsed"] * 3)
+        expect(page.get_by_label("Parse after upload")).not_to_be_checked()
+
+        # A file the server refuses: one line says which and why; nothing is added.
+        page.set_input_files(
+            "#upload-form input[type=file]", files=[text_file("tool.exe", b"MZ\x90\x00")]
+        )
+        expect(page.locator("#upload-form .upload-errors")).to_contain_text("tool.exe:")
+        expect(rows).to_have_count(3)
+
+        page.get_by_placeholder("Search by name").fill("gam")
+        expect(rows).to_have_count(1)
+        expect(rows).to_contain_text("gamma.md")
+        assert "keywords=gam" in page.url
+        page.get_by_placeholder("Search by name").fill("")
+        expect(rows).to_have_count(3)
+
+        # Settings open in a dialog; saving closes it and redraws the row.
+        alpha = page.locator("tr.document-row", has_text="alpha.txt")
+        alpha.get_by_role("link", name="Settings").click()
+        dialog = page.locator("#document-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_label("Name")).to_be_focused()
+        dialog.get_by_label("Name").fill("alpha-renamed.txt")
+        dialog.get_by_label("Chunk size (tokens)").fill("128")
+        dialog.get_by_label("Chunk method").select_option("qa")
+        snapshot(page, "document-settings")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_be_hidden()
+        renamed = page.locator("tr.document-row", has_text="alpha-renamed.txt")
+        expect(renamed).to_contain_text("Q&A")
+        expect(page.locator("#document-messages")).to_contain_text("Saved the settings")
+
+        # A change the service refuses stays in the dialog with its reason.
+        beta = page.locator("tr.document-row", has_text="beta.txt")
+        beta.get_by_role("link", name="Settings").click()
+        dialog.get_by_label("Name").fill("beta.pdf")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog.locator(".alert--error")).to_contain_text("extension")
+        dialog.get_by_role("link", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+        expect(beta).to_contain_text("beta.txt")
+
+        gamma = page.locator("tr.document-row", has_text="gamma.md")
+        gamma.get_by_role("switch").click()
+        expect(gamma.get_by_role("switch")).to_have_attribute("aria-checked", "false")
+        expect(gamma).to_have_class(re.compile(r"\bis-disabled\b"))
+
+        page.get_by_label("Select all documents").check()
+        expect(page.locator("#bulk-form")).to_contain_text("3 selected")
+        page.once("dialog", lambda confirm: confirm.accept())
+        page.get_by_role("button", name="Delete selected").click()
+        expect(rows).to_have_count(0)
+        expect(page.locator("#document-rows .empty-row")).to_be_visible()
+        expect(page.locator("#document-messages")).to_contain_text("Deleted 3 documents.")
+        expect(counter(page, "Documents")).to_have_text("0")
+        expect(page.get_by_role("button", name="Delete selected")).to_be_disabled()
+        assert page.evaluate("window.__sameDocument") is True
+
+
+def make_documents_in_every_state(owner: User) -> Dataset:
+    """A knowledge base whose documents show each parse state, set directly in the database."""
+    dataset = dataset_create(
+        tenant=owner,
+        name="Arctic wildlife survey 2026",
+        description="Counts, field notes and photos from the Kolguev expedition.",
+    )
+    names = [
+        "expedition-plan.pdf",
+        "walrus-counts-2019-2026-final-version-with-corrections.csv",
+        "field-notes.md",
+        "photo-log.txt",
+        "seal-haul-out-sites.txt",
+        "broken-scan.pdf",
+    ]
+    uploads = [
+        Upload(name=n, file=ContentFile(data), size=len(data))
+        for n in names
+        for data in [b"%PDF-1.4\n" * 300 if n.endswith(".pdf") else b"walrus, 4312\n" * 200]
+    ]
+    docs = {d.name: d for d in document_upload(tenant=owner, dataset=dataset, uploads=uploads)}
+    Run = Document.Run
+    Document.objects.filter(pk=docs["expedition-plan.pdf"].pk).update(
+        run=Run.DONE, progress=1, chunk_count=148, process_duration=12.4
+    )
+    Document.objects.filter(pk=docs[names[1]].pk).update(
+        run=Run.RUNNING,
+        progress=0.37,
+        progress_msg="10:00:00 Task has been received.\n10:00:02 Embedding 32/87.",
+        heartbeat_at=timezone.now() + timedelta(days=1),
+    )
+    Document.objects.filter(pk=docs["field-notes.md"].pk).update(
+        run=Run.RUNNING, progress=0, heartbeat_at=timezone.now() + timedelta(days=1)
+    )
+    Document.objects.filter(pk=docs["photo-log.txt"].pk).update(run=Run.CANCEL, enabled=False)
+    Document.objects.filter(pk=docs["broken-scan.pdf"].pk).update(
+        run=Run.FAIL,
+        progress=-1,
+        progress_msg="10:00:00 Task has been received.\n10:00:01 Start to parse.\n"
+        "10:00:02 [ERROR] broken-scan.pdf could not be read: the PDF is damaged or encrypted "
+        "(no page tree found). Try saving it again from the program that made it.",
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(chunk_count=148, token_count=61234)
+    return dataset
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_browser_dataset_page_fits_every_state_from_desktop_to_phone(
+    transactional_db: None, live_server_url: str, bob: User, tmp_path: Path, locale: str
+) -> None:
+    from playwright.sync_api import expect
+
+    dataset = make_documents_in_every_state(bob)
+    with browser_page(tmp_path, locale=locale) as page:
+        log_in(page, live_server_url)
+        page.goto(f"{live_server_url}/datasets/{dataset.pk}/")
+        expect(page.locator("#document-rows tr.document-row")).to_have_count(6)
+        expect(page.locator("tr.is-fail .parse-state__error")).to_contain_text("damaged")
+        expect(page.locator("tr.is-running progress")).to_have_attribute("value", "37")
+        page.locator("tr.is-fail details summary").click()
+        for device, width in [("desktop", 1280), ("tablet", 1024), ("phone", 390)]:
+            page.set_viewport_size({"width": width, "height": 900})
+            # Nothing may stick out sideways, on a phone least of all.
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{device}: the page is {overflow}px wider than the window"
+            snapshot(page, f"dataset-states-{device}-{locale}")

@@ -491,12 +491,9 @@ def test_password_change_page_renders_with_site_layout(alice: Client) -> None:
 
 @pytest.mark.parametrize(
     ("path", "text"),
-    [
-        ("/chats/", "Chat assistants are not available yet"),
-        ("/agents/", "Agents are not available yet"),
-    ],
+    [("/agents/", "Agents are not available yet")],
 )
-def test_chats_and_agents_pages_say_they_arrive_later(alice: Client, path: str, text: str) -> None:
+def test_agents_page_says_it_arrives_later(alice: Client, path: str, text: str) -> None:
     page = alice.get(path).content.decode()
     assert text in page
     assert "later version" in page

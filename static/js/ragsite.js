@@ -61,7 +61,9 @@
   }
   document.addEventListener("htmx:responseError", function () { reportFailure("requestFailed"); });
   document.addEventListener("htmx:sendError", function () { reportFailure("networkFailed"); });
-  document.addEventListener("htmx:beforeRequest", function () {
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    // Background requests (polling) must not wipe an error the user has yet to read.
+    if (event.detail.elt.hasAttribute("data-background-request")) return;
     var box = document.getElementById("request-errors");
     if (box) box.replaceChildren();
   });
