@@ -112,7 +112,7 @@ class ModelProviderForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("api_key") and not cleaned.get("clear_api_key") and self.instance.pk:
             cleaned["api_key"] = ModelProvider.objects.get(pk=self.instance.pk).api_key
         return cleaned

@@ -8,6 +8,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from agents.services.runs import PreparedRun, run_events, run_prepare
 from knowledge.parsing import count_tokens
@@ -32,7 +33,7 @@ def _event(prepared: PreparedRun, name: str, data: dict[str, Any]) -> dict[str, 
 
 
 @async_api_view("POST")
-async def agent_completions(request: HttpRequest, user: User, agent_id: str) -> HttpResponse:
+async def agent_completions(request: HttpRequest, user: User, agent_id: str) -> HttpResponseBase:
     body = json_body(request)
     prepared = await sync_to_async(run_prepare)(tenant=user, agent_id=agent_id, body=body)
     if body_flag(body.get("stream"), True):
@@ -85,7 +86,7 @@ async def _agentsse(prepared: PreparedRun) -> AsyncIterator[bytes]:
 
 
 @async_api_view("POST", authenticate=False)
-async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpResponse:
+async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpResponseBase:
     body = json_body(request)
     missing = [key for key in ("model", "messages") if key not in body]
     if missing:
@@ -100,7 +101,8 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
         raise DataError(f"You don't own the agent {agent_id}")
     turns = [m for m in messages if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
     users = [m for m in turns if m.get("role") == "user"]
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    metadata = body.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     session_id = body.get("session_id") or body.get("id") or metadata.get("id")
     stream = body_flag(body.get("stream"), False)
     if not users:
@@ -127,7 +129,7 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
 
 def _openai_reply(
     agent_id: str, session_id: str, content: str, reference: dict[str, Any], prompt_tokens: int
-) -> HttpResponse:
+) -> HttpResponseBase:
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if reference:
         message["reference"] = reference

@@ -12,6 +12,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 
 from chat.services.answering import AnswerEvent
 from chat.services.completions import (
@@ -51,7 +52,7 @@ def _error_payload(message: str) -> dict[str, Any]:
 
 
 @async_api_view("POST")
-async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> HttpResponse:
+async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> HttpResponseBase:
     body = json_body(request)
     prepared = await sync_to_async(completion_prepare)(tenant=user, chat_id=chat_id, body=body)
     if body_flag(body.get("stream"), True):
@@ -60,7 +61,7 @@ async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> Ht
     async for event in completion_events(prepared):
         final = event
     if final is None or final.error is not None:
-        message = final.error if final else "No answer was produced."
+        message = (final.error if final else None) or "No answer was produced."
         return envelope_response(
             error(500, message, {"answer": f"**ERROR**: {message}", "reference": []})
         )
@@ -85,7 +86,7 @@ async def _chatsse(prepared: Prepared) -> AsyncIterator[bytes]:
 
 
 @async_api_view("POST", authenticate=False)
-async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpResponse:
+async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpResponseBase:
     body = json_body(request)
     # Checked before authentication, as RAGFlow does.
     missing = [key for key in ("model", "messages") if key not in body]

@@ -57,8 +57,8 @@ def completion_prepare(*, tenant: User, chat_id: str, body: dict[str, Any]) -> P
         )
         opener = str(chat.prompt_config.get("prologue") or "")
         return Prepared(ctx, "", [], extra, session.pk, new_session=session, opener=opener)
-    session = ChatSession.objects.filter(pk=str(session_id), chat=chat).first()
-    if session is None:
+    existing = ChatSession.objects.filter(pk=str(session_id), chat=chat).first()
+    if existing is None:
         raise DataError(f"You don't own the session {session_id}")
     # Checked now so a missing variable is a JSON error, not a broken stream.
     fill_variables(
@@ -66,8 +66,8 @@ def completion_prepare(*, tenant: User, chat_id: str, body: dict[str, Any]) -> P
         list(chat.prompt_config.get("parameters") or []),
         extra,
     )
-    history = [Message(m["role"], m["content"]) for m in history_of(session)]
-    return Prepared(ctx, question, history, extra, session.pk)
+    history = [Message(m["role"], m["content"]) for m in history_of(existing)]
+    return Prepared(ctx, question, history, extra, existing.pk)
 
 
 def stateless_prepare(*, tenant: User, chat_id: str, messages: list[Any]) -> Prepared:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.db.models import F
+from django.db.models.expressions import CombinedExpression
 
 from knowledge import fulltext
 from knowledge.models import Chunk, Dataset, Document, TermStat
@@ -19,7 +20,7 @@ from knowledge.models import Chunk, Dataset, Document, TermStat
 MAX_TERM_LENGTH = 64
 
 
-def chunk_search_vector() -> SearchVector:
+def chunk_search_vector() -> CombinedExpression:
     """Keywords and questions weigh more (A) than body text (B)."""
     return SearchVector("keywords_ltks", weight="A", config="simple") + SearchVector(
         "content_ltks", weight="B", config="simple"

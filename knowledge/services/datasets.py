@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from knowledge import model_registry
@@ -17,6 +17,7 @@ from knowledge.parser_config import (
     parser_config_for_update,
 )
 from knowledge.selectors import dataset_name_taken, datasets_visible_to
+from knowledge.services.documents import delete_stored_files
 from ragsite.accounts.models import User
 from ragsite.api.errors import AccessDenied, DataError
 
@@ -164,7 +165,7 @@ def dataset_delete(*, tenant: User, ids: list[str] | None) -> int:
         for dataset in targets:
             dataset.delete()  # cascades to documents and chunks
         # Files only after the commit: a rolled-back delete must not lose them.
-        transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
+        transaction.on_commit(partial(delete_stored_files, keys))
         return len(targets)
 
 

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -147,6 +148,12 @@ def document_open(document: Document) -> File:
     return default_storage.open(document.location, "rb")
 
 
+def delete_stored_files(keys: Sequence[str]) -> None:
+    """Remove stored originals; called after the commit that deleted their rows."""
+    for key in keys:
+        default_storage.delete(key)
+
+
 def document_delete(
     *, dataset: Dataset, ids: Sequence[str] | None
 ) -> tuple[int, list[str], list[str]]:
@@ -177,7 +184,7 @@ def document_delete(
         Dataset.objects.filter(pk=dataset.pk).update(
             document_count=F("document_count") - len(documents)
         )
-        transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
+        transaction.on_commit(partial(delete_stored_files, keys))
     return len(documents), missing, duplicates
 
 

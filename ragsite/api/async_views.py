@@ -23,9 +23,7 @@ from ragsite.api.exceptions import METHOD_NOT_ALLOWED_MESSAGE, envelope_for_exce
 AsyncApiView = Callable[..., Awaitable[HttpResponseBase]]
 
 
-def async_api_view(
-    *methods: str, authenticate: bool = True
-) -> Callable[[AsyncApiView], AsyncApiView]:
+def async_api_view(*methods: str, authenticate: bool = True) -> Callable[[AsyncApiView], Any]:
     """Allow `methods`, resolve the bearer key to `user`, and answer any error in the envelope."""
 
     def decorator(view: AsyncApiView) -> AsyncApiView:
