@@ -149,7 +149,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # redis-py's 5 s socket timeout equals channels-redis' blocking-read wait, so an idle
+        # consumer would time out; give the socket more room than the read.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
     }
 }
 

@@ -1,0 +1,305 @@
+// The chat page: ask over a websocket, stream the answer in, then show its citations.
+// Untrusted text (questions, answers, passages, names) only ever goes in through textContent.
+(function () {
+  "use strict";
+
+  var CITATION = /\[ID:(\d+)\]/g;
+
+  // --- citations: markers and source numbers toggle the passage panel they control ----------
+  function setExpanded(panel, open) {
+    panel.hidden = !open;
+    document.querySelectorAll('[aria-controls="' + panel.id + '"]').forEach(function (button) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".cite__button");
+    if (!button) return;
+    var panel = document.getElementById(button.getAttribute("aria-controls"));
+    if (!panel) return;
+    var open = panel.hidden;
+    // One passage at a time per answer, so the panel stays next to what was clicked.
+    button.closest(".message").querySelectorAll(".citation").forEach(function (other) {
+      if (other !== panel && !other.hidden) setExpanded(other, false);
+    });
+    setExpanded(panel, open);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var cancel = event.target.closest(".session-rename") &&
+      event.target.closest(".session-rename").querySelector("[data-rename-cancel]");
+    if (cancel) { cancel.click(); return; }
+    var message = event.target.closest(".message");
+    if (!message) return;
+    message.querySelectorAll(".citation").forEach(function (panel) { setExpanded(panel, false); });
+  });
+
+  // --- the settings page: show the keyword weight next to its slider -----------------------------
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-weight-slider]")) return;
+    var output = event.target.parentElement.querySelector("[data-weight-output]");
+    if (output) output.textContent = Number(event.target.value).toFixed(2);
+  });
+
+  // --- the conversation ----------------------------------------------------------------------------
+  var root = document.querySelector("[data-chat]");
+  if (!root) return;
+  var list = root.querySelector("#messages");
+  var form = root.querySelector("#ask-form");
+  var input = form.querySelector("textarea");
+  var send = form.querySelector("button[type=submit]");
+  var status = root.querySelector("#socket-status");
+  var text = root.dataset;
+
+  var socket = null;
+  var answering = null; // the <li> of the answer being streamed
+  var retries = 0;
+  var finished = false; // a 4401/4404 close: reconnecting would not help
+  var liveCount = 0;
+
+  function nearBottom() {
+    return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+  }
+
+  function keepScrolled(wasNearBottom) {
+    if (wasNearBottom) window.scrollTo(0, document.documentElement.scrollHeight);
+  }
+
+  function element(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  function addMessage(role) {
+    liveCount += 1;
+    var item = element("li", "message message--" + role);
+    item.id = "live-" + liveCount;
+    item.append(element("span", "visually-hidden", role === "user" ? text.youLabel : text.assistantLabel));
+    var bubble = element("div", "message__bubble");
+    bubble.append(element("p", "message__text"));
+    item.append(bubble);
+    var stick = nearBottom();
+    list.append(item);
+    keepScrolled(stick);
+    return item;
+  }
+
+  function setStatus(message, isError) {
+    status.textContent = message || "";
+    status.classList.toggle("is-error", Boolean(isError));
+  }
+
+  function updateControls() {
+    var ready = socket && socket.readyState === WebSocket.OPEN && !answering && !finished;
+    input.disabled = !ready;
+    send.disabled = !ready;
+    form.classList.toggle("is-busy", Boolean(answering));
+    list.setAttribute("aria-busy", answering ? "true" : "false");
+  }
+
+  function sourceLabel(number) {
+    return text.sourceLabel.replace("%(n)s", number);
+  }
+
+  function downloadUrl(chunk) {
+    if (!chunk.dataset_id || !chunk.document_id) return "";
+    return text.downloadUrl
+      .replace("__dataset__", encodeURIComponent(chunk.dataset_id))
+      .replace("__document__", encodeURIComponent(chunk.document_id));
+  }
+
+  function documentLink(chunk) {
+    var url = downloadUrl(chunk);
+    var name = chunk.document_name || "";
+    if (!url) return element("span", "", name);
+    var link = element("a", "", name);
+    link.href = url;
+    return link;
+  }
+
+  function citeButton(item, index) {
+    var button = element("button", "cite__button", String(index + 1));
+    button.type = "button";
+    button.setAttribute("aria-expanded", "false");
+    button.setAttribute("aria-controls", item.id + "-cite-" + index);
+    button.setAttribute("aria-label", sourceLabel(index + 1));
+    return button;
+  }
+
+  // The same markup the server renders for stored answers (templates/chat/_message.html).
+  function renderAnswer(item, answer, reference) {
+    var chunks = (reference && reference.chunks) || [];
+    var paragraph = item.querySelector(".message__text");
+    var cited = [];
+    var position = 0;
+    var match;
+    paragraph.replaceChildren();
+    CITATION.lastIndex = 0;
+    var group = null; // the .cite-hug span the last marker went into
+    while ((match = CITATION.exec(answer)) !== null) {
+      var before = answer.slice(position, match.index);
+      position = match.index + match[0].length;
+      var index = Number(match[1]);
+      var sup = element("sup", "cite");
+      sup.append(citeButton(item, index));
+      if (!chunks[index]) { // a marker without its chunk is dropped
+        paragraph.append(before);
+        group = null;
+        continue;
+      }
+      if (group && !before.trim()) {
+        group.append(sup); // "[ID:0][ID:1]": one group
+      } else {
+        // The markers hug the word before them, like a footnote, so they never wrap alone.
+        var head = before.replace(/ +$/, "");
+        var hug = head.match(/\S*$/)[0];
+        paragraph.append(head.slice(0, head.length - hug.length));
+        group = element("span", "cite-hug", hug);
+        group.append(sup);
+        paragraph.append(group);
+      }
+      if (cited.indexOf(index) < 0) cited.push(index);
+    }
+    paragraph.append(answer.slice(position));
+
+    var sources = element("div", "sources");
+    sources.append(element("p", "sources__title", text.sourcesLabel));
+    if (cited.length) {
+      var ordered = element("ol", "sources__list");
+      cited.forEach(function (i) {
+        var panel = element("div", "citation");
+        panel.id = item.id + "-cite-" + i;
+        panel.hidden = true;
+        var head = element("p", "citation__head");
+        head.append(element("span", "citation__number", String(i + 1)), " ", documentLink(chunks[i]));
+        panel.append(head, element("blockquote", "citation__text", chunks[i].content || ""));
+        item.insertBefore(panel, null);
+        var entry = element("li");
+        entry.append(citeButton(item, i), " ", documentLink(chunks[i]));
+        ordered.append(entry);
+      });
+      sources.append(ordered);
+      item.append(sources);
+    } else if (chunks.length) {
+      // Nothing cited: still say where the answer came from, one line per document.
+      var seen = {};
+      var unordered = element("ul", "sources__list");
+      chunks.forEach(function (chunk) {
+        if (!chunk.document_name || seen[chunk.document_name]) return;
+        seen[chunk.document_name] = true;
+        var entry = element("li");
+        entry.append(documentLink(chunk));
+        unordered.append(entry);
+      });
+      sources.append(unordered);
+      item.append(sources);
+    }
+  }
+
+  function renderError(item, message) {
+    item.classList.add("message--error");
+    item.classList.remove("is-streaming", "is-waiting");
+    var bubble = item.querySelector(".message__bubble");
+    bubble.replaceChildren(element("p", "message__label", text.errorLabel), element("p", "message__text", message));
+  }
+
+  function finish() {
+    if (answering) answering.classList.remove("is-streaming", "is-waiting");
+    answering = null;
+    updateControls();
+    if (!input.disabled) input.focus();
+  }
+
+  function onMessage(event) {
+    var data;
+    try { data = JSON.parse(event.data); } catch (error) { return; }
+    if (!answering) {
+      // An error for a question refused before it started (e.g. sent twice).
+      if (data.type === "error") setStatus(data.message, true);
+      return;
+    }
+    var stick = nearBottom();
+    var paragraph = answering.querySelector(".message__text");
+    if (data.type === "delta") {
+      answering.classList.remove("is-waiting");
+      // Markers become buttons once the final reference arrives; until then, hide them.
+      paragraph.textContent = String(data.answer || "").replace(CITATION, "");
+    } else if (data.type === "final") {
+      renderAnswer(answering, String(data.answer || ""), data.reference);
+      var meta = document.querySelector(".session-item.is-current .session-item__meta");
+      if (meta) meta.textContent = text.justNow;
+      finish();
+    } else if (data.type === "error") {
+      renderError(answering, String(data.message || ""));
+      finish();
+    }
+    keepScrolled(stick);
+  }
+
+  function onClose(event) {
+    socket = null;
+    if (answering) {
+      renderError(answering, text.dropped);
+      finish();
+    }
+    if (event.code === 4401 || event.code === 4404) {
+      finished = true;
+      setStatus(event.code === 4401 ? text.expired : text.missing, true);
+      updateControls();
+      return;
+    }
+    updateControls();
+    setStatus(text.reconnecting, true);
+    // 1 s, 2 s, 4 s … at most 15 s between attempts.
+    var delay = Math.min(15000, 1000 * Math.pow(2, retries));
+    retries += 1;
+    window.setTimeout(connect, delay);
+  }
+
+  function connect() {
+    if (finished) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + text.socketPath);
+    if (retries === 0) setStatus(text.connecting);
+    socket.addEventListener("open", function () {
+      retries = 0;
+      setStatus("");
+      updateControls();
+    });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", onClose);
+  }
+
+  function ask() {
+    var question = input.value.trim();
+    if (!question || answering || !socket || socket.readyState !== WebSocket.OPEN) return;
+    addMessage("user").querySelector(".message__text").textContent = question;
+    answering = addMessage("assistant");
+    answering.classList.add("is-streaming", "is-waiting");
+    answering.querySelector(".message__text").setAttribute("data-waiting", text.thinking);
+    input.value = "";
+    setStatus("");
+    updateControls();
+    socket.send(JSON.stringify({ question: question }));
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    ask();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ask();
+    }
+  });
+
+  // Land on the latest message, as chat apps do.
+  window.scrollTo(0, document.documentElement.scrollHeight);
+  connect();
+})();
