@@ -489,16 +489,6 @@ def test_password_change_page_renders_with_site_layout(alice: Client) -> None:
     assert "Change password" in page
 
 
-@pytest.mark.parametrize(
-    ("path", "text"),
-    [("/agents/", "Agents are not available yet")],
-)
-def test_agents_page_says_it_arrives_later(alice: Client, path: str, text: str) -> None:
-    page = alice.get(path).content.decode()
-    assert text in page
-    assert "later version" in page
-
-
 # --- language -----------------------------------------------------------------------------------
 
 
