@@ -29,9 +29,10 @@ B = 0.75
 KEYWORD_BOOST = 3
 # HNSW search breadth: measured to keep recall@10 ≥ 0.95 against exact search (bench/).
 EF_SEARCH = 100
-# A term in more than this share of chunks is too common to find candidates with (it still
-# counts in scoring): its posting list would make the keyword leg slow and say little.
-CANDIDATE_TERM_MAX_SHARE = 0.3
+# The keyword leg looks candidates up by the question's rarest terms, adding terms while their
+# posting lists hold at most this many chunks in all: the GIN lookup and ts_rank then touch a
+# bounded number of rows however large the dataset. Common terms still count in scoring.
+CANDIDATE_POSTINGS_BUDGET = 3000
 KEYWORD_CANDIDATES = 200
 MIN_VECTOR_CANDIDATES = 64
 
@@ -242,6 +243,18 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     return "".join(out)
 
 
+def candidate_terms(terms: Sequence[str], df: dict[str, int]) -> list[str]:
+    """The rarest present terms whose postings fit the budget (at least the rarest one)."""
+    chosen: list[str] = []
+    postings = 0
+    for term in sorted((t for t in terms if df.get(t, 0) > 0), key=lambda t: df[t]):
+        if chosen and postings + df[term] > CANDIDATE_POSTINGS_BUDGET:
+            break
+        chosen.append(term)
+        postings += df[term]
+    return chosen
+
+
 def retrieve(query: Query, *, total_chunks: int) -> Result:
     """Rank the chunks in scope for `query.question` and return one page of hits."""
     terms = list(dict.fromkeys(fulltext.tokens(query.question)))
@@ -251,8 +264,7 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
     df = document_frequencies(query.scope.dataset_ids, terms)
     weights = {t: idf(df.get(t, 0), n) for t in terms}
 
-    selective = [t for t in terms if 0 < df.get(t, 0) <= max(1, CANDIDATE_TERM_MAX_SHARE * n)]
-    keyword_ids = keyword_candidates(query.scope, selective, KEYWORD_CANDIDATES)
+    keyword_ids = keyword_candidates(query.scope, candidate_terms(terms, df), KEYWORD_CANDIDATES)
     vector_scores: dict[str, float] = {}
     if query.embedding is not None and query.vector_similarity_weight > 0:
         wanted = max(MIN_VECTOR_CANDIDATES, 2 * query.page * query.page_size)

@@ -180,3 +180,11 @@ def test_rerank_scores_replace_cosine(corpus, rerank_server, style) -> None:
 def test_unknown_rerank_model_is_a_clear_error(db) -> None:
     with pytest.raises(DataError, match="not a configured rerank model"):
         get_reranker("ghost@Nowhere")
+
+
+def test_candidate_terms_take_the_rarest_within_the_budget(monkeypatch) -> None:
+    monkeypatch.setattr(retrieval, "CANDIDATE_POSTINGS_BUDGET", 100)
+    df = {"walrus": 3, "island": 40, "the": 5000, "colony": 60}
+    assert retrieval.candidate_terms(["the", "walrus", "island", "colony", "absent"], df) == ["walrus", "island"]
+    # The rarest term is always used, even over budget, so a keyword leg always exists.
+    assert retrieval.candidate_terms(["the"], df) == ["the"]
