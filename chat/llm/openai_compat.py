@@ -7,13 +7,24 @@ ignores `stream` and answers one JSON object is accepted too. Every failure beco
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from chat.llm.base import ChatModelError, ChatRequest
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per process: loading the CA bundle costs ~20 ms, on the event loop."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
 
 QUOTE_INSTRUCTION = (
     "When a sentence of your answer uses the knowledge base, end it with the citation [ID:n], "
@@ -93,7 +104,7 @@ class OpenAICompatibleChatModel:
         """Yield the answer's text deltas as the service sends them."""
         try:
             async with (
-                httpx.AsyncClient(timeout=self.timeout) as client,
+                httpx.AsyncClient(timeout=self.timeout, verify=_tls_context()) as client,
                 client.stream(
                     "POST", self._url, json=self._payload(request), headers=self._headers
                 ) as response,
