@@ -1,14 +1,17 @@
-"""Forms for the knowledge-base and document pages: they check shape; the dataset services decide and write."""
+"""Forms for the knowledge-base, document, chunk and retrieval pages: they check shape; the
+services decide and write."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from knowledge.model_registry import embedding_models_for_choice
-from knowledge.models import Dataset, Document
+from knowledge.models import Chunk, Dataset, Document, ModelProvider
 from knowledge.parser_config import CHUNK_METHODS
 from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
 from knowledge.parsing.options import DEFAULT_CHUNK_TOKEN_NUM
@@ -262,3 +265,179 @@ class DocumentSettingsForm(forms.Form):
         if config:
             body["parser_config"] = config
         return body
+
+
+# --- chunks -----------------------------------------------------------------------------------
+
+# Keywords are typed in one box: a comma (Latin or Chinese), an enumeration comma or a new line
+# ends each. Questions often contain commas, so only a new line ends one of them.
+_KEYWORD_SEPARATORS = re.compile(r"[,，、;；\n]")
+
+
+def split_keywords(text: str) -> list[str]:
+    """`a, b，c\\nd` → ["a", "b", "c", "d"]: stripped, without blanks or repeats."""
+    return list(dict.fromkeys(k.strip() for k in _KEYWORD_SEPARATORS.split(text) if k.strip()))
+
+
+def split_lines(text: str) -> list[str]:
+    return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+
+
+class ChunkForm(forms.Form):
+    """A chunk's text, keywords and questions, for adding one by hand or editing one in place."""
+
+    content = forms.CharField(
+        label=_("Text"),
+        # Kept as typed: leading spaces and blank lines can matter (code, tables, Q&A).
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write the chunk's text.")},
+    )
+    important_keywords = forms.CharField(
+        label=_("Keywords"),
+        required=False,
+        help_text=_("Separated by commas or new lines. Keywords weigh more in keyword search."),
+    )
+    questions = forms.CharField(
+        label=_("Questions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "One per line. With questions, the chunk is found by what they mean instead of "
+            "by its text."
+        ),
+    )
+
+    def __init__(self, *args: Any, chunk: Chunk | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        if chunk is not None:
+            # Several chunks can be edited at once: their fields need ids of their own.
+            kwargs.setdefault("auto_id", f"chunk-{chunk.pk}-%s")
+            kwargs["initial"] = {
+                "content": chunk.content,
+                "important_keywords": ", ".join(chunk.important_keywords),
+                "questions": "\n".join(chunk.questions),
+            }
+        else:
+            kwargs.setdefault("auto_id", "new-chunk-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_content(self) -> str:
+        content: str = self.cleaned_data["content"]
+        if not content.strip():
+            raise forms.ValidationError(self.fields["content"].error_messages["required"])
+        return content
+
+    def clean_important_keywords(self) -> list[str]:
+        return split_keywords(self.cleaned_data["important_keywords"])
+
+    def clean_questions(self) -> list[str]:
+        return split_lines(self.cleaned_data["questions"])
+
+
+# --- retrieval testing ------------------------------------------------------------------------
+
+# How many documents the filter lists, newest first; a knowledge base with more is searched
+# whole or through the chunk browser.
+RETRIEVAL_DOCUMENT_CHOICES = 1000
+
+
+class RangeInput(forms.NumberInput):
+    input_type = "range"
+
+
+def rerank_model_choices() -> list[str]:
+    """`name@factory` of every rerank model an enabled provider serves."""
+    return [
+        f"{name}@{provider.factory}"
+        for provider in ModelProvider.objects.filter(enabled=True).order_by("factory")
+        for name in provider.rerank_model_names()
+    ]
+
+
+class RetrievalTestForm(forms.Form):
+    """A question and the knobs of retrieval, as the chat assistants and the API use them."""
+
+    question = forms.CharField(
+        label=_("Question"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    vector_similarity_weight = forms.FloatField(
+        label=_("Keyword or semantic"),
+        min_value=0,
+        max_value=1,
+        widget=RangeInput(attrs={"step": "0.05"}),
+        help_text=_(
+            "How much the meaning of the question counts against its exact words. "
+            "Similarity is the weighted sum of the two."
+        ),
+    )
+    similarity_threshold = forms.FloatField(
+        label=_("Similarity threshold"),
+        min_value=0,
+        max_value=1,
+        widget=RangeInput(attrs={"step": "0.01"}),
+        help_text=_("Chunks less similar than this are left out."),
+    )
+    top_n = forms.IntegerField(
+        label=_("Top N"),
+        min_value=1,
+        max_value=100,
+        initial=10,
+        help_text=_("Show at most this many chunks."),
+    )
+    document_ids = forms.MultipleChoiceField(
+        label=_("Only in these documents"),
+        required=False,
+        help_text=_("Ctrl-click (⌘-click on a Mac) to pick several. None picked: all of them."),
+    )
+    rerank_id = forms.ChoiceField(
+        label=_("Rerank model"),
+        required=False,
+        help_text=_("Rescores the chunks found; its score stands in for the semantic one."),
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, dataset: Dataset, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "retrieval-%s")
+        defaults = {
+            "vector_similarity_weight": dataset.vector_similarity_weight,
+            "similarity_threshold": dataset.similarity_threshold,
+            "top_n": self.base_fields["top_n"].initial,
+        }
+        kwargs["initial"] = {**defaults, **kwargs.get("initial", {})}
+        if data is not None:
+            # A link may carry only the question: what it leaves out takes the defaults.
+            data = data.copy()
+            for name, value in defaults.items():
+                if not data.get(name):
+                    data[name] = str(value)
+        super().__init__(data, **kwargs)
+        documents: list[tuple[str, str]] = list(
+            Document.objects.filter(dataset=dataset)
+            .order_by("-created_at", "pk")
+            .values_list("pk", "name")[:RETRIEVAL_DOCUMENT_CHOICES]
+        )
+        documents.sort(key=lambda choice: choice[1].lower())
+        documents_field = cast(forms.MultipleChoiceField, self.fields["document_ids"])
+        documents_field.choices = documents
+        documents_field.widget.attrs["size"] = str(max(3, min(6, len(documents))))
+        rerank_models = rerank_model_choices()
+        if rerank_models:
+            cast(forms.ChoiceField, self.fields["rerank_id"]).choices = [
+                ("", _("None")),
+                *[(model, model) for model in rerank_models],
+            ]
+        else:
+            # Nothing to choose from: the select would only confuse.
+            del self.fields["rerank_id"]
+        self.fields["question"].widget.attrs.update(
+            {"placeholder": _("For example: How do I reset my password?")}
+        )
+        self.fields["top_n"].widget.attrs.update({"inputmode": "numeric"})
+
+    @property
+    def has_documents(self) -> bool:
+        return bool(cast(forms.MultipleChoiceField, self.fields["document_ids"]).choices)

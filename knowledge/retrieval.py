@@ -10,6 +10,7 @@ and length normalisation. IDF comes from per-dataset document frequencies the ch
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -176,7 +177,13 @@ def _rows(ids: Sequence[str], embedding: Sequence[float] | None) -> list[dict[st
             "id", "content", "content_ltks", "keywords_ltks", "document_id", "document_name",
             "dataset_id", "important_keywords", "questions", "positions", "page_numbers", "cosine",
         ]  # fmt: skip
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        # Django's psycopg setup hands jsonb to raw cursors as text (JSONField decodes it).
+        for key in ("important_keywords", "questions", "positions"):
+            if isinstance(row[key], str):
+                row[key] = json.loads(row[key])
+    return rows
 
 
 def document_frequencies(dataset_ids: Sequence[str], terms: Sequence[str]) -> dict[str, int]:
@@ -226,7 +233,10 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     """`text` with the question's terms wrapped in <em>…</em> (HTML-escaped otherwise)."""
     from django.utils.html import escape
 
-    useful = sorted({t for t in terms if len(t) > 1 or not t.isascii()}, key=len, reverse=True)
+    # Latin words of one or two letters ("on", "of") are noise when marked; numbers are not.
+    useful = sorted(
+        {t for t in terms if not t.isascii() or len(t) > 2 or t.isdigit()}, key=len, reverse=True
+    )
     if not useful:
         return str(escape(text))
     parts = [

@@ -1,11 +1,23 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
 
 app_name = "knowledge"
 
+# Under /datasets/<id>/documents/<doc>/chunks/: `<chunk>/…` acts on one chunk, the rest on the
+# document's chunks.
+chunk_urls: list[URLPattern] = [
+    path("", views.document_chunks, name="document_chunks"),
+    path("add/", views.add_chunk, name="add_chunk"),
+    path("delete/", views.delete_selected_chunks, name="delete_selected_chunks"),
+    path("<str:chunk_id>/", views.chunk_detail, name="chunk_detail"),
+    path("<str:chunk_id>/edit/", views.edit_chunk, name="edit_chunk"),
+    path("<str:chunk_id>/available/", views.toggle_chunk, name="toggle_chunk"),
+    path("<str:chunk_id>/delete/", views.delete_chunk, name="delete_chunk"),
+]
+
 # Under /datasets/<id>/documents/: `<doc>/…` acts on one document, the rest on the checked ones.
-document_urls = [
+document_urls: list[URLPattern | URLResolver] = [
     path("upload/", views.upload_documents, name="upload_documents"),
     path("updates/", views.document_updates, name="document_updates"),
     path("parse/", views.parse_selected, name="parse_selected"),
@@ -16,6 +28,7 @@ document_urls = [
     path("<str:document_id>/stop/", views.stop_parsing, name="stop_parsing"),
     path("<str:document_id>/enabled/", views.toggle_document, name="toggle_document"),
     path("<str:document_id>/delete/", views.delete_document, name="delete_document"),
+    path("<str:document_id>/chunks/", include(chunk_urls)),
 ]
 
 urlpatterns = [
@@ -25,5 +38,6 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/card/", views.dataset_row, name="dataset_row"),
     path("datasets/<str:dataset_id>/edit/", views.edit_dataset, name="edit_dataset"),
     path("datasets/<str:dataset_id>/delete/", views.delete_dataset, name="delete_dataset"),
+    path("datasets/<str:dataset_id>/retrieval/", views.retrieval_test, name="retrieval_test"),
     path("datasets/<str:dataset_id>/documents/", include(document_urls)),
 ]

@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from knowledge.models import Dataset, Document
+from knowledge.services.chunks import chunk_add
 from knowledge.services.datasets import dataset_create
 from knowledge.services.documents import Upload, document_upload
 from ragsite.accounts.models import User
@@ -429,3 +430,180 @@ def test_browser_dataset_page_fits_every_state_from_desktop_to_phone(
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{device}: the page is {overflow}px wider than the window"
             snapshot(page, f"dataset-states-{device}-{locale}")
+
+
+# --- a document's chunks and retrieval testing ------------------------------------------------------
+
+
+def test_browser_adds_a_chunk_by_hand_edits_it_and_switches_it_off(
+    transactional_db: None, live_server_url: str, bob: User, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    dataset = dataset_create(tenant=bob, name="Field notes")
+    (document,) = document_upload(
+        tenant=bob,
+        dataset=dataset,
+        uploads=[Upload(name="walrus.txt", file=ContentFile(WALRUS), size=len(WALRUS))],
+    )
+    chunk_add(document=document, content="Seals haul out on the northern spit at low tide.")
+    with browser_page(tmp_path) as page:
+        log_in(page, live_server_url)
+        page.goto(f"{live_server_url}/datasets/{dataset.pk}/")
+        row = page.locator("tr.document-row", has_text="walrus.txt")
+        expect(row.get_by_role("link", name="View chunks walrus.txt", exact=True)).to_be_visible()
+        row.get_by_role("link", name="1 chunk of “walrus.txt”").click()
+        page.wait_for_url(re.compile(rf"/documents/{document.pk}/chunks/$"))
+        expect(page.locator("h1")).to_have_text("walrus.txt")
+        cards = page.locator("#chunk-list article.chunk")
+        expect(cards).to_have_count(1)
+        counters = page.locator("#chunk-counters .stat__value")
+        expect(counters.nth(0)).to_have_text("1")
+
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_text("Add a chunk").click()
+        form = page.locator("#chunk-add-form")
+        form.get_by_label("Text").fill(
+            "The walrus colony on Kolguev island was counted at 4312 animals in 2019."
+        )
+        form.get_by_label("Keywords").fill("walrus, Kolguev")
+        form.get_by_label("Questions").fill("How many walruses live on Kolguev?")
+        form.get_by_role("button", name="Add chunk").click()
+        # Embedded in the web process: the first time loads the model.
+        expect(form.locator(".alert--success")).to_contain_text("Chunk added", timeout=60_000)
+        expect(cards).to_have_count(2)
+        expect(page.locator("article.chunk.is-marked")).to_contain_text("Kolguev island")
+        # Found by id from here on: redrawn cards are no longer marked as new.
+        added = page.locator("#" + page.locator("article.chunk.is-marked").get_attribute("id"))
+        expect(added.locator(".tag")).to_have_text(
+            ["walrus", "Kolguev", "How many walruses live on Kolguev?"]
+        )
+        expect(counters.nth(0)).to_have_text("2")
+        expect(counters.nth(2)).to_have_text("2 chunks")
+        expect(form.get_by_label("Text")).to_have_value("")
+        snapshot(page, "chunks-added")
+
+        # Switch it off and on again; focus stays on the switch.
+        switch = added.get_by_role("switch")
+        switch.click()
+        expect(added.get_by_role("switch")).to_have_attribute("aria-checked", "false")
+        expect(added).to_have_class(re.compile(r"\bis-unavailable\b"))
+        expect(added.get_by_role("switch")).to_be_focused()
+        added.get_by_role("switch").click()
+        expect(added.get_by_role("switch")).to_have_attribute("aria-checked", "true")
+
+        # Edit in place: the text box gets focus, saving brings the card back.
+        added.get_by_role("link", name="Edit").click()
+        editing = page.locator("article.chunk.is-editing")
+        expect(editing.get_by_label("Text")).to_be_focused()
+        editing.get_by_label("Text").fill("The walrus colony was counted at 4312 animals.")
+        snapshot(page, "chunks-editing")
+        editing.get_by_role("button", name="Save").click()
+        expect(page.locator("article.chunk.is-editing")).to_have_count(0)
+        expect(page.locator("#chunk-list")).to_contain_text("counted at 4312 animals.")
+        expect(page.locator("#chunk-messages")).to_contain_text("Saved chunk")
+        for device, width in [("phone", 390), ("desktop", 1280)]:
+            page.set_viewport_size({"width": width, "height": 900})
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{device}: the page is {overflow}px wider than the window"
+            snapshot(page, f"chunks-{device}")
+
+        # Search highlights; delete the ticked chunk after confirming.
+        page.get_by_placeholder("Search the text").fill("walrus")
+        expect(cards).to_have_count(1)
+        expect(cards.locator(".chunk__text em")).to_have_text("walrus")
+        cards.first.locator("input[name=ids]").check()
+        expect(page.locator("#chunk-bulk-form")).to_contain_text("1 selected")
+        page.once("dialog", lambda confirm: confirm.accept())
+        page.get_by_role("button", name="Delete selected").click()
+        expect(page.locator("#chunk-messages")).to_contain_text("Deleted 1 chunk.")
+        expect(page.locator("#chunk-list .empty-state")).to_contain_text("No chunk contains")
+        expect(counters.nth(0)).to_have_text("1")
+        assert page.evaluate("window.__sameDocument") is True
+
+
+RETRIEVAL_FACTS = [
+    "The walrus colony on Kolguev island was counted at 4312 animals in 2019.",
+    "Walrus calves stay with their mothers for two years on the Kolguev shore.",
+    "Lighthouse keepers sounded the fog signal every morning at dawn.",
+    "Tax forms for the fiscal year are due at the end of April.",
+    "Seals haul out on the northern spit at low tide.",
+]
+
+
+def test_browser_retrieval_test_shows_ranked_hits_with_highlights_and_scores(
+    transactional_db: None, live_server_url: str, bob: User, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    dataset = dataset_create(tenant=bob, name="Arctic survey")
+    documents = document_upload(
+        tenant=bob,
+        dataset=dataset,
+        uploads=[
+            Upload(name=name, file=ContentFile(b"notes"), size=5)
+            for name in ["walrus-counts.txt", "misc-notes.md"]
+        ],
+    )
+    for index, text in enumerate(RETRIEVAL_FACTS):
+        chunk_add(document=documents[0 if index < 2 else 1], content=text)
+    with browser_page(tmp_path) as page:
+        log_in(page, live_server_url)
+        page.goto(f"{live_server_url}/datasets/{dataset.pk}/")
+        page.get_by_role("link", name="Retrieval test").click()
+        page.wait_for_url(re.compile(r"/retrieval/$"))
+        expect(page.get_by_role("link", name="Retrieval test")).to_have_attribute(
+            "aria-current", "page"
+        )
+        expect(page.locator("#retrieval-results .empty-state")).to_be_visible()
+        snapshot(page, "retrieval-empty")
+
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_label("Similarity threshold").fill("0.1")
+        expect(
+            page.locator('output[data-range-output="retrieval-similarity_threshold"]')
+        ).to_have_text("0.10")
+        page.get_by_label("Question").fill("How many walrus live on Kolguev?")
+        page.get_by_label("Question").press("Enter")
+
+        hits = page.locator("#retrieval-results li.hit")
+        expect(hits.first).to_be_visible(timeout=60_000)
+        first = hits.first
+        expect(first.locator(".hit__rank")).to_have_text("1")
+        expect(first.locator(".hit__text")).to_contain_text("walrus")
+        expect(first.locator(".hit__text em").first).to_be_visible()
+        highlighted = {t.lower() for t in first.locator(".hit__text em").all_inner_texts()}
+        assert {"walrus", "kolguev"} <= highlighted, highlighted
+        expect(first.locator(".score dt")).to_have_text(["Similarity", "Semantic", "Keyword"])
+        for value in first.locator(".score__value").all_inner_texts():
+            assert 0 <= float(value) <= 1, value
+        expect(first.locator(".hit__document")).to_have_text("walrus-counts.txt")
+        expect(page.locator(".doc-aggs")).to_contain_text("walrus-counts.txt")
+        expect(page.locator(".retrieval-summary")).to_contain_text("match")
+        assert "question=" in page.url
+        snapshot(page, "retrieval-results-desktop")
+
+        # Moving the slider to the keyword end searches again by itself.
+        page.get_by_label("Keyword or semantic").fill("0")
+        expect(
+            page.locator('output[data-range-output="retrieval-vector_similarity_weight"]')
+        ).to_have_text("0.00")
+        expect(page).to_have_url(re.compile(r"vector_similarity_weight=0(&|$)"))
+        first = hits.first
+        expect(first.locator(".score--semantic .score__value")).not_to_have_text("")
+        similarity = first.locator(".score--similarity .score__value").inner_text()
+        keyword = first.locator(".score--keyword .score__value").inner_text()
+        assert similarity == keyword, (similarity, keyword)
+
+        # The chunk link opens it, marked, in the document's chunk browser.
+        first.get_by_role("link", name="Open in the chunk browser").click()
+        page.wait_for_url(re.compile(r"/chunks/\?chunk=\w+#chunk-\w+$"))
+        expect(page.locator("article.chunk.is-marked")).to_contain_text("walrus", ignore_case=True)
+        page.go_back()
+        expect(hits.first).to_be_visible()
+
+        for device, width in [("tablet", 1024), ("phone", 390)]:
+            page.set_viewport_size({"width": width, "height": 900})
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{device}: the page is {overflow}px wider than the window"
+            snapshot(page, f"retrieval-results-{device}")

@@ -211,7 +211,7 @@ def test_create_dataset_with_bad_name_shows_error_inline_and_creates_nothing(
 def test_create_dataset_service_error_is_shown_on_the_form(
     alice: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from knowledge import views
+    from knowledge.views import datasets as views
     from ragsite.api.errors import DataError
 
     def refuse(**kwargs: Any) -> Dataset:

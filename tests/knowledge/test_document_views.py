@@ -118,7 +118,16 @@ def test_dataset_page_shows_every_parse_state(alice: Client, dataset: Dataset) -
     assert "Embedding 32/64." in running and "10:00:01" not in running
     assert "Stop" in running and "Re-parse" not in running
     assert "Done" in row(docs[3]) and "Parsed in 2.3 s" in row(docs[3])
-    assert re.search(r'data-label="Chunks">\s*7\s*</td>', row(docs[3]))
+    chunks_cell = re.search(r'data-label="Chunks">(.*?)</td>', row(docs[3]), re.S)
+    assert chunks_cell and re.search(
+        r'aria-label="7 chunks of “doc3.txt”">7</a>', chunks_cell.group(1)
+    )
+    # The count opens the chunk browser, and so does a link under the name.
+    assert f'href="{url("document_chunks", dataset.pk, docs[3].pk)}"' in chunks_cell.group(1)
+    assert row(docs[3]).count(url("document_chunks", dataset.pk, docs[3].pk)) == 2
+    # Nothing to count before a parse (the link under the name still opens it, to add chunks).
+    assert re.search(r'data-label="Chunks">\s*<span class="muted">', row(docs[0]))
+    assert row(docs[0]).count(url("document_chunks", dataset.pk, docs[0].pk)) == 1
     failed = row(docs[4])
     assert "Failed" in failed
     assert '<p class="parse-state__error">The PDF is damaged: no pages could be read.</p>' in failed

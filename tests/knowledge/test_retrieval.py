@@ -185,6 +185,9 @@ def test_unknown_rerank_model_is_a_clear_error(db) -> None:
 def test_candidate_terms_take_the_rarest_within_the_budget(monkeypatch) -> None:
     monkeypatch.setattr(retrieval, "CANDIDATE_POSTINGS_BUDGET", 100)
     df = {"walrus": 3, "island": 40, "the": 5000, "colony": 60}
-    assert retrieval.candidate_terms(["the", "walrus", "island", "colony", "absent"], df) == ["walrus", "island"]
+    assert retrieval.candidate_terms(["the", "walrus", "island", "colony", "absent"], df) == [
+        "walrus",
+        "island",
+    ]
     # The rarest term is always used, even over budget, so a keyword leg always exists.
     assert retrieval.candidate_terms(["the"], df) == ["the"]

@@ -437,3 +437,10 @@ def test_retrieval_rules_on_datasets_and_documents(api, other_api, dataset, doc)
         RetCode.DATA_ERROR,
         "ghost@Nowhere",
     )
+
+
+def test_retrieval_returns_keyword_lists_as_lists(api, dataset, doc) -> None:
+    add(api, dataset, doc, "fog signal at dawn", important_keywords=["fog", "dawn"])
+    (hit,) = retrieve(api, dataset, "fog signal")["chunks"]
+    assert hit["important_keywords"] == ["fog", "dawn"]
+    assert hit["positions"] == []

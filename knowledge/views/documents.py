@@ -1,13 +1,12 @@
-"""HTML views for knowledge bases and their documents, with HTMX fragments for every change.
+"""A knowledge base's page: upload documents, list them, act on them and watch them parse.
 
-The knowledge-base list creates, edits and deletes in place. A knowledge base's own page uploads
-documents, lists them, acts on them (parse, stop, enable, settings, delete, download) and, while
-any of them parses, polls for the rows that are changing.
+Actions are parse, stop, enable, settings, delete and download, one by one or on the ticked
+documents; while any document parses, a poller asks for the rows that are changing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,27 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from knowledge.forms import (
-    DatasetForm,
-    DocumentSettingsForm,
-    DocumentUploadForm,
-    chunk_method_label,
-    embedding_model_label,
-)
+from knowledge.forms import DocumentSettingsForm, DocumentUploadForm, chunk_method_label
 from knowledge.models import Dataset, Document
 from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
-from knowledge.selectors import (
-    dataset_get_owned,
-    dataset_get_visible,
-    datasets_visible_to,
-    documents_filtered,
-)
-from knowledge.services.datasets import (
-    DatasetChanges,
-    dataset_create,
-    dataset_delete,
-    dataset_update,
-)
+from knowledge.selectors import documents_filtered
 from knowledge.services.documents import (
     Upload,
     document_delete,
@@ -52,117 +34,9 @@ from knowledge.services.documents import (
     document_upload,
 )
 from knowledge.services.ingest import parse_start, parse_stop
-from ragsite.accounts.models import User
+from knowledge.views.datasets import is_owner, owned_or_404, visible_or_404, with_labels
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
-
-
-def _with_labels(datasets: Iterable[Dataset]) -> list[Dataset]:
-    # Templates cannot look a label up by key, so attach the display names once here.
-    rows = list(datasets)
-    for dataset in rows:
-        dataset.chunk_method_label = chunk_method_label(dataset.chunk_method)  # type: ignore[attr-defined]
-        dataset.embedding_model_label = embedding_model_label(dataset.embedding_model)  # type: ignore[attr-defined]
-    return rows
-
-
-def _visible_datasets(user: User) -> list[Dataset]:
-    datasets = datasets_visible_to(user).select_related("tenant").order_by("-created_at")
-    return _with_labels(datasets)
-
-
-def _owned_or_404(request: HtmxHttpRequest, dataset_id: str) -> Dataset:
-    # Someone else's dataset, team-visible or not, is "not found" here: only owners edit.
-    dataset = dataset_get_owned(request.user, dataset_id)
-    if dataset is None:
-        raise Http404
-    return dataset
-
-
-def _render_row(request: HtmxHttpRequest, dataset: Dataset) -> HttpResponse:
-    context = {"dataset": _with_labels([dataset])[0]}
-    return render(request, "knowledge/_dataset_row.html", context)
-
-
-@login_required
-@require_http_methods(["GET"])
-def dataset_list(request: HtmxHttpRequest) -> HttpResponse:
-    """The knowledge bases the user can see, with a form to create one."""
-    context = {"datasets": _visible_datasets(request.user), "form": DatasetForm()}
-    return render(request, "knowledge/dataset_list.html", context)
-
-
-@login_required
-@require_http_methods(["POST"])
-def create_dataset(request: HtmxHttpRequest) -> HttpResponse:
-    """Create a knowledge base; HTMX gets a fresh form plus the new row, others a redirect."""
-    form = DatasetForm(request.POST)
-    dataset = None
-    if form.is_valid():
-        try:
-            dataset = dataset_create(tenant=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-    if not request.htmx:
-        if dataset is None:
-            context = {"datasets": _visible_datasets(request.user), "form": form}
-            return render(request, "knowledge/dataset_list.html", context)
-        messages.success(request, _("Knowledge base “%(name)s” created.") % {"name": dataset.name})
-        return redirect("knowledge:dataset_list")
-    if dataset is None:
-        return render(request, "knowledge/_dataset_create_form.html", {"form": form})
-    # The form swaps itself back empty; the row rides along out of band into the list.
-    context = {"form": DatasetForm(), "created": _with_labels([dataset])[0]}
-    return render(request, "knowledge/_dataset_create_form.html", context)
-
-
-@login_required
-@require_http_methods(["GET"])
-def dataset_row(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
-    """One row, read-only: what "Cancel" swaps back in place of the edit form."""
-    return _render_row(request, _owned_or_404(request, dataset_id))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def edit_dataset(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
-    """Edit a knowledge base in place (HTMX) or on its own page (no JavaScript)."""
-    dataset = _owned_or_404(request, dataset_id)
-    form = DatasetForm.for_dataset(dataset, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        # Send only what changed, so an untouched chunk method keeps its parser config.
-        changes = DatasetChanges(values={key: form.cleaned_data[key] for key in form.changed_data})
-        try:
-            dataset = dataset_update(tenant=request.user, dataset_id=dataset.pk, changes=changes)
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-        else:
-            if request.htmx:
-                return _render_row(request, dataset)
-            messages.success(
-                request, _("Knowledge base “%(name)s” saved.") % {"name": dataset.name}
-            )
-            return redirect("knowledge:dataset_list")
-    template = (
-        "knowledge/_dataset_edit_form.html" if request.htmx else "knowledge/dataset_edit.html"
-    )
-    return render(request, template, {"dataset": dataset, "form": form})
-
-
-@login_required
-@require_http_methods(["POST"])
-def delete_dataset(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
-    """Delete one of the user's knowledge bases; HTMX removes the row."""
-    dataset = _owned_or_404(request, dataset_id)
-    dataset_delete(tenant=request.user, ids=[dataset.pk])
-    if request.htmx:
-        # Empty 200: the row's hx-swap="delete" removes it.
-        return HttpResponse()
-    messages.success(request, _("Knowledge base “%(name)s” deleted.") % {"name": dataset.name})
-    return redirect("knowledge:dataset_list")
-
-
-# --- a knowledge base's page: its documents -------------------------------------------------
 
 Run = Document.Run
 # The table shows the newest documents first, this many at most; the search box finds the rest.
@@ -240,23 +114,11 @@ def document_row(document: Document) -> DocumentRow:
     )
 
 
-def _visible_or_404(request: HtmxHttpRequest, dataset_id: str) -> Dataset:
-    # Team mates may look and download; everything that changes something uses _owned_or_404.
-    dataset = dataset_get_visible(request.user, dataset_id)
-    if dataset is None:
-        raise Http404
-    return dataset
-
-
-def _document_or_404(dataset: Dataset, document_id: str) -> Document:
+def document_or_404(dataset: Dataset, document_id: str) -> Document:
     document = Document.objects.filter(dataset=dataset, pk=document_id).first()
     if document is None:
         raise Http404
     return document
-
-
-def _is_owner(request: HtmxHttpRequest, dataset: Dataset) -> bool:
-    return bool(dataset.tenant_id == request.user.pk)
 
 
 def _parsing(dataset: Dataset) -> bool:
@@ -269,7 +131,7 @@ def _table_context(request: HtmxHttpRequest, dataset: Dataset, keywords: str) ->
     total = documents.count() if len(rows) == DOCUMENTS_SHOWN else len(rows)
     return {
         "dataset": dataset,
-        "is_owner": _is_owner(request, dataset),
+        "is_owner": is_owner(request, dataset),
         "rows": rows,
         "total": total,
         "keywords": keywords,
@@ -287,7 +149,7 @@ def _dataset_page(
     context = {
         **_table_context(request, dataset, keywords),
         **_upload_context(upload_form or DocumentUploadForm(), problems=upload_problems),
-        "dataset": _with_labels([dataset])[0],
+        "dataset": with_labels([dataset])[0],
         "polling": _parsing(dataset),
     }
     return render(request, "knowledge/dataset_detail.html", context)
@@ -323,7 +185,7 @@ def _with_updates(
     dataset.refresh_from_db(fields=["document_count", "chunk_count", "token_count"])
     context = {
         "dataset": dataset,
-        "is_owner": _is_owner(request, dataset),
+        "is_owner": is_owner(request, dataset),
         "polling": _parsing(dataset),
         "notices": notices,
         "rows": rows,
@@ -377,7 +239,7 @@ def dataset_detail(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
 
     The search box asks the same URL with HTMX and gets only the table body back.
     """
-    dataset = _visible_or_404(request, dataset_id)
+    dataset = visible_or_404(request, dataset_id)
     keywords = request.GET.get("keywords", "").strip()
     if request.htmx and not request.htmx.history_restore_request:
         context = _table_context(request, dataset, keywords)
@@ -398,7 +260,7 @@ def document_updates(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     Each parsing row carries a hidden `watch` input, so rows that finish drop out by themselves,
     and the poller comes back without its trigger once nothing in the knowledge base parses.
     """
-    dataset = _visible_or_404(request, dataset_id)
+    dataset = visible_or_404(request, dataset_id)
     watched = list(dict.fromkeys(request.GET.getlist("watch")))[:WATCH_LIMIT]
     found = {d.pk: d for d in Document.objects.filter(dataset=dataset, pk__in=watched)}
     rows = [document_row(found[pk]) for pk in watched if pk in found]
@@ -410,7 +272,7 @@ def document_updates(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     """Upload files (all or none) and queue them for parsing if asked; new rows go on top."""
-    dataset = _owned_or_404(request, dataset_id)
+    dataset = owned_or_404(request, dataset_id)
     limit = settings.RAGSITE_MAX_UPLOAD_BYTES
     form = DocumentUploadForm()
     problems: list[str] = []  # why nothing was uploaded, one line per file
@@ -469,8 +331,8 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def parse_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
     """Queue one document for parsing, or for parsing again (its chunks are replaced)."""
-    dataset = _owned_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = owned_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     notices: list[Notice] = []
     try:
         parse_start(dataset=dataset, document_ids=[document.pk])
@@ -483,8 +345,8 @@ def parse_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) 
 @require_http_methods(["POST"])
 def stop_parsing(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
     """Cancel a queued or running parse; the row shows what really happened if it just ended."""
-    dataset = _owned_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = owned_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     notices: list[Notice] = []
     try:
         parse_stop(dataset=dataset, document_ids=[document.pk])
@@ -497,8 +359,8 @@ def stop_parsing(request: HtmxHttpRequest, dataset_id: str, document_id: str) ->
 @require_http_methods(["POST"])
 def toggle_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
     """Enable or disable a document; a disabled document's chunks are left out of retrieval."""
-    dataset = _owned_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = owned_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     notices: list[Notice] = []
     try:
         document_update(
@@ -515,8 +377,8 @@ def toggle_document(request: HtmxHttpRequest, dataset_id: str, document_id: str)
 @require_http_methods(["POST"])
 def delete_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
     """Delete one document with its chunks and its file."""
-    dataset = _owned_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = owned_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     document_delete(dataset=dataset, ids=[document.pk])
     notices = [("success", _("Deleted “%(name)s”.") % {"name": document.name})]
     return _row_response(request, dataset, document.pk, notices)
@@ -526,8 +388,8 @@ def delete_document(request: HtmxHttpRequest, dataset_id: str, document_id: str)
 @require_http_methods(["GET", "POST"])
 def document_settings(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> HttpResponse:
     """Rename a document or change how it is chunked: in a dialog (HTMX) or on its own page."""
-    dataset = _owned_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = owned_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     data = request.POST if request.method == "POST" else None
     form = DocumentSettingsForm(data, document=document)
     if request.method == "POST" and form.is_valid():
@@ -562,7 +424,7 @@ def _selected_ids(request: HtmxHttpRequest) -> list[str]:
 @require_http_methods(["POST"])
 def parse_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     """Queue the checked documents for parsing."""
-    dataset = _owned_or_404(request, dataset_id)
+    dataset = owned_or_404(request, dataset_id)
     ids = _selected_ids(request)
     notices: list[Notice]
     if not ids:
@@ -592,7 +454,7 @@ def parse_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def delete_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     """Delete the checked documents."""
-    dataset = _owned_or_404(request, dataset_id)
+    dataset = owned_or_404(request, dataset_id)
     ids = _selected_ids(request)
     notices: list[Notice]
     if not ids:
@@ -617,8 +479,8 @@ def download_document(
     request: HtmxHttpRequest, dataset_id: str, document_id: str
 ) -> HttpResponseBase:
     """The original file, as an attachment under the document's name."""
-    dataset = _visible_or_404(request, dataset_id)
-    document = _document_or_404(dataset, document_id)
+    dataset = visible_or_404(request, dataset_id)
+    document = document_or_404(dataset, document_id)
     try:
         handle = document_open(document)
     except ServiceError:
