@@ -124,7 +124,8 @@ def vector_candidates(
         if exact:
             cursor.execute("SET LOCAL enable_indexscan = off")
         else:
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}")
+            # pgvector accepts ef_search up to 1000.
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(EF_SEARCH, limit))}")
             # pgvector 0.8: keep scanning the graph until enough rows pass the filters.
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, [vector, dim, *params, vector, limit])

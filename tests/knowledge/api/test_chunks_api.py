@@ -444,3 +444,9 @@ def test_retrieval_returns_keyword_lists_as_lists(api, dataset, doc) -> None:
     (hit,) = retrieve(api, dataset, "fog signal")["chunks"]
     assert hit["important_keywords"] == ["fog", "dawn"]
     assert hit["positions"] == []
+
+
+def test_retrieval_with_a_large_page_stays_within_pgvector_limits(api, dataset, doc) -> None:
+    add(api, dataset, doc, "fog signal at dawn")
+    data = retrieve(api, dataset, "fog signal", page=3, page_size=400, top_k=2048)
+    assert data["chunks"] == [] and data["total"] == 1
