@@ -1,6 +1,6 @@
 # ragsite developer tasks. `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt bench clean-var
+.PHONY: help venv run test lint fmt bench bench-ingest bench-quality clean-var bench-latency bench-chat
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -40,6 +40,18 @@ fmt: $(STAMP) ## Format the code and apply safe lint fixes
 
 bench: $(STAMP) ## Run bench/run.sh, if there are benchmarks
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "No benchmarks yet (bench/run.sh not found)."; fi
+
+bench-ingest: $(STAMP) ## Time parsing ~220 pages per built-in embedding model (bench/ingest.py)
+	$(PY) -m bench.ingest
+
+bench-quality: $(STAMP) ## nDCG@10/recall@10 of keyword, vector and hybrid retrieval (bench/retrieval_quality)
+	$(PY) -m bench.retrieval_quality.run
+
+bench-latency: $(STAMP) ## p50/p95 of POST /api/v1/retrieval at 100k chunks, HNSW vs exact (bench/retrieval_latency)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.retrieval_latency
+
+bench-chat: $(STAMP) ## p50/p95 chat TTFT and total at 10k chunks, built-in vs local model (bench/chat_latency)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.chat_latency
 
 clean-var: ## Delete var/ (database, uploads): stop `make run`, then make clean-var CONFIRM=yes
 	@test "$(CONFIRM)" = yes || { echo "This deletes $(VAR)/ (the database and uploaded files)."; \

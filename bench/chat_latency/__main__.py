@@ -1,0 +1,5 @@
+import sys
+
+from bench.chat_latency.bench import main
+
+sys.exit(main())
