@@ -155,8 +155,15 @@ def running_stack() -> Iterator[Stack]:
         stack.wait_ready()
         yield stack
     except BaseException:
-        tail = "\n".join(stack.output().splitlines()[-60:])
+        output = stack.output()
+        tail = "\n".join(output.splitlines()[-60:])
         print(f"---- launcher output, last lines ----\n{tail}\n----", file=sys.stderr)
+        if "launch | stop requested" in output:  # we had not stopped it yet
+            print(
+                f"The launcher (pid {stack.proc.pid}) was stopped by a signal from another "
+                "process, not by this benchmark: something else on the machine killed it.",
+                file=sys.stderr,
+            )
         raise
     finally:
         stack.stop()
