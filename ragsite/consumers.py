@@ -1,0 +1,113 @@
+"""What the chat and agent pages' websockets share: who may talk, what counts as a question,
+one answer at a time, answers that outlive a dropped connection.
+
+Close codes: 4401 when nobody is logged in, 4404 when the chat/agent or session is not the
+user's. Both are sent after accepting, because a browser sees no code for a refused handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ragsite.accounts.models import User
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_QUESTION_CHARS = 8000
+
+# Answers run as tasks that outlive a dropped connection, so the turn is still recorded;
+# holding them here keeps them from being garbage-collected mid-answer.
+_running: set[asyncio.Task[None]] = set()
+
+
+def scope_language(scope: dict[str, Any]) -> str:
+    """The choice LocaleMiddleware makes for pages: language cookie, then Accept-Language."""
+    headers = dict(scope.get("headers") or [])
+    meta = {"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")}
+    request = SimpleNamespace(COOKIES=scope.get("cookies") or {}, META=meta)
+    return translation.get_language_from_request(request)  # type: ignore[arg-type]
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    """ws/<thing>/<owner_id>/sessions/<session_id>/: subclasses say who owns what and answer."""
+
+    owner_kwarg = ""  # the URL kwarg naming the chat or agent
+    user: User
+    owner_id: str
+    session_id: str
+    language = ""
+    answering: asyncio.Task[None] | None = None
+    gone = False
+
+    @staticmethod
+    def owns(user: User, owner_id: str, session_id: str) -> bool:
+        """Whether the session belongs to this chat/agent and both to the user (sync)."""
+        raise NotImplementedError
+
+    async def answer(self, question: str) -> None:
+        """Answer one question, sending its messages (runs as a task)."""
+        raise NotImplementedError
+
+    async def refuse(self, message: str) -> None:
+        await self.send_payload({"type": "error", "message": message})
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.owner_id, self.session_id = str(kwargs[self.owner_kwarg]), str(kwargs["session_id"])
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await database_sync_to_async(self.owns)(user, self.owner_id, self.session_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.user = user
+        self.language = scope_language(self.scope)
+
+    async def disconnect(self, code: int) -> None:
+        # A running answer goes on and is recorded; it just stops sending.
+        self.gone = True
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not hasattr(self, "user"):  # closed in connect(); frames may still arrive
+            return
+        question = content.get("question") if isinstance(content, dict) else None
+        with translation.override(self.language or None):
+            if not isinstance(question, str) or not question.strip():
+                await self.refuse(_("Type a question first."))
+            elif len(question) > MAX_QUESTION_CHARS:
+                await self.refuse(
+                    _("The question is too long: at most %(max)d characters.")
+                    % {"max": MAX_QUESTION_CHARS}
+                )
+            elif self.answering is not None and not self.answering.done():
+                await self.refuse(_("Wait until the current answer is finished."))
+            else:
+                task = asyncio.create_task(self._answer_in_language(question.strip()))
+                self.answering = task
+                _running.add(task)
+                task.add_done_callback(_running.discard)
+
+    async def _answer_in_language(self, question: str) -> None:
+        with translation.override(self.language or None):
+            await self.answer(question)
+
+    async def send_payload(self, payload: dict[str, Any]) -> None:
+        if not self.gone:
+            await self.send_json(payload)
