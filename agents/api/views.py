@@ -9,21 +9,12 @@ from rest_framework.views import APIView
 
 from agents.models import Agent, AgentSession
 from agents.services import agents as services
+from chat.services.sessions import REFERENCE_KEYS
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok, ok_with_message
 from ragsite.api.errors import DataError
 from ragsite.api.formats import epoch_ms, rfc1123
 from ragsite.api.parsing import lenient_int, lenient_json, page_bounds, query_bool_only_false
-
-REFERENCE_KEYS = (
-    "id",
-    "content",
-    "document_id",
-    "document_name",
-    "dataset_id",
-    "image_id",
-    "positions",
-)
 
 
 def _times(obj: Agent | AgentSession) -> dict[str, Any]:

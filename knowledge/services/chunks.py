@@ -17,6 +17,7 @@ from knowledge.retrieval import highlight, tsquery_for
 from knowledge.services import chunk_store
 from knowledge.services.ingest import chunk_id
 from ragsite.api.errors import DataError, ExceptionError
+from ragsite.ids import split_duplicates
 
 
 def _check_strings(items: list[Any]) -> None:
@@ -194,15 +195,7 @@ class DeleteOutcome:
 
 def chunk_delete(*, document: Document, ids: Sequence[Any] | None) -> DeleteOutcome:
     """Delete some (or, with no ids, all) of one document's chunks; never another document's."""
-    unique: list[str] = []
-    duplicates: list[str] = []
-    for item in ids or []:
-        key = str(item)
-        if key in unique:
-            if key not in duplicates:
-                duplicates.append(key)
-        else:
-            unique.append(key)
+    unique, duplicates = split_duplicates(ids or [])
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         deleted = chunk_store.delete_chunks(locked, unique if unique else None)

@@ -21,6 +21,7 @@ from knowledge.parsing.filetypes import check_content, default_chunk_method, doc
 from knowledge.services import chunk_store
 from ragsite.accounts.models import User
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServerError
+from ragsite.ids import split_duplicates
 
 NAME_MAX_BYTES = 255
 DOCUMENT_CHUNK_METHODS = (
@@ -162,14 +163,7 @@ def document_delete(
     Returns (deleted count, ids not found, duplicate ids). Files go after the commit, so a
     rolled-back delete never loses a file.
     """
-    unique: list[str] = []
-    duplicates: list[str] = []
-    for doc_id in ids or []:
-        if doc_id in unique:
-            if doc_id not in duplicates:
-                duplicates.append(doc_id)
-        else:
-            unique.append(doc_id)
+    unique, duplicates = split_duplicates(ids or [])
     with transaction.atomic():
         query = Document.objects.select_for_update().filter(dataset=dataset)
         if unique:

@@ -29,6 +29,7 @@ from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
+from ragsite.ids import split_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +56,6 @@ def _enqueue(document_id: str, generation: int) -> None:
     parse_document_task.delay(document_id, generation)
 
 
-def _dedupe(ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    unique: list[str] = []
-    duplicates: list[str] = []
-    for item in ids:
-        if item in unique:
-            if item not in duplicates:
-                duplicates.append(item)
-        else:
-            unique.append(item)
-    return unique, duplicates
-
-
 @dataclass
 class BatchOutcome:
     success_count: int
@@ -76,7 +65,7 @@ class BatchOutcome:
 
 def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
     """Queue documents for parsing; DONE, FAIL and CANCEL documents may be parsed again."""
-    unique, duplicates = _dedupe(document_ids)
+    unique, duplicates = split_duplicates(document_ids)
     queued = 0
     with transaction.atomic():
         documents = {
@@ -108,7 +97,7 @@ def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcom
 
 def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
     """Cancel parsing: the row says CANCEL at once and the worker drops its work."""
-    unique, duplicates = _dedupe(document_ids)
+    unique, duplicates = split_duplicates(document_ids)
     stopped = 0
     with transaction.atomic():
         for doc_id in unique:
