@@ -208,6 +208,26 @@ STORAGES = {
 RAGSITE_MAX_UPLOAD_BYTES = env_int("RAGSITE_MAX_UPLOAD_BYTES", 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RAGSITE_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+# Files in one multipart upload; clients send more in batches (RAGFlow's web UI does too).
+RAGSITE_MAX_UPLOAD_FILES = env_int("RAGSITE_MAX_UPLOAD_FILES", 100)
+DATA_UPLOAD_MAX_NUMBER_FILES = RAGSITE_MAX_UPLOAD_FILES
+
+# --- Input limits (every interface: API, UI forms, websockets) -------------------------
+# Longest question to a chat, an agent or retrieval, in characters.
+RAGSITE_MAX_QUESTION_CHARS = env_int("RAGSITE_MAX_QUESTION_CHARS", 8000)
+# Longest chunk a client may add or edit, in characters.
+RAGSITE_MAX_CHUNK_CHARS = env_int("RAGSITE_MAX_CHUNK_CHARS", 100_000)
+# Longest name of a chat, session, agent or document (datasets keep RAGFlow's 128).
+RAGSITE_MAX_NAME_CHARS = env_int("RAGSITE_MAX_NAME_CHARS", 255)
+# Largest `page` and `page_size` a list accepts (v0.27 lists cap page_size at 100 themselves).
+RAGSITE_MAX_PAGE = env_int("RAGSITE_MAX_PAGE", 1_000_000)
+RAGSITE_MAX_PAGE_SIZE = env_int("RAGSITE_MAX_PAGE_SIZE", 1000)
+# Deepest nesting of a JSON body (objects and arrays); agent DSLs stay far below it.
+RAGSITE_MAX_JSON_DEPTH = env_int("RAGSITE_MAX_JSON_DEPTH", 64)
+# Longest answer a chat model may produce, and the longest piece of one chunk quoted to the
+# model or returned in a reference, in characters.
+RAGSITE_MAX_ANSWER_CHARS = env_int("RAGSITE_MAX_ANSWER_CHARS", 200_000)
+RAGSITE_MAX_QUOTED_CHUNK_CHARS = env_int("RAGSITE_MAX_QUOTED_CHUNK_CHARS", 20_000)
 
 # --- Models ---------------------------------------------------------------------
 # The embedding model new datasets get when the request names none (`name@factory`).
