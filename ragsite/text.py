@@ -45,8 +45,6 @@ def _clean(value: Any, max_depth: int, depth: int) -> Any:
         if depth >= max_depth:
             raise TooDeepError(f"nested deeper than {max_depth} levels")
         if isinstance(value, dict):
-            return {
-                clean_text(str(k)): _clean(v, max_depth, depth + 1) for k, v in value.items()
-            }
+            return {clean_text(str(k)): _clean(v, max_depth, depth + 1) for k, v in value.items()}
         return [_clean(v, max_depth, depth + 1) for v in value]
     return value

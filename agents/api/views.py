@@ -14,7 +14,13 @@ from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok, ok_with_message
 from ragsite.api.errors import DataError
 from ragsite.api.formats import epoch_ms, rfc1123
-from ragsite.api.parsing import lenient_int, lenient_json, page_bounds, query_bool_only_false
+from ragsite.api.parsing import (
+    bulk_delete_ids,
+    check_lengths,
+    json_body,
+    paging,
+    query_bool_only_false,
+)
 
 
 def _times(obj: Agent | AgentSession) -> dict[str, Any]:
@@ -75,11 +81,6 @@ def session_list_out(session: AgentSession, *, with_dsl: bool) -> dict[str, Any]
     return out
 
 
-def _body(request: ApiRequest) -> dict[str, Any]:
-    body = lenient_json(request)
-    return body if isinstance(body, dict) else {}
-
-
 class AgentsApi(APIView):
     def get(self, request: ApiRequest) -> Response:
         params = request.query_params
@@ -90,20 +91,24 @@ class AgentsApi(APIView):
             orderby=params.get("orderby") or "update_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(
-            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
-        )
+        start, end = paging(params)
         return Response([agent_out(a) for a in agents[start:end]])
 
     def post(self, request: ApiRequest) -> Response:
-        services.agent_create(tenant=request.user, body=_body(request))
+        services.agent_create(
+            tenant=request.user, body=json_body(request, short=("title", "canvas_type"))
+        )
         # RAGFlow answers `data: true` without the id; clients find it with list_agents(title=…).
         return Response(ok_with_message(True))
 
 
 class AgentApi(APIView):
     def put(self, request: ApiRequest, agent_id: str) -> Response:
-        services.agent_update(tenant=request.user, agent_id=agent_id, body=_body(request))
+        services.agent_update(
+            tenant=request.user,
+            agent_id=agent_id,
+            body=json_body(request, short=("title", "canvas_type")),
+        )
         return Response(ok_with_message(True))
 
     def delete(self, request: ApiRequest, agent_id: str) -> Response:
@@ -114,8 +119,9 @@ class AgentApi(APIView):
 class AgentSessionsApi(APIView):
     def post(self, request: ApiRequest, agent_id: str) -> Response:
         agent = services.agent_for_session(request.user, agent_id)
+        check_lengths(request.query_params, "user_id")
         user_id = request.query_params.get("user_id") or request.user.pk
-        session = services.session_create(agent=agent, user_id=user_id, inputs=_body(request))
+        session = services.session_create(agent=agent, user_id=user_id, inputs=json_body(request))
         data = {
             "id": session.pk,
             "agent_id": agent.pk,
@@ -138,18 +144,14 @@ class AgentSessionsApi(APIView):
             orderby=params.get("orderby") or "update_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(
-            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
-        )
+        start, end = paging(params)
         with_dsl = query_bool_only_false(params.get("dsl"))
         return Response([session_list_out(s, with_dsl=with_dsl) for s in sessions[start:end]])
 
     def delete(self, request: ApiRequest, agent_id: str) -> Response:
         if not Agent.objects.filter(pk=agent_id, tenant=request.user).exists():
             raise DataError(f"You don't own the agent {agent_id}")
-        ids = _body(request).get("ids")
-        if ids is not None and not isinstance(ids, list):
-            raise DataError("`ids` should be a list")
+        ids = bulk_delete_ids(json_body(request))
         deleted, errors = services.session_delete(agent_id=agent_id, tenant=request.user, ids=ids)
         if errors and not deleted:
             raise DataError("; ".join(errors))

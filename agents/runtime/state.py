@@ -11,6 +11,7 @@ from chat.services.answering import reference_chunk
 from chat.services.citations import cited_indexes
 from knowledge.retrieval import Hit
 from ragsite.accounts.models import User
+from ragsite.api.exceptions import public_message
 
 
 @dataclass
@@ -33,11 +34,8 @@ class ComponentError(Exception):
 
 
 def reason_of(exc: BaseException) -> str:
-    """A readable reason: ServiceError/ChatModelError messages, else the exception text."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    return str(exc) or type(exc).__name__
+    """A readable reason: ServiceError/ChatModelError messages; never raw exception text."""
+    return public_message(exc)
 
 
 class LazyText:

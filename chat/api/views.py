@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,17 +10,8 @@ from chat.services import assistants, sessions
 from knowledge.models import Dataset
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
-from ragsite.api.errors import DataError, ExceptionError
-from ragsite.api.parsing import lenient_int, lenient_json, page_bounds, query_bool_only_false
-
-
-def _object_body(request: ApiRequest) -> dict[str, Any]:
-    body = lenient_json(request)
-    if not isinstance(body, dict):
-        raise ExceptionError(
-            f"AttributeError(\"'{type(body).__name__}' object has no attribute 'get'\")"
-        )
-    return body
+from ragsite.api.errors import DataError
+from ragsite.api.parsing import bulk_delete_ids, json_body, paging, query_bool_only_false
 
 
 def _partial_reply(done: int, errors: list[str], *, joiner: str = "; ") -> Response:
@@ -35,7 +24,7 @@ def _partial_reply(done: int, errors: list[str], *, joiner: str = "; ") -> Respo
 
 class ChatsApi(APIView):
     def post(self, request: ApiRequest) -> Response:
-        chat = assistants.chat_create(tenant=request.user, body=_object_body(request))
+        chat = assistants.chat_create(tenant=request.user, body=json_body(request, short=("name",)))
         return Response(chat_out(chat))
 
     def get(self, request: ApiRequest) -> Response:
@@ -47,35 +36,31 @@ class ChatsApi(APIView):
             orderby=params.get("orderby") or "create_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(
-            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
-        )
+        start, end = paging(params)
         page = list(chats[start:end])
         wanted = {i for chat in page for i in chat.dataset_ids}
         datasets = {d.pk: d for d in Dataset.objects.filter(pk__in=wanted)}
         return Response([chat_list_out(chat, datasets) for chat in page])
 
     def delete(self, request: ApiRequest) -> Response:
-        ids = _object_body(request).get("ids")
-        if ids is not None and not isinstance(ids, list):
-            raise DataError("`ids` should be a list")
+        ids = bulk_delete_ids(json_body(request))
         return _partial_reply(*assistants.chat_delete(tenant=request.user, ids=ids))
 
 
 class ChatApi(APIView):
     def put(self, request: ApiRequest, chat_id: str) -> Response:
-        assistants.chat_update(tenant=request.user, chat_id=chat_id, body=_object_body(request))
+        assistants.chat_update(
+            tenant=request.user, chat_id=chat_id, body=json_body(request, short=("name",))
+        )
         return Response()
 
 
 class SessionsApi(APIView):
     def post(self, request: ApiRequest, chat_id: str) -> Response:
-        body = lenient_json(request)
+        body = json_body(request, short=("name", "user_id"))
         chat = sessions.live_chat(request.user, chat_id)
         if chat is None:
             raise DataError("You do not own the assistant.")
-        if not isinstance(body, dict):
-            raise ExceptionError("BadRequest('The request body must be a JSON object')")
         session = sessions.session_create(
             chat=chat, name=body.get("name", "New session"), user_id=body.get("user_id", "")
         )
@@ -94,18 +79,14 @@ class SessionsApi(APIView):
             orderby=params.get("orderby") or "create_time",
             desc=query_bool_only_false(params.get("desc")),
         )
-        start, end = page_bounds(
-            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
-        )
+        start, end = paging(params)
         return Response([session_out(s, with_references=True) for s in found[start:end]])
 
     def delete(self, request: ApiRequest, chat_id: str) -> Response:
         chat = sessions.live_chat(request.user, chat_id)
         if chat is None:
             raise DataError("You don't own the chat")
-        ids = _object_body(request).get("ids")
-        if ids is not None and not isinstance(ids, list):
-            raise DataError("`ids` should be a list")
+        ids = bulk_delete_ids(json_body(request))
         return _partial_reply(*sessions.session_delete(chat=chat, ids=ids))
 
 
@@ -114,5 +95,7 @@ class SessionApi(APIView):
         chat = sessions.live_chat(request.user, chat_id)
         if chat is None:
             raise DataError("You do not own the session")
-        sessions.session_update(chat=chat, session_id=session_id, body=_object_body(request))
+        sessions.session_update(
+            chat=chat, session_id=session_id, body=json_body(request, short=("name", "user_id"))
+        )
         return Response()

@@ -16,8 +16,14 @@ from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.api.auth import ApiRequest
 from ragsite.api.codes import RetCode
 from ragsite.api.envelope import ok
-from ragsite.api.errors import DataError, ExceptionError, ServiceError
-from ragsite.api.parsing import lenient_float, lenient_int, lenient_json
+from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServiceError
+from ragsite.api.parsing import (
+    bulk_delete_ids,
+    json_body,
+    lenient_float,
+    lenient_int,
+    page_bounds,
+)
 
 
 def chunk_add_out(chunk: Chunk) -> dict[str, Any]:
@@ -65,8 +71,7 @@ def _document(request: ApiRequest, dataset_id: str, document_id: str, *, write: 
 class ChunksApi(APIView):
     def post(self, request: ApiRequest, dataset_id: str, document_id: str) -> Response:
         document = _document(request, dataset_id, document_id, write=True)
-        body = lenient_json(request)
-        body = body if isinstance(body, dict) else {}
+        body = json_body(request)
         chunk = chunk_services.chunk_add(
             document=document,
             content=body.get("content"),
@@ -87,10 +92,13 @@ class ChunksApi(APIView):
                 )
             chunks, total = [chunk], 1
         else:
+            page = lenient_int(params.get("page"), 1, name="page")
+            page_size = lenient_int(params.get("page_size"), 30, name="page_size")
+            page_bounds(page, page_size)
             found = chunk_services.chunk_list(
                 document=document,
-                page=lenient_int(params.get("page"), 1),
-                page_size=lenient_int(params.get("page_size"), 30),
+                page=page,
+                page_size=page_size,
                 keywords=params.get("keywords") or "",
             )
             chunks, total = found.chunks, found.total
@@ -108,11 +116,8 @@ class ChunksApi(APIView):
             raise DataError(f"You don't own the dataset {dataset_id}.")
         document = Document.objects.filter(pk=document_id, dataset=dataset).first()
         if document is None:
-            raise ExceptionError(f'LookupError("Can\'t find the document with ID {document_id}!")')
-        body = lenient_json(request)
-        ids = body.get("chunk_ids") if isinstance(body, dict) else None
-        if ids is not None and not isinstance(ids, list):
-            raise DataError("`chunk_ids` should be a list")
+            raise ExceptionError(f"Can't find the document with ID {document_id}!")
+        ids = bulk_delete_ids(json_body(request), "chunk_ids")
         outcome = chunk_services.chunk_delete(document=document, ids=ids)
         if outcome.requested and outcome.deleted != outcome.requested:
             raise DataError(
@@ -129,10 +134,7 @@ class ChunkApi(APIView):
         self, request: ApiRequest, dataset_id: str, document_id: str, chunk_id: str
     ) -> Response:
         document = _document(request, dataset_id, document_id, write=True)
-        body = lenient_json(request)
-        chunk_services.chunk_update(
-            document=document, chunk_id_=chunk_id, body=body if isinstance(body, dict) else {}
-        )
+        chunk_services.chunk_update(document=document, chunk_id_=chunk_id, body=json_body(request))
         return Response()
 
 
@@ -158,10 +160,12 @@ def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
 
 class RetrievalApi(APIView):
     def post(self, request: ApiRequest) -> Response:
-        body = lenient_json(request)
-        body = body if isinstance(body, dict) else {}
+        body = json_body(request)
         if "question" not in body:
             raise DataError("`question` is required.")
+        question = body.get("question")
+        if question is not None and not isinstance(question, str | int | float):
+            raise ArgumentError("`question` should be a string.")
         dataset_ids = body.get("dataset_ids")
         if dataset_ids is None or dataset_ids == []:
             raise DataError("`dataset_ids` is required.")
@@ -173,18 +177,25 @@ class RetrievalApi(APIView):
         if document_ids is not None and not isinstance(document_ids, list):
             raise DataError("`documents` should be a list")
         highlight = body.get("highlight", True)
+        page = lenient_int(body.get("page"), 1, name="page")
+        page_size = lenient_int(body.get("page_size"), 30, name="page_size")
+        page_bounds(page, page_size)
         condition = body.get("metadata_condition") or {}
         result = retrieval_run(
             user=request.user,
             request=RetrievalRequest(
-                question=str(body.get("question") or ""),
+                question=str(question or ""),
                 dataset_ids=[str(i) for i in dataset_ids],
                 document_ids=[str(i) for i in document_ids or []],
-                page=lenient_int(body.get("page"), 1),
-                page_size=lenient_int(body.get("page_size"), 30),
-                similarity_threshold=lenient_float(body.get("similarity_threshold"), 0.2),
-                vector_similarity_weight=lenient_float(body.get("vector_similarity_weight"), 0.3),
-                top_k=lenient_int(body.get("top_k"), 1024),
+                page=page,
+                page_size=page_size,
+                similarity_threshold=lenient_float(
+                    body.get("similarity_threshold"), 0.2, name="similarity_threshold"
+                ),
+                vector_similarity_weight=lenient_float(
+                    body.get("vector_similarity_weight"), 0.3, name="vector_similarity_weight"
+                ),
+                top_k=lenient_int(body.get("top_k"), 1024, name="top_k"),
                 rerank_id=body.get("rerank_id") or None,
                 highlight=highlight not in (False, "False", "false", 0),
                 conditions=condition.get("conditions") or [] if isinstance(condition, dict) else [],

@@ -25,7 +25,7 @@ from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError
-from ragsite.api.parsing import lenient_int, lenient_json, page_bounds
+from ragsite.api.parsing import bulk_delete_ids, json_body, lenient_int, lenient_json, paging
 
 # API orderby names → columns; RAGFlow accepts any document column name.
 _ORDER_COLUMNS = {
@@ -95,7 +95,7 @@ class DocumentsApi(APIView):
             )
         dataset = dataset_get_owned(request.user, dataset_id)
         if dataset is None:
-            raise ExceptionError(f'LookupError("Can\'t find the dataset with ID {dataset_id}!")')
+            raise ExceptionError(f"Can't find the dataset with ID {dataset_id}!")
         raw = request._request
         names = _RawNames(raw)
         raw.upload_handlers.insert(0, names)
@@ -121,9 +121,7 @@ class DocumentsApi(APIView):
             raise DataError(f"You don't own the document {name}.")
         orderby = params.get("orderby") or "create_time"
         if orderby not in _ORDER_COLUMNS:
-            raise ExceptionError(
-                f"AttributeError(\"type object 'Document' has no attribute '{orderby}'\")"
-            )
+            raise ExceptionError(f"Documents have no field '{orderby}' to order by.")
         desc = (params.get("desc") or "true").strip().lower() != "false"
         runs = [RUN_CODE.get(r.strip().upper(), r.strip()) for r in params.getlist("run")]
         documents = documents_filtered(
@@ -131,26 +129,25 @@ class DocumentsApi(APIView):
             keywords=params.get("keywords") or "",
             suffixes=params.getlist("suffix"),
             runs=runs,
-            created_from_ms=lenient_int(params.get("create_time_from"), 0),
-            created_to_ms=lenient_int(params.get("create_time_to"), 0),
+            created_from_ms=lenient_int(params.get("create_time_from"), 0, name="create_time_from"),
+            created_to_ms=lenient_int(params.get("create_time_to"), 0, name="create_time_to"),
             document_id=document_id,
             name=name,
         )
         column = _ORDER_COLUMNS[orderby]
         documents = documents.order_by(f"-{column}" if desc else column, "pk")
         total = documents.count()
-        start, end = page_bounds(
-            lenient_int(params.get("page"), 1), lenient_int(params.get("page_size"), 30)
-        )
+        start, end = paging(params)
         docs = [document_out(d) for d in documents[start:end]]
         return Response(ok({"total": total, "docs": docs}))
 
     def delete(self, request: ApiRequest, dataset_id: str) -> Response:
         dataset = _owned(request, dataset_id, f"You don't own the dataset {dataset_id}. ")
-        body = lenient_json(request)
-        ids = body.get("ids") if isinstance(body, dict) else None
-        if ids is not None and not isinstance(ids, list):
-            raise ArgumentError("`ids` should be a list")
+        ids = bulk_delete_ids(json_body(request))
+        if ids == []:
+            raise DataError(
+                f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. "
+            )
         deleted, missing, duplicates = document_delete(dataset=dataset, ids=ids)
         return _batch_reply(BatchOutcome(deleted, missing, duplicates))
 
@@ -177,8 +174,7 @@ class DocumentApi(APIView):
 
 
 def _document_ids(request: ApiRequest) -> list[Any]:
-    body = lenient_json(request)
-    ids = body.get("document_ids") if isinstance(body, dict) else None
+    ids = json_body(request).get("document_ids")
     if not ids or not isinstance(ids, list):
         raise DataError("`document_ids` is required")
     return ids

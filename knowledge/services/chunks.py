@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -16,18 +17,27 @@ from knowledge.parsing import count_tokens
 from knowledge.retrieval import highlight, tsquery_for
 from knowledge.services import chunk_store
 from knowledge.services.ingest import chunk_id
-from ragsite.api.errors import DataError, ExceptionError
+from ragsite.api.errors import ArgumentError, DataError
 from ragsite.ids import split_duplicates
 
 
-def _check_strings(items: list[Any]) -> None:
+def _check_strings(items: list[Any], field: str) -> None:
     for index, item in enumerate(items):
         if not isinstance(item, str):
-            # What RAGFlow's "".join() raises, reported as code 100 like RAGFlow does.
-            raise ExceptionError(
-                f"TypeError('sequence item {index}: expected str instance, "
-                f"{type(item).__name__} found')"
+            # RAGFlow's "".join() fails here (code 100 with a TypeError); say it plainly.
+            raise DataError(
+                f"`{field}` should be a list of strings (item {index} is a {type(item).__name__})."
             )
+
+
+def _check_size(content: str, keywords: list[str], questions: list[str]) -> None:
+    """A chunk, its keywords and its questions each stay under RAGSITE_MAX_CHUNK_CHARS."""
+    limit = settings.RAGSITE_MAX_CHUNK_CHARS
+    if len(content) > limit:
+        raise ArgumentError(f"`content` is too long: at most {limit} characters.")
+    for field, items in (("important_keywords", keywords), ("questions", questions)):
+        if sum(len(item) for item in items) > limit:
+            raise ArgumentError(f"`{field}` is too long: at most {limit} characters in all.")
 
 
 def _clean_questions(questions: list[str]) -> list[str]:
@@ -57,8 +67,9 @@ def chunk_add(
         raise DataError("`important_keywords` is required to be a list")
     if not isinstance(asked, list):
         raise DataError("`questions` is required to be a list")
-    _check_strings(keywords)
-    _check_strings(asked)
+    _check_strings(keywords, "important_keywords")
+    _check_strings(asked, "questions")
+    _check_size(content, keywords, asked)
     asked = _clean_questions(asked)
     # Embedding first, outside the transaction: it is the slow part.
     vector = _vector(document, content, asked)
@@ -148,8 +159,9 @@ def chunk_update(*, document: Document, chunk_id_: str, body: dict[str, Any]) ->
     positions = body.get("positions", chunk.positions)
     if not isinstance(positions, list):
         raise DataError("`positions` should be a list")
-    _check_strings(keywords)
-    _check_strings(questions)
+    _check_strings(keywords, "important_keywords")
+    _check_strings(questions, "questions")
+    _check_size(content, keywords, questions)
     questions = _clean_questions(questions)
     if document.chunk_method == "qa" and "content" in body:
         _check_qa(content)
@@ -194,9 +206,11 @@ class DeleteOutcome:
 
 
 def chunk_delete(*, document: Document, ids: Sequence[Any] | None) -> DeleteOutcome:
-    """Delete some (or, with no ids, all) of one document's chunks; never another document's."""
+    """Delete some (or, with ids None, all) of one document's chunks; never another document's."""
     unique, duplicates = split_duplicates(ids or [])
+    if ids is not None and not unique:
+        return DeleteOutcome(0, 0, duplicates)
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
-        deleted = chunk_store.delete_chunks(locked, unique if unique else None)
+        deleted = chunk_store.delete_chunks(locked, None if ids is None else unique)
     return DeleteOutcome(deleted, len(unique), duplicates)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from knowledge import embeddings, rerank
 from knowledge.metadata_filter import matching_documents
 from knowledge.models import Dataset, Document
 from knowledge.retrieval import Query, Result, Scope, retrieve
 from knowledge.selectors import dataset_get_visible
 from ragsite.accounts.models import User
-from ragsite.api.errors import DataError, ExceptionError
+from ragsite.api.errors import ArgumentError, DataError
 
 
 @dataclass
@@ -48,7 +50,11 @@ def retrieval_run(*, user: User, request: RetrievalRequest) -> Result | None:
         if not Document.objects.filter(pk=document_id, dataset_id__in=ids).exists():
             raise DataError(f"The datasets don't own the document {document_id}")
     if request.top_k <= 0:
-        raise ExceptionError(f"ValueError('top_k must be positive, got {request.top_k}')")
+        raise ArgumentError(f"`top_k` must be positive, got {request.top_k}.")
+    if len(request.question) > settings.RAGSITE_MAX_QUESTION_CHARS:
+        raise ArgumentError(
+            f"`question` is too long: at most {settings.RAGSITE_MAX_QUESTION_CHARS} characters."
+        )
     if not request.question.strip():
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.utils.deprecation import MiddlewareMixin
 
 from ragsite.api.codes import RetCode
@@ -12,6 +12,7 @@ from ragsite.api.exceptions import (
     NOT_FOUND_MESSAGE,
     envelope_for_exception,
 )
+from ragsite.text import clean_text
 
 API_PREFIX = "/api/"
 CORS_HEADERS = {
@@ -26,8 +27,33 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _cleaned(query: QueryDict) -> QueryDict | None:
+    """A copy of `query` without the characters PostgreSQL refuses, or None if it had none."""
+    texts = list(query) + [v for _, values in query.lists() for v in values]
+    if all(clean_text(text) == text for text in texts):
+        return None
+    cleaned = QueryDict(mutable=True)
+    for key, values in query.lists():
+        cleaned.setlist(clean_text(key), [clean_text(v) for v in values])
+    cleaned._mutable = False
+    return cleaned
+
+
 class ApiMiddleware(MiddlewareMixin):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        # Text enters through the path and the query string too (ragsite/text.py).
+        request.path_info = clean_text(request.path_info)
+        query = _cleaned(request.GET)
+        if query is not None:
+            request.GET = query
+        if (
+            not is_api_request(request)
+            and request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+        ):
+            form = _cleaned(request.POST)
+            if form is not None:
+                request.POST = form
         if is_api_request(request) and request.method == "OPTIONS":
             # CORS preflight: RAGFlow allows every origin.
             return HttpResponse(status=200)

@@ -96,16 +96,23 @@ def test_cors_allows_every_origin() -> None:
     assert response["Access-Control-Allow-Origin"] == "*"
 
 
-def test_unexpected_exception_becomes_code_100_with_repr(api, monkeypatch) -> None:
+def test_unexpected_exception_is_code_100_with_a_request_id_not_its_text(
+    api, monkeypatch, caplog
+) -> None:
     from knowledge.api import views
 
     def explode(**kwargs):
-        raise LookupError("Can't find the dataset with ID x!")
+        raise LookupError("secret /var/run/postgresql detail")
 
     monkeypatch.setattr(views, "dataset_list", explode)
     body = body_of(api.get("/api/v1/datasets"))
     assert body["code"] == 100
-    assert body["message"] == 'LookupError("Can\'t find the dataset with ID x!")'
+    assert "LookupError" not in body["message"] and "secret" not in body["message"]
+    request_id = body["message"].rsplit(" ", 1)[-1].rstrip(".")
+    assert len(request_id) == 12
+    # The log has the details under the same id.
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert logged and "secret /var/run/postgresql detail" in str(logged[0].exc_info[1])
 
 
 def test_success_without_data_has_only_code(api) -> None:

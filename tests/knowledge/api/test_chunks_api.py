@@ -120,8 +120,8 @@ def test_counters_stay_exact(api, dataset, doc) -> None:
         ),
         (
             {"content": "x", "important_keywords": [1]},
-            RetCode.EXCEPTION_ERROR,
-            "TypeError('sequence item 0: expected str instance, int found')",
+            RetCode.DATA_ERROR,
+            "`important_keywords` should be a list of strings (item 0 is a int).",
         ),
     ],
 )
@@ -244,16 +244,23 @@ def test_delete_reports_a_count_mismatch_after_deleting(api, dataset, doc) -> No
     )
 
 
-@pytest.mark.parametrize("body", [{"chunk_ids": []}, {"chunk_ids": None}, None])
-def test_delete_without_ids_clears_only_this_document(api, dataset, doc, body) -> None:
+@pytest.mark.parametrize("body", [{"chunk_ids": None}, {"delete_all": True}])
+def test_delete_all_clears_only_this_document(api, dataset, doc, body) -> None:
     other = upload(api, dataset["id"], "other.txt", b"x")
     add(api, dataset, doc, "mine")
     kept = add(api, dataset, other, "theirs")
+    assert_ok(api.delete(chunks_url(dataset, doc), body))
+    assert list(Chunk.objects.values_list("pk", flat=True)) == [kept["id"]]
+
+
+@pytest.mark.parametrize("body", [None, {}, {"chunk_ids": []}, {"delete_all": False}])
+def test_delete_without_ids_deletes_nothing(api, dataset, doc, body) -> None:
+    add(api, dataset, doc, "mine")
     if body is None:
         assert_ok(api.client.delete(chunks_url(dataset, doc), headers=api.headers))
     else:
         assert_ok(api.delete(chunks_url(dataset, doc), body))
-    assert list(Chunk.objects.values_list("pk", flat=True)) == [kept["id"]]
+    assert Chunk.objects.count() == 1
 
 
 def test_delete_dedupes(api, dataset, doc) -> None:
@@ -427,7 +434,8 @@ def test_retrieval_rules_on_datasets_and_documents(api, other_api, dataset, doc)
         api.post(
             "/api/v1/retrieval", {"question": "q", "dataset_ids": [dataset["id"]], "top_k": 0}
         ),
-        RetCode.EXCEPTION_ERROR,
+        RetCode.ARGUMENT_ERROR,
+        "`top_k` must be positive, got 0.",
     )
     assert_error(
         api.post(

@@ -374,10 +374,15 @@ def test_list_validates_the_query_string(api, params, message) -> None:
     assert_error(api.get(URL, params), RetCode.ARGUMENT_ERROR, message)
 
 
-def test_list_page_size_has_no_maximum(api) -> None:
+def test_list_page_size_is_capped_with_a_clear_error(api, settings) -> None:
     for i in range(3):
         create(api, name=f"kb{i}")
-    assert len(assert_ok(api.get(URL, {"page_size": 100000}))) == 3
+    assert len(assert_ok(api.get(URL, {"page_size": settings.RAGSITE_MAX_PAGE_SIZE}))) == 3
+    assert_error(
+        api.get(URL, {"page_size": settings.RAGSITE_MAX_PAGE_SIZE + 1}),
+        RetCode.ARGUMENT_ERROR,
+        f"`page_size` should be at most {settings.RAGSITE_MAX_PAGE_SIZE}.",
+    )
 
 
 # --- tenancy and teams ------------------------------------------------------------------------

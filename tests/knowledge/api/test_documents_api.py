@@ -193,7 +193,7 @@ def test_list_errors(api, other_api, dataset, doc) -> None:
         RetCode.DATA_ERROR,
         "You don't own the document nope.txt.",
     )
-    assert_error(api.get(url, {"page": "x"}), RetCode.EXCEPTION_ERROR, "invalid literal for int()")
+    assert_error(api.get(url, {"page": "x"}), RetCode.ARGUMENT_ERROR, "`page` should be an integer.")
     assert_error(api.get(url, {"orderby": "bogus"}), RetCode.EXCEPTION_ERROR)
     body = body_of(other_api.get(url))
     assert body == {
@@ -334,14 +334,22 @@ def test_delete_documents_with_files(api, dataset, doc, django_capture_on_commit
     assert Dataset.objects.get(pk=dataset["id"]).document_count == 0
 
 
-@pytest.mark.parametrize("body", [None, {"ids": None}, {"ids": []}])
-def test_delete_without_ids_deletes_all(api, dataset, body) -> None:
+@pytest.mark.parametrize("body", [{"ids": None}, {"delete_all": True}])
+def test_delete_all_takes_an_explicit_request(api, dataset, body) -> None:
+    assert_ok(upload(api, dataset["id"], ("a.txt", b"1"), ("b.txt", b"2")))
+    assert_ok(api.delete(docs_url(dataset), body))
+    assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("body", [None, {}, {"ids": []}, {"delete_all": False}])
+def test_delete_without_ids_deletes_nothing(api, dataset, body) -> None:
     assert_ok(upload(api, dataset["id"], ("a.txt", b"1"), ("b.txt", b"2")))
     if body is None:
-        assert_ok(api.client.delete(docs_url(dataset), headers=api.headers))
+        response = api.client.delete(docs_url(dataset), headers=api.headers)
     else:
-        assert_ok(api.delete(docs_url(dataset), body))
-    assert not Document.objects.exists()
+        response = api.delete(docs_url(dataset), body)
+    assert_error(response, RetCode.DATA_ERROR, "should either provide doc ids or set delete_all")
+    assert Document.objects.count() == 2
 
 
 def test_delete_reports_unknown_ids_after_deleting_the_rest(api, dataset, doc) -> None:
