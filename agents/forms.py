@@ -7,6 +7,7 @@ the DSL itself and their messages name the component at fault.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -21,6 +22,8 @@ from chat.llm.registry import chat_model_choices, default_chat_model_id
 from knowledge.models import Dataset
 from ragsite.accounts.models import User
 
+# agents.services.agents refuses a DSL naming a dataset its owner cannot search.
+_NOT_OWNED = re.compile(r"You don't own the dataset (?P<id>.+)\.\Z", re.DOTALL)
 CATEGORY_SLOTS = 3  # the triage template: two categories required, a third optional
 FAQ_SLOTS = 4  # the FAQ template: one reply required, three more optional
 DEFAULT_PROLOGUE = _("Hi! What would you like to know?")
@@ -71,6 +74,14 @@ class AgentForm(forms.Form):
             self.add_error("title", gettext("You already have an agent with this title."))
         elif message.startswith(("Invalid DSL", "The DSL")) and "dsl" in self.fields:
             self.add_error("dsl", message)
+        elif (match := _NOT_OWNED.match(message)) and "dsl" in self.fields:
+            # Someone else's knowledge base, or one deleted since: the API's words are RAGFlow's.
+            text = gettext("The DSL names a knowledge base you cannot use: %(id)s.")
+            self.add_error("dsl", text % {"id": match["id"]})
+        elif match:
+            self.add_error(
+                None, gettext("One of the chosen knowledge bases is no longer available.")
+            )
         else:
             self.add_error(None, message)
 

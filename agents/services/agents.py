@@ -13,21 +13,72 @@ from django.db.models import QuerySet
 
 from agents.models import Agent, AgentSession
 from agents.runtime import DslError, prologue_of, validate_dsl
+from agents.runtime.dsl import component_type
+from agents.runtime.refs import TEMPLATE_REF, parse_ref
+from knowledge.selectors import dataset_get_visible
 from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from ragsite.api.errors import ArgumentError, DataError, ServiceError
 
 
-def _parse_dsl(dsl: Any) -> dict[str, Any]:
+def _parse_dsl(tenant: User, dsl: Any) -> dict[str, Any]:
     if isinstance(dsl, str):
         try:
             dsl = json.loads(dsl)
         except ValueError as exc:
             raise ArgumentError("The DSL is not valid JSON.") from exc
     try:
-        return validate_dsl(dsl)
+        dsl = validate_dsl(dsl)
     except DslError as exc:
         raise ArgumentError(f"Invalid DSL: {exc.message}") from exc
+    _check_datasets(tenant, dsl)
+    return dsl
+
+
+def _check_datasets(tenant: User, dsl: dict[str, Any]) -> None:
+    """Refuse a DSL naming a dataset its owner cannot search, as the run would (code 102).
+
+    Ids chosen when the agent runs (a Begin input, another component's output) are checked then.
+    """
+    for dataset_id in dataset_ids_named(dsl):
+        if dataset_get_visible(tenant, dataset_id) is None:
+            raise DataError(f"You don't own the dataset {dataset_id}.")
+
+
+def dataset_ids_named(dsl: dict[str, Any]) -> list[str]:
+    """The dataset ids a validated DSL's Retrieval components name outright.
+
+    `kb_ids` is read as agents.runtime.retrieval reads it: items that are lists of ids or
+    comma-separated strings; `env.x` references take their value from the DSL's globals; what
+    other references stand for is known only when the agent runs.
+    """
+    components = dsl["components"]
+    env = {k: v for k, v in (dsl.get("globals") or {}).items() if k.startswith("env.")}
+    ids: list[str] = []
+
+    def add(value: Any) -> None:
+        parts = value if isinstance(value, list) else str(value or "").split(",")
+        for part in parts:
+            if (text := str(part).strip()) and text not in ids:
+                ids.append(text)
+
+    def is_reference(name: str) -> bool:  # inside braces
+        return parse_ref(name) is not None or name in components  # v0.17 `{Retrieval:Abc}`
+
+    for component in components.values():
+        if component_type(component) != "Retrieval":
+            continue
+        kb_ids = component["obj"]["params"].get("kb_ids") or []
+        for item in kb_ids if isinstance(kb_ids, list) else [kb_ids]:
+            if not isinstance(item, str):
+                add(item)
+            elif parse_ref(item.strip()) is not None:
+                add(env.get(item.strip()))
+            else:
+                for match in TEMPLATE_REF.finditer(item):
+                    add(env.get(match.group(1)))
+                add(TEMPLATE_REF.sub(lambda m: "," if is_reference(m.group(1)) else m[0], item))
+    return ids
 
 
 def agent_create(*, tenant: User, body: dict[str, Any]) -> Agent:
@@ -39,7 +90,7 @@ def agent_create(*, tenant: User, body: dict[str, Any]) -> Agent:
     title = title.strip()
     if Agent.objects.filter(tenant=tenant, title=title).exists():
         raise DataError(f"Agent with title {title} already exists.")
-    dsl = _parse_dsl(body["dsl"])
+    dsl = _parse_dsl(tenant, body["dsl"])
     description = body.get("description")
     try:
         with transaction.atomic():
@@ -70,20 +121,33 @@ class OwnerOnly(ServiceError):
 
 
 def agent_update(*, tenant: User, agent_id: str, body: dict[str, Any]) -> Agent:
-    agent = _owned(tenant, agent_id)
-    values = {k: v for k, v in body.items() if v is not None}
-    if "title" in values:
-        title = str(values["title"]).strip()
-        if not title:
-            raise ServiceError("No title in request.", code=RetCode.ARGUMENT_ERROR, data=False)
-        if Agent.objects.filter(tenant=tenant, title=title).exclude(pk=agent.pk).exists():
-            raise DataError(f"Agent with title {title} already exists.")
-        agent.title = title
-    if "description" in values:
-        agent.description = str(values["description"])
-    if "dsl" in values:
-        agent.dsl = _parse_dsl(values["dsl"])
-    agent.save()
+    """Apply the sent (non-null) keys. The row is locked and only the changed columns are
+    written, so other changes made at the same moment survive and a deleted agent stays gone."""
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(pk=agent_id, tenant=tenant).first()
+        if agent is None:
+            raise OwnerOnly()
+        values = {k: v for k, v in body.items() if v is not None}
+        changed: list[str] = []
+        if "title" in values:
+            title = str(values["title"]).strip()
+            if not title:
+                raise ServiceError("No title in request.", code=RetCode.ARGUMENT_ERROR, data=False)
+            if Agent.objects.filter(tenant=tenant, title=title).exclude(pk=agent.pk).exists():
+                raise DataError(f"Agent with title {title} already exists.")
+            agent.title = title
+            changed.append("title")
+        if "description" in values:
+            agent.description = str(values["description"])
+            changed.append("description")
+        if "dsl" in values:
+            agent.dsl = _parse_dsl(tenant, values["dsl"])
+            changed.append("dsl")
+        try:
+            with transaction.atomic():
+                agent.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:  # a concurrent update took the title
+            raise DataError(f"Agent with title {agent.title} already exists.") from exc
     return agent
 
 
@@ -112,11 +176,10 @@ def agent_list(
 
 
 def agent_for_session(tenant: User, agent_id: str) -> Agent:
-    agent = Agent.objects.filter(pk=agent_id).first()
+    # Another tenant's agent answers like a missing one, so ids of others cannot be probed.
+    agent = Agent.objects.filter(pk=agent_id, tenant=tenant).first()
     if agent is None:
         raise DataError("Agent not found.")
-    if agent.tenant_id != tenant.pk:
-        raise DataError("You cannot access the agent.")
     return agent
 
 
@@ -221,6 +284,8 @@ def session_record_turn(
         session.references = [*session.references, reference or {}]
         session.round += 1
         session.duration += seconds
+        changed = ["messages", "references", "round", "duration", "updated_at"]
         if error:
             session.errors = (session.errors + "\n" + error).strip()
-        session.save()
+            changed.append("errors")
+        session.save(update_fields=changed)

@@ -93,7 +93,8 @@ def _split_prompt(prompt: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return columns, config
 
 
-def _apply_columns(chat: Chat, columns: dict[str, Any]) -> None:
+def _apply_columns(chat: Chat, columns: dict[str, Any]) -> list[str]:
+    """Set the prompt's column values on `chat`; returns the columns set."""
     for column, value in columns.items():
         if column == "rerank_id":
             _check_rerank(value)
@@ -104,6 +105,7 @@ def _apply_columns(chat: Chat, columns: dict[str, Any]) -> None:
         elif not isinstance(value, int | float) or isinstance(value, bool):
             raise DataError(f"`{column}` should be a number")
         setattr(chat, column, value)
+    return list(columns)
 
 
 def chat_create(*, tenant: User, body: dict[str, Any]) -> Chat:
@@ -153,12 +155,30 @@ def chat_create(*, tenant: User, body: dict[str, Any]) -> Chat:
 
 
 def chat_update(*, tenant: User, chat_id: str, body: dict[str, Any]) -> Chat:
-    """Apply the sent keys; datasets change only when `dataset_ids` is sent."""
-    chat = _live(tenant).filter(pk=chat_id).first()
-    if chat is None:
-        raise DataError("You do not own the chat")
+    """Apply the sent keys; datasets change only when `dataset_ids` is sent.
+
+    The row is locked while the change is made and only the changed columns are written, so
+    changes of other fields made at the same moment (another update, a delete) all survive.
+    """
+    with transaction.atomic():
+        chat = _live(tenant).select_for_update().filter(pk=chat_id).first()
+        if chat is None:
+            raise DataError("You do not own the chat")
+        changed = _apply_update(tenant, chat, body)
+        try:
+            with transaction.atomic():
+                chat.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        except IntegrityError as exc:
+            raise DataError("Duplicated chat name in updating chat.") from exc
+    return chat
+
+
+def _apply_update(tenant: User, chat: Chat, body: dict[str, Any]) -> list[str]:
+    """Set the sent values on `chat` in RAGFlow's order of checks; returns the fields set."""
+    changed: list[str] = []
     if "dataset_ids" in body:
         chat.dataset_ids = _check_datasets(tenant, body.get("dataset_ids") or [])
+        changed.append("dataset_ids")
     llm = body.get("llm")
     if llm is not None:
         if not isinstance(llm, dict):
@@ -166,22 +186,25 @@ def chat_update(*, tenant: User, chat_id: str, body: dict[str, Any]) -> Chat:
         if "model_name" in llm:
             _check_model(llm["model_name"])
             chat.llm_id = llm["model_name"] or default_chat_model_id()
+            changed.append("llm_id")
         chat.llm_setting = {
             **chat.llm_setting,
             **{k: v for k, v in llm.items() if k != "model_name"},
         }
+        changed.append("llm_setting")
     prompt = body.get("prompt")
     if prompt is not None:
         if not isinstance(prompt, dict):
             raise DataError("`prompt` should be an object")
         columns, config = _split_prompt(prompt)
-        _apply_columns(chat, columns)
+        changed += _apply_columns(chat, columns)
         merged = copy.deepcopy(chat.prompt_config)
         merged.update(config)
         if not merged.get("system"):
             merged["system"] = default_prompt_config()["system"]
         _check_parameters(merged)
         chat.prompt_config = merged
+        changed.append("prompt_config")
     if "name" in body:
         name = body["name"]
         if not isinstance(name, str) or not name.strip():
@@ -190,18 +213,17 @@ def chat_update(*, tenant: User, chat_id: str, body: dict[str, Any]) -> Chat:
         if _live(tenant).filter(name__iexact=name).exclude(pk=chat.pk).exists():
             raise DataError("Duplicated chat name in updating chat.")
         chat.name = name
+        changed.append("name")
     if "avatar" in body:
         chat.avatar = str(body["avatar"] or "")
+        changed.append("avatar")
     if "description" in body:
         chat.description = str(body["description"] or "")
+        changed.append("description")
     if "show_quotation" in body:
         chat.do_refer = "1" if body["show_quotation"] in (True, 1, "1") else "0"
-    try:
-        with transaction.atomic():
-            chat.save()
-    except IntegrityError as exc:
-        raise DataError("Duplicated chat name in updating chat.") from exc
-    return chat
+        changed.append("do_refer")
+    return changed
 
 
 def chat_delete(*, tenant: User, ids: Sequence[Any] | None) -> tuple[int, list[str]]:

@@ -45,21 +45,27 @@ def session_create(*, chat: Chat, name: Any = "New session", user_id: Any = "") 
 
 
 def session_update(*, chat: Chat, session_id: str, body: dict[str, Any]) -> ChatSession:
-    session = ChatSession.objects.filter(pk=session_id, chat=chat).first()
-    if session is None:
-        raise DataError("Session does not exist")
-    if "message" in body or "messages" in body:
-        raise DataError("`message` can not be change")
-    if "reference" in body:
-        raise DataError("`reference` can not be change")
-    if "name" in body:
-        name = body["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise DataError("`name` can not be empty.")
-        session.name = name.strip()[:255]
-    if "user_id" in body:
-        session.user_id = str(body["user_id"] or "")
-    session.save()
+    """Rename (or re-assign) a session. Only the sent fields are written, so a turn recorded
+    at the same moment (session_record_turn) is never overwritten by a stale copy."""
+    with transaction.atomic():
+        session = ChatSession.objects.select_for_update().filter(pk=session_id, chat=chat).first()
+        if session is None:
+            raise DataError("Session does not exist")
+        if "message" in body or "messages" in body:
+            raise DataError("`message` can not be change")
+        if "reference" in body:
+            raise DataError("`reference` can not be change")
+        changed: list[str] = []
+        if "name" in body:
+            name = body["name"]
+            if not isinstance(name, str) or not name.strip():
+                raise DataError("`name` can not be empty.")
+            session.name = name.strip()[:255]
+            changed.append("name")
+        if "user_id" in body:
+            session.user_id = str(body["user_id"] or "")
+            changed.append("user_id")
+        session.save(update_fields=[*changed, "updated_at"])
     return session
 
 

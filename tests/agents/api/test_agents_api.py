@@ -162,7 +162,8 @@ def test_sessions(api, other_api, agent, tenant) -> None:
     (listed,) = assert_ok(api.get(url))
     assert listed["id"] == session["id"] and listed["messages"][0]["content"].startswith("Hi")
     assert "dsl" not in assert_ok(api.get(url, {"dsl": "False"}))[0]
-    assert_error(other_api.post(url, {}), RetCode.DATA_ERROR, "You cannot access the agent.")
+    # Someone else's agent answers like a missing one.
+    assert_error(other_api.post(url, {}), RetCode.DATA_ERROR, "Agent not found.")
     assert_error(other_api.get(url), RetCode.DATA_ERROR, f"You don't own the agent {agent['id']}.")
     assert_error(
         api.post("/api/v1/agents/ghost/sessions", {}), RetCode.DATA_ERROR, "Agent not found."
@@ -221,7 +222,7 @@ def test_completion_errors(api, other_api, agent) -> None:
     assert_error(
         other_api.post(f"/api/v1/agents/{agent['id']}/completions", {"question": "q"}),
         RetCode.DATA_ERROR,
-        "You cannot access the agent.",
+        "Agent not found.",
     )
     assert_error(
         api.post(
