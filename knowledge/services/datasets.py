@@ -17,7 +17,7 @@ from knowledge.parser_config import (
     parser_config_for_update,
 )
 from knowledge.selectors import dataset_name_taken, datasets_visible_to
-from knowledge.services.documents import delete_stored_files
+from knowledge.services.documents import dataset_folder, delete_stored_files
 from ragsite.accounts.models import User
 from ragsite.api.errors import AccessDenied, DataError
 
@@ -98,13 +98,19 @@ class DatasetChanges:
 
 
 def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) -> Dataset:
-    """Apply the sent fields to one of the tenant's own datasets (contract §2.5)."""
+    """Apply the sent fields to one of the tenant's own datasets (contract §2.5).
+
+    The row is locked while the change is made, and only the fields changed are written: the
+    counters (chunk_count, token_count, document_count) belong to the chunk and document
+    services, which move them with F() expressions at any moment.
+    """
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().filter(pk=dataset_id, tenant=tenant).first()
         if dataset is None:
             raise AccessDenied(f"User '{tenant.pk}' lacks permission for dataset '{dataset_id}'")
         values = changes.values
 
+        changed = ["parser_config"]
         new_method = values.get("chunk_method")
         dataset.parser_config = parser_config_for_update(
             dataset.parser_config,
@@ -114,6 +120,7 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
         )
         if new_method is not None:
             dataset.chunk_method = new_method
+            changed.append("chunk_method")
 
         if "name" in values:
             name = values["name"].strip()
@@ -121,6 +128,7 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
             if dataset_name_taken(tenant, name, exclude_id=dataset.pk):
                 raise DataError(f"Dataset name '{name}' already exists")
             dataset.name = name
+            changed.append("name")
 
         embd_id = values.get("embedding_model")
         if embd_id and embd_id != dataset.embedding_model:
@@ -131,11 +139,13 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
                 )
             model_registry.embedding_model_check(embd_id)
             dataset.embedding_model = embd_id
+            changed.append("embedding_model")
 
         for key in ("avatar", "description", "permission", "pagerank", "language"):
             if key in values:
                 setattr(dataset, key, values[key])
-        dataset.save()
+                changed.append(key)
+        dataset.save(update_fields=[*changed, "updated_at"])
         return dataset
 
 
@@ -162,10 +172,11 @@ def dataset_delete(*, tenant: User, ids: list[str] | None) -> int:
             .exclude(location="")
             .values_list("location", flat=True)
         )
+        folders = [dataset_folder(d.pk) for d in targets]
         for dataset in targets:
             dataset.delete()  # cascades to documents and chunks
-        # Files only after the commit: a rolled-back delete must not lose them.
-        transaction.on_commit(partial(delete_stored_files, keys))
+        # Files and folders only after the commit: a rolled-back delete must not lose them.
+        transaction.on_commit(partial(delete_stored_files, keys, folders))
         return len(targets)
 
 

@@ -66,8 +66,13 @@ def _dedupe_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def dataset_folder(dataset_id: str) -> str:
+    """Where a dataset's originals are stored; deleted with the dataset."""
+    return f"documents/{dataset_id}"
+
+
 def _storage_key(document: Document) -> str:
-    return f"documents/{document.dataset_id}/{document.pk}"
+    return f"{dataset_folder(document.dataset_id)}/{document.pk}"
 
 
 def check_upload_names(names: Sequence[str]) -> None:
@@ -149,10 +154,30 @@ def document_open(document: Document) -> File:
     return default_storage.open(document.location, "rb")
 
 
-def delete_stored_files(keys: Sequence[str]) -> None:
-    """Remove stored originals; called after the commit that deleted their rows."""
+def delete_stored_files(keys: Sequence[str], folders: Sequence[str] = ()) -> None:
+    """Remove stored originals, then whole folders (a deleted dataset's, with anything left in
+    them); called after the commit that deleted their rows."""
     for key in keys:
         default_storage.delete(key)
+    for folder in folders:
+        _delete_folder(folder)
+
+
+def _delete_folder(folder: str) -> None:
+    try:
+        directories, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+    for name in directories:
+        _delete_folder(f"{folder}/{name}")
+    try:
+        os.rmdir(default_storage.path(folder))
+    except NotImplementedError:
+        pass  # an object store (S3): no folders, only keys, and those are gone
+    except OSError:
+        pass  # already gone, or something was written into it meanwhile: leave it
 
 
 def document_delete(
