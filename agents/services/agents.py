@@ -230,7 +230,7 @@ def session_delete(
     sessions = AgentSession.objects.filter(agent_key=agent_id, tenant=tenant)
     if not sessions.exists():
         raise DataError(f"Agent {agent_id} has no sessions")
-    if not ids:
+    if ids is None:
         deleted, _ = sessions.delete()
         return deleted, []
     errors: list[str] = []

@@ -227,8 +227,8 @@ def _apply_update(tenant: User, chat: Chat, body: dict[str, Any]) -> list[str]:
 
 
 def chat_delete(*, tenant: User, ids: Sequence[Any] | None) -> tuple[int, list[str]]:
-    """Soft-delete chats (no ids: all of them). Returns (deleted, errors)."""
-    if not ids:
+    """Soft-delete chats (ids None: all of them). Returns (deleted, errors)."""
+    if ids is None:
         return _live(tenant).update(status="0"), []
     errors: list[str] = []
     seen: set[str] = set()

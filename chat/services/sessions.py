@@ -111,8 +111,8 @@ def messages_with_references(session: ChatSession) -> list[dict[str, Any]]:
 
 
 def session_delete(*, chat: Chat, ids: Sequence[Any] | None) -> tuple[int, list[str]]:
-    """Delete sessions of `chat` (no ids: all). Returns (deleted, errors)."""
-    if not ids:
+    """Delete sessions of `chat` (ids None: all). Returns (deleted, errors)."""
+    if ids is None:
         deleted, _ = ChatSession.objects.filter(chat=chat).delete()
         return deleted, []
     errors: list[str] = []
