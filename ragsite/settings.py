@@ -7,7 +7,9 @@ that `make run` (ragsite.launcher) starts under var/. Production sets both URLs.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +51,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis/Valkey server as `url`, database number `db`."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # unix:///path/to/socket?db=0
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"] + [("db", str(db))]
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 def env_secret(name: str, default: str) -> str:
     """Read NAME_FILE if set (Docker/K8s secrets), else NAME, else the default."""
     if path := os.environ.get(f"{name}_FILE"):
@@ -76,6 +87,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "channels",
     "django_htmx",
+    "axes",
     "ragsite.accounts",
     "knowledge",
     "chat",
@@ -93,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ragsite.urls"
@@ -146,6 +160,18 @@ CELERY_BEAT_SCHEDULE = {
     "recover-stale-parses": {"task": "knowledge.recover_stale_parses", "schedule": 60.0},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
+# Django's cache holds the API-key failure counters, which every web process must share: a
+# database of its own on the same Valkey (db 2; Celery and Channels use the URL's own db).
+RAGSITE_CACHE_URL = env_str("RAGSITE_CACHE_URL", redis_url_with_db(REDIS_URL, 2))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": RAGSITE_CACHE_URL,
+        "KEY_PREFIX": "ragsite",
+        # A stalled Valkey must not hold requests: the throttle then lets them through.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -164,6 +190,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "knowledge:dataset_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Throttling: log-in lockouts (django-axes) and API-key failures ---------------------------
+# django-axes' backend goes first so a locked-out client is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After this many failed log-ins within the cool-off, from one address or on one account
+# (UI and admin), every log-in there is refused, even with the right password, for the cool-off.
+# Admins unlock early by deleting the access attempts in the admin (or `manage.py axes_reset`).
+RAGSITE_LOGIN_FAILURE_LIMIT = env_int("RAGSITE_LOGIN_FAILURE_LIMIT", 10)
+RAGSITE_LOGIN_COOLOFF_MINUTES = env_int("RAGSITE_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = RAGSITE_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=RAGSITE_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # attempts visible in the admin
+# Attempts during a lockout do not push its end further away, so the time shown stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "ragsite.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "ragsite.accounts.views.locked_out"
+# After this many unknown API keys from one address within the window, that address is answered
+# code 109 without a key lookup until the window (counted from its first failure) ends.
+RAGSITE_API_KEY_FAILURE_LIMIT = env_int("RAGSITE_API_KEY_FAILURE_LIMIT", 20)
+RAGSITE_API_KEY_FAILURE_WINDOW_SECONDS = env_int("RAGSITE_API_KEY_FAILURE_WINDOW_SECONDS", 60)
 
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -253,9 +303,10 @@ REST_FRAMEWORK = {
 }
 
 # --- Security behind a proxy ------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("RAGSITE_BEHIND_TLS_PROXY", False) else None
-)
+# Behind one trusted proxy, its X-Forwarded-Proto says https and the last X-Forwarded-For entry
+# (the one it appended) is the client's address, for lockouts and throttles.
+RAGSITE_BEHIND_TLS_PROXY = env_bool("RAGSITE_BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if RAGSITE_BEHIND_TLS_PROXY else None
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 

@@ -63,6 +63,13 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-process tests count API-key failures in memory, from zero in each test (django-axes'
+    # log-in attempts live in the test database, rolled back after each test). The live server
+    # processes use the session's Valkey, as in production.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 # --- the cast -------------------------------------------------------------------------

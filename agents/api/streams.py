@@ -14,7 +14,7 @@ from agents.services.runs import PreparedRun, run_events, run_prepare
 from knowledge.parsing import count_tokens
 from ragsite.accounts.models import User
 from ragsite.api.async_views import async_api_view
-from ragsite.api.auth import tenant_for_authorization
+from ragsite.api.auth import tenant_for_request
 from ragsite.api.envelope import dumps, ok
 from ragsite.api.errors import ArgumentError, DataError
 from ragsite.api.parsing import body_flag, json_body
@@ -91,7 +91,7 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
     missing = [key for key in ("model", "messages") if key not in body]
     if missing:
         raise ArgumentError(f"required argument are missing: {','.join(missing)}; ")
-    user = await sync_to_async(tenant_for_authorization)(request.headers.get("Authorization"))
+    user = await sync_to_async(tenant_for_request)(request)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise DataError("You must provide at least one message.")

@@ -92,9 +92,9 @@ async def openai_chat_completions(request: HttpRequest, chat_id: str) -> HttpRes
     missing = [key for key in ("model", "messages") if key not in body]
     if missing:
         raise ArgumentError(f"required argument are missing: {','.join(missing)}; ")
-    from ragsite.api.auth import tenant_for_authorization
+    from ragsite.api.auth import tenant_for_request
 
-    user = await sync_to_async(tenant_for_authorization)(request.headers.get("Authorization"))
+    user = await sync_to_async(tenant_for_request)(request)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise DataError("You have to provide messages.")

@@ -1,18 +1,35 @@
-"""HTML views for the account pages: API keys and settings."""
+"""HTML views for the account pages: API keys, settings, and the log-in lockout page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ragsite.accounts import services
-from ragsite.accounts.forms import ApiKeyCreateForm
+from ragsite.accounts.forms import ApiKeyCreateForm, LoginForm
 from ragsite.accounts.models import ApiKey
+from ragsite.accounts.throttle import login_locked_until
 from ragsite.http import HtmxHttpRequest, login_required
+
+
+def locked_out(request: HttpRequest, credentials: dict[str, Any] | None) -> HttpResponse:
+    """The log-in page, saying the log-in is paused and until when (django-axes' lockout
+    response, for the site's and the admin's log-in alike)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "form": LoginForm(request, initial={"username": username}),
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "locked_out": True,
+        "locked_until": login_locked_until(request, credentials),
+        "cooloff_minutes": settings.RAGSITE_LOGIN_COOLOFF_MINUTES,
+    }
+    # 429 Too Many Requests, with a page people can read.
+    return render(request, "registration/login.html", context, status=429)
 
 
 @login_required

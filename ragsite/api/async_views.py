@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from ragsite.accounts.models import User
-from ragsite.api.auth import tenant_for_authorization
+from ragsite.api.auth import tenant_for_request
 from ragsite.api.codes import RetCode
 from ragsite.api.envelope import envelope_response, error
 from ragsite.api.exceptions import METHOD_NOT_ALLOWED_MESSAGE, envelope_for_exception
@@ -36,8 +36,7 @@ def async_api_view(*methods: str, authenticate: bool = True) -> Callable[[AsyncA
                 )
             try:
                 if authenticate:
-                    header = request.headers.get("Authorization")
-                    user: User = await sync_to_async(tenant_for_authorization)(header)
+                    user: User = await sync_to_async(tenant_for_request)(request)
                     return await view(request, user, *args, **kwargs)
                 return await view(request, *args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - every failure is answered in the envelope

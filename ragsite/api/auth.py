@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from ragsite.accounts import throttle
 from ragsite.accounts.models import User
 from ragsite.accounts.services import api_key_authenticate
 from ragsite.api.codes import RetCode
 from ragsite.api.errors import ServiceError
 
 
-def tenant_for_authorization(header: str | None) -> User:
+def tenant_for_authorization(header: str | None, *, client_ip: str) -> User:
     """Resolve an `Authorization` header value to its user, or raise the contract's error.
 
     Only the second whitespace-separated token is read: RAGFlow never checks the scheme word.
-    A missing header answers code 0 with `data: false`, exactly as RAGFlow does.
+    A missing header answers code 0 with `data: false`, exactly as RAGFlow does. An address
+    that sent too many unknown keys lately is refused before any lookup, with RAGFlow's
+    bad-key code (109).
     """
     if not header or not header.strip():
         raise ServiceError("`Authorization` can't be empty", code=RetCode.SUCCESS, data=False)
@@ -26,14 +30,28 @@ def tenant_for_authorization(header: str | None) -> User:
         raise ServiceError(
             "Please check your authorization format.", code=RetCode.SUCCESS, data=False
         )
+    if (seconds := throttle.api_key_retry_after(client_ip)) is not None:
+        raise ServiceError(
+            f"Too many failed API-key attempts from this address; try again in {seconds} seconds.",
+            code=RetCode.AUTHENTICATION_ERROR,
+            data=False,
+        )
     user = api_key_authenticate(parts[1])
     if user is None:
+        throttle.api_key_failed(client_ip)
         raise ServiceError(
             "Authentication error: API key is invalid!",
             code=RetCode.AUTHENTICATION_ERROR,
             data=False,
         )
     return user
+
+
+def tenant_for_request(request: HttpRequest | Request) -> User:
+    """`tenant_for_authorization` for a request's header and client address."""
+    return tenant_for_authorization(
+        request.META.get("HTTP_AUTHORIZATION"), client_ip=throttle.client_ip(request)
+    )
 
 
 class ApiRequest(Request):
@@ -44,4 +62,4 @@ class ApiRequest(Request):
 
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, Any]:
-        return tenant_for_authorization(request.META.get("HTTP_AUTHORIZATION")), None
+        return tenant_for_request(request), None
