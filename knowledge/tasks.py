@@ -16,7 +16,8 @@ def parse_document_task(document_id: str, generation: int) -> str:
 
 @shared_task(name="knowledge.recover_stale_parses")
 def recover_stale_parses_task() -> int:
-    """Requeue or fail documents whose worker died mid-parse (Celery beat, every minute)."""
+    """Requeue or fail parses no worker is on: the worker died, or the task never reached the
+    broker or was lost with it (Celery beat, every RAGSITE_PARSE_RECOVERY_SECONDS)."""
     from knowledge.services.ingest import recover_stale_parses
 
     return recover_stale_parses()

@@ -2,12 +2,56 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from celery import Celery
+from kombu.exceptions import KombuError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ragsite.settings")
 
 app = Celery("ragsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# What publishing raises when the broker cannot be reached (Celery turns the transport's own
+# connection errors into kombu's); OSError for a socket that fails outside that translation.
+BROKER_ERRORS: tuple[type[Exception], ...] = (KombuError, OSError)
+
+
+def waiting_task_ids() -> set[str] | None:
+    """The ids of the tasks waiting in the broker's queues; None if the broker can't be read.
+
+    Reads the Redis/Valkey transport's queue lists (one per queue and priority step), where
+    each message is JSON with the task id in its headers. Tasks a worker has already taken are
+    not listed. With tasks run eagerly, or another transport, nothing is known to wait: the
+    answer is an empty set.
+    """
+    if app.conf.task_always_eager:
+        return set()
+    connection = app.connection_for_read()
+    try:
+        connection.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5
+        )
+        channel = connection.default_channel
+        client = getattr(channel, "client", None)
+        if client is None or not hasattr(channel, "_q_for_pri"):
+            return set()
+        keys = {
+            channel._q_for_pri(queue, priority)
+            for queue in app.amqp.queues
+            for priority in channel.priority_steps
+        }
+        ids: set[str] = set()
+        for key in keys:
+            for raw in client.lrange(key, 0, -1):
+                try:
+                    ids.add(str(json.loads(raw)["headers"]["id"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return ids
+    except (*BROKER_ERRORS, *connection.connection_errors, *connection.channel_errors):
+        return None
+    finally:
+        connection.release()

@@ -153,13 +153,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
-# A parse whose worker heartbeat is older than this is taken for dead and requeued.
+# A parse whose worker heartbeat is older than this is taken for dead and requeued; so is a
+# parse queued this long ago that no worker started and whose task is not in the broker.
 RAGSITE_PARSE_STALE_SECONDS = env_int("RAGSITE_PARSE_STALE_SECONDS", 60)
+# How often beat runs that recovery.
+RAGSITE_PARSE_RECOVERY_SECONDS = env_int("RAGSITE_PARSE_RECOVERY_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
-    # Finds documents left RUNNING by a worker that died (SIGKILL, OOM, power loss).
-    "recover-stale-parses": {"task": "knowledge.recover_stale_parses", "schedule": 60.0},
+    # Finds documents left RUNNING by a worker that died (SIGKILL, OOM, power loss), and
+    # queued parses whose task never reached the broker or was lost with it.
+    "recover-stale-parses": {
+        "task": "knowledge.recover_stale_parses",
+        "schedule": float(RAGSITE_PARSE_RECOVERY_SECONDS),
+    },
 }
 CELERY_ACCEPT_CONTENT = ["json"]
+# --- Publishing while the broker is down (issue 18) ---
+# Give up on a down broker within about a second: the parse stays queued in the database and
+# recovery sends it when the broker is back (knowledge/services/ingest.py).
+# Nothing reads task results; storing them made every publish first wait ~19 s for the result
+# store (20 reconnection attempts) and then fail with Celery's own error text.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+# A broker that does not answer at all (no "connection refused") waits this long per attempt.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2.0}
 # Django's cache holds the API-key failure counters, which every web process must share: a
 # database of its own on the same Valkey (db 2; Celery and Channels use the URL's own db).
 RAGSITE_CACHE_URL = env_str("RAGSITE_CACHE_URL", redis_url_with_db(REDIS_URL, 2))

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
@@ -21,7 +21,8 @@ import xxhash
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from knowledge import embeddings
@@ -29,6 +30,7 @@ from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
+from ragsite.celery import BROKER_ERRORS, waiting_task_ids
 from ragsite.ids import split_duplicates
 
 logger = logging.getLogger(__name__)
@@ -50,10 +52,47 @@ def _stamp(message: str) -> str:
     return f"{timezone.localtime():%H:%M:%S} {message}"
 
 
-def _enqueue(document_id: str, generation: int) -> None:
-    from knowledge.tasks import parse_document_task
+# Written to a queued document's log when its task could not be handed to the broker.
+WAITING_NOTE = "The task queue is unreachable; parsing starts when it is back."
 
-    parse_document_task.delay(document_id, generation)
+
+def task_id(document_id: str, generation: int) -> str:
+    """The Celery task id of one parse: recovery looks for it among the broker's messages."""
+    return f"parse-{document_id}-{generation}"
+
+
+class _Dispatcher:
+    """Hands one batch of queued parses to the broker, one document per on-commit callback.
+
+    The parse is already queued in the database, so a broker that is down loses nothing: the
+    document stays queued, its log says so, and recovery sends it when the broker is back.
+    After one failure the rest of the batch is not tried, since each try would wait out the
+    publish retry policy again.
+    """
+
+    def __init__(self, waiting: list[str]) -> None:
+        self.waiting = waiting  # ids left in the database for recovery
+        self.broker_down = False
+
+    def __call__(self, document_id: str, generation: int) -> None:
+        from knowledge.tasks import parse_document_task
+
+        if not self.broker_down:
+            try:
+                parse_document_task.apply_async(
+                    (document_id, generation), task_id=task_id(document_id, generation)
+                )
+                return
+            except BROKER_ERRORS:
+                self.broker_down = True
+                logger.warning(
+                    "the task queue is unreachable; queued parses wait in the database",
+                    exc_info=True,
+                )
+        Document.objects.filter(
+            pk=document_id, run=Run.RUNNING, parse_generation=generation, heartbeat_at__isnull=True
+        ).update(progress_msg=Concat(F("progress_msg"), Value("\n" + _stamp(WAITING_NOTE))))
+        self.waiting.append(document_id)
 
 
 @dataclass
@@ -61,12 +100,21 @@ class BatchOutcome:
     success_count: int
     not_found: list[str]
     duplicates: list[str]
+    # Queued in the database but not yet handed to the broker (it was unreachable).
+    waiting: list[str] = field(default_factory=list)
 
 
 def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
-    """Queue documents for parsing; DONE, FAIL and CANCEL documents may be parsed again."""
+    """Queue documents for parsing; DONE, FAIL and CANCEL documents may be parsed again.
+
+    Queued means RUNNING at progress 0 in the database. The broker gets the tasks after the
+    commit; if it is down they wait in the database (`outcome.waiting`) and recovery sends them
+    once it is back, so the request still succeeds and the documents can still be cancelled.
+    """
     unique, duplicates = split_duplicates(document_ids)
     queued = 0
+    waiting: list[str] = []
+    dispatch = _Dispatcher(waiting)
     with transaction.atomic():
         documents = {
             d.pk: d
@@ -89,10 +137,10 @@ def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcom
             document.heartbeat_at = None
             document.save()
             # Only after commit: a worker racing the commit would read the old row.
-            transaction.on_commit(partial(_enqueue, document.pk, document.parse_generation))
+            transaction.on_commit(partial(dispatch, document.pk, document.parse_generation))
             queued += 1
     missing = [doc_id for doc_id in unique if doc_id not in documents]
-    return BatchOutcome(queued, missing, duplicates)
+    return BatchOutcome(queued, missing, duplicates, waiting)
 
 
 def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
@@ -335,29 +383,48 @@ def _fail(run: _ParseRun, message: str, started: float) -> None:
 
 
 def recover_stale_parses(*, at_startup: bool = False) -> int:
-    """Requeue (or fail, after MAX_ATTEMPTS) documents whose worker died mid-parse.
+    """Requeue parses no worker is on; fail those whose worker died MAX_ATTEMPTS times.
 
-    A heartbeat older than RAGSITE_PARSE_STALE_SECONDS means no worker is on it any more. At
-    worker start-up, documents queued but never started are requeued too: a broker without
-    persistence (the embedded Valkey) loses its queue on restart. Requeueing bumps the
-    generation, so if the old message does arrive later it is recognised as stale.
+    Two kinds, both RUNNING:
+    - started, with a heartbeat older than RAGSITE_PARSE_STALE_SECONDS: the worker died;
+    - never started (no heartbeat), queued at least that long ago (at worker start-up: any
+      age), whose task is not waiting in the broker: publishing failed while the broker was
+      down, or the broker lost its queue on restart (the embedded Valkey keeps nothing).
+    A never-started parse is left alone while the broker can't be read: it could not be sent
+    anyway, and the next round finds it. Requeueing bumps the generation, so if the old task
+    does arrive later it is recognised as stale.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.RAGSITE_PARSE_STALE_SECONDS)
-    candidates = Document.objects.filter(run=Run.RUNNING, heartbeat_at__lt=cutoff)
-    if at_startup:
-        candidates = Document.objects.filter(run=Run.RUNNING).filter(
-            heartbeat_at__lt=cutoff
-        ) | Document.objects.filter(run=Run.RUNNING, heartbeat_at__isnull=True)
+    running = Document.objects.filter(run=Run.RUNNING)
+    candidates = dict(running.filter(heartbeat_at__lt=cutoff).values_list("pk", "parse_generation"))
+    never_started = running.filter(heartbeat_at__isnull=True)
+    if not at_startup:
+        never_started = never_started.filter(
+            Q(process_begin_at__lt=cutoff) | Q(process_begin_at__isnull=True)
+        )
+    queued = dict(never_started.values_list("pk", "parse_generation"))
+    if queued:
+        waiting = waiting_task_ids()
+        if waiting is None:
+            logger.warning("the task queue is unreachable; %d parse(s) wait for it", len(queued))
+        else:
+            candidates.update(
+                (pk, gen) for pk, gen in queued.items() if task_id(pk, gen) not in waiting
+            )
+
+    dispatch = _Dispatcher([])
     recovered = 0
-    for doc_id in list(candidates.values_list("pk", flat=True)):
+    for doc_id, generation in candidates.items():
         with transaction.atomic():
             document = (
-                Document.objects.select_for_update().filter(pk=doc_id, run=Run.RUNNING).first()
+                Document.objects.select_for_update()
+                .filter(pk=doc_id, run=Run.RUNNING, parse_generation=generation)
+                .first()
             )
             if document is None:
-                continue
+                continue  # finished, cancelled or parsed again meanwhile
             if document.heartbeat_at is not None and document.heartbeat_at >= cutoff:
-                continue
+                continue  # a worker is on it after all
             if document.parse_attempts >= MAX_ATTEMPTS:
                 document.run = Run.FAIL
                 document.progress = -1.0
@@ -369,13 +436,14 @@ def recover_stale_parses(*, at_startup: bool = False) -> int:
                 note = (
                     "The worker parsing this document stopped unexpectedly; parsing was restarted."
                     if document.heartbeat_at is not None
-                    else "Requeued: the parse request was waiting when the workers restarted."
+                    else "Requeued: no worker had taken the parse request "
+                    "(the task queue was unreachable or restarted)."
                 )
                 chunk_store.delete_chunks(document)
                 document.progress = 0.0
                 document.progress_msg += "\n" + _stamp(note)
                 document.parse_generation += 1
-                transaction.on_commit(partial(_enqueue, document.pk, document.parse_generation))
+                transaction.on_commit(partial(dispatch, document.pk, document.parse_generation))
             document.heartbeat_at = None
             document.save()
             recovered += 1

@@ -33,7 +33,7 @@ from knowledge.services.documents import (
     document_update,
     document_upload,
 )
-from knowledge.services.ingest import parse_start, parse_stop
+from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
 from knowledge.views.datasets import is_owner, owned_or_404, visible_or_404, with_labels
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
@@ -43,8 +43,16 @@ Run = Document.Run
 DOCUMENTS_SHOWN = 200
 # A poll asks about the rows parsing on the page; more than this many is not a real page.
 WATCH_LIMIT = 500
-# (level, text) shown above the table after an action; level is "success" or "error".
+# (level, text) shown above the table after an action; level is "success", "warning" or "error".
 Notice = tuple[str, str]
+
+
+def _waiting_notices(outcome: BatchOutcome) -> list[Notice]:
+    """Parses queued while the task queue (the broker) was down start when it is back."""
+    if not outcome.waiting:
+        return []
+    text = _("The task queue is unreachable right now; parsing will start when it is back.")
+    return [("warning", text)]
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,8 @@ def _back_to_dataset(
     for level, text in notices:
         if level == "error":
             messages.error(request, text)
+        elif level == "warning":
+            messages.warning(request, text)
         else:
             messages.success(request, text)
     return redirect("knowledge:dataset_detail", dataset.pk)
@@ -303,11 +313,13 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
         ) % {"count": len(created)}
         if form.cleaned_data["parse"]:
             try:
-                parse_start(dataset=dataset, document_ids=[d.pk for d in created])
+                outcome = parse_start(dataset=dataset, document_ids=[d.pk for d in created])
             except ServiceError as exc:
                 notices.append(("error", exc.message))
             else:
-                uploaded += " " + _("Parsing has started.")
+                notices += _waiting_notices(outcome)
+                if not outcome.waiting:
+                    uploaded += " " + _("Parsing has started.")
         form = DocumentUploadForm(initial={"parse": form.cleaned_data["parse"]})
 
     if not request.htmx:
@@ -335,9 +347,11 @@ def parse_document(request: HtmxHttpRequest, dataset_id: str, document_id: str) 
     document = document_or_404(dataset, document_id)
     notices: list[Notice] = []
     try:
-        parse_start(dataset=dataset, document_ids=[document.pk])
+        outcome = parse_start(dataset=dataset, document_ids=[document.pk])
     except ServiceError as exc:
         notices.append(("error", exc.message))
+    else:
+        notices += _waiting_notices(outcome)
     return _row_response(request, dataset, document.pk, notices)
 
 
@@ -445,7 +459,8 @@ def parse_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
                         count,
                     )
                     % {"count": count},
-                )
+                ),
+                *_waiting_notices(outcome),
             ]
     return _rows_response(request, dataset, notices)
 
