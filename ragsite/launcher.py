@@ -1,8 +1,11 @@
 """`make run`: start PostgreSQL, Valkey, migrations, Daphne and a Celery worker, and supervise them.
 
 Run as `python -m ragsite.launcher`. Every child's output is re-printed with a fixed-width tag
-(`web    | ...`). Ctrl-C or SIGTERM stops everything this process started; if one child dies,
-the rest are stopped too and the exit code is 1. With DATABASE_URL or REDIS_URL set, the
+(`web    | ...`). Ctrl-C or SIGTERM stops everything this process started. Once the site has
+answered, a child that dies (Daphne, the Celery worker, Valkey, or PostgreSQL, which pg_ctl
+daemonized and which is watched by polling) is restarted after a delay that doubles with each
+quick death (1 s up to 30 s); while starting up, a dead child stops the launch with exit code 1,
+since that is usually a configuration error. With DATABASE_URL or REDIS_URL set, the
 corresponding embedded server is not started and that URL is used as is.
 """
 
@@ -25,13 +28,25 @@ from types import FrameType
 from typing import IO
 
 from ragsite.accounts.management.commands.bootstrap_admin import EXISTS_MESSAGE, PASSWORD_LABEL
-from ragsite.embedded import Postgres, port_in_use, start_postgres, valkey_command, valkey_ping
+from ragsite.embedded import (
+    Postgres,
+    port_in_use,
+    restart_postgres,
+    start_postgres,
+    valkey_command,
+    valkey_ping,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG_WIDTH = 6
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PR_SET_CHILD_SUBREAPER = 36
 STOP_TIMEOUT = 10.0  # seconds a child gets to exit after SIGTERM before it is SIGKILLed
 POLL = 0.2
+RESTART_FIRST = 1.0  # seconds before restarting a child that died...
+RESTART_CEILING = 30.0  # ...doubling with each quick death up to this...
+RESTART_STABLE_AFTER = 120.0  # ...and back to the first delay once it had run this long
+POSTGRES = "PostgreSQL"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -46,12 +61,62 @@ class StopRequested(Exception):
 
 @dataclass
 class Child:
-    """A process the launcher spawned and must stop."""
+    """A process the launcher spawned and must stop (and, if it dies, start again)."""
 
     name: str
+    tag: str
+    args: list[str]
+    env: dict[str, str]
     proc: subprocess.Popen[bytes]
     reader: threading.Thread
+    started_at: float
     oneshot: bool = False  # migrate / bootstrap: exiting is expected
+
+
+class Backoff:
+    """How long to wait before restarting a child that keeps dying.
+
+    1, 2, 4… seconds up to a ceiling while it dies soon after each start; back to the first
+    delay once it had stayed up `stable_after` seconds, so one crash a day restarts at once.
+    """
+
+    def __init__(
+        self,
+        first: float = RESTART_FIRST,
+        ceiling: float = RESTART_CEILING,
+        stable_after: float = RESTART_STABLE_AFTER,
+    ) -> None:
+        """No delay is owed yet."""
+        self.first = first
+        self.ceiling = ceiling
+        self.stable_after = stable_after
+        self.current = 0.0
+
+    def next_delay(self, uptime: float) -> float:
+        """The delay before the next start of a child that ran `uptime` seconds, then died."""
+        if self.current == 0.0 or uptime >= self.stable_after:
+            self.current = self.first
+        else:
+            self.current = min(self.current * 2, self.ceiling)
+        return self.current
+
+
+@dataclass
+class Restart:
+    """A dead child waiting for its next start."""
+
+    at: float  # time.monotonic() of the next attempt
+    start: Callable[[], None]
+
+
+def exit_status(returncode: int) -> str:
+    """`exit code 1` or `killed by SIGKILL`, from a Popen-style return code."""
+    if returncode >= 0:
+        return f"exit code {returncode}"
+    try:
+        return f"killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"
 
 
 @dataclass
@@ -114,6 +179,10 @@ class Launcher:
         self.env.setdefault("DJANGO_SETTINGS_MODULE", "ragsite.settings")
         self.children: list[Child] = []
         self.postgres: Postgres | None = None
+        self.postgres_started_at = 0.0
+        self.postgres_exit: int | None = None  # the postmaster's return code, once reaped
+        self.backoffs: dict[str, Backoff] = {}
+        self.restarts: dict[str, Restart] = {}
         self.signals = 0
         self.print_lock = threading.Lock()
         self.pg_log_done = threading.Event()
@@ -185,10 +254,11 @@ class Launcher:
         on_line: Callable[[str], bool] | None = None,
     ) -> Child:
         """Start a child in its own process group, with its output pumped to ours."""
+        env = env or self.env
         proc = subprocess.Popen(
             args,
             cwd=ROOT,
-            env=env or self.env,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -202,30 +272,68 @@ class Launcher:
             target=self._pump, args=(tag, proc.stdout, on_line), name=f"pump-{tag}", daemon=True
         )
         reader.start()
-        child = Child(name, proc, reader, oneshot)
+        child = Child(name, tag, args, env, proc, reader, time.monotonic(), oneshot)
         self.children.append(child)
         return child
 
     def _check(self) -> None:
-        """Raise if asked to stop or if a long-running child (or Postgres) has died."""
+        """While starting: raise if asked to stop or if a long-running child (or Postgres) died."""
         if self.signals:
             raise StopRequested
+        self._reap_orphans()
         for child in self.children:
             code = child.proc.poll()
             if code is not None and not child.oneshot:
-                raise LaunchError(f"{child.name} exited unexpectedly with code {code}")
+                raise LaunchError(f"{child.name} exited unexpectedly ({exit_status(code)})")
         if self.postgres is not None and not self._postgres_alive():
             raise LaunchError(f"PostgreSQL (pid {self.postgres.pid}) died; see the pg lines above")
 
     def _postgres_alive(self) -> bool:
-        """True while the postmaster runs; pg_ctl daemonized it, so it is not our child."""
+        """True while the postmaster runs.
+
+        pg_ctl daemonized it, so it became our child only through PR_SET_CHILD_SUBREAPER (and
+        not at all if adopted from an earlier run): reap it if we can, else look at /proc.
+        """
         import psutil
 
         assert self.postgres is not None
+        if self.postgres_exit is not None:
+            return False
+        try:
+            pid, status = os.waitpid(self.postgres.pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        else:
+            if pid == 0:
+                return True
+            self.postgres_exit = os.waitstatus_to_exitcode(status)
+            return False
         try:
             return psutil.Process(self.postgres.pid).status() != psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return False
+
+    def _reap_orphans(self) -> None:
+        """Reap the exited processes we inherited as a subreaper, so none lingers as a zombie.
+
+        These are a postmaster (recording how it ended), its backends after it died, or a dead
+        worker's pool processes. Our Popen children are left to their own poll().
+        """
+        known = {child.proc.pid for child in self.children}
+        while True:
+            try:
+                # WNOWAIT: only look, so that a Popen child is not reaped behind its back.
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None or info.si_pid in known or info.si_pid == 0:
+                return
+            try:
+                pid, status = os.waitpid(info.si_pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if self.postgres is not None and pid == self.postgres.pid:
+                self.postgres_exit = os.waitstatus_to_exitcode(status)
 
     def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         """Poll `ready` while watching for signals and dead children."""
@@ -288,6 +396,7 @@ class Launcher:
             raise LaunchError(
                 f"PostgreSQL failed to start ({exc}); see the pg lines above"
             ) from None
+        self.postgres_started_at = time.monotonic()
         if self.postgres.adopted:
             self.say(
                 f"reusing the PostgreSQL already running on {pgdata} (pid {self.postgres.pid})"
@@ -397,10 +506,75 @@ class Launcher:
         self.write("\n".join([*lines, rule]))
 
     def supervise(self) -> None:
-        """Sleep until a signal arrives or a child dies (either raises)."""
+        """Until a signal arrives (which raises), restart with backoff whatever dies."""
         while True:
-            self._check()
+            if self.signals:
+                raise StopRequested
+            self._reap_orphans()
+            now = time.monotonic()
+            for child in [c for c in self.children if c.proc.poll() is not None]:
+                self._bury(child)
+                how = f"{child.name} exited unexpectedly ({exit_status(child.proc.returncode)})"
+                self._schedule(child.name, how, now - child.started_at, self._respawner(child))
+            if (
+                self.postgres is not None
+                and POSTGRES not in self.restarts
+                and not self._postgres_alive()
+            ):
+                code = self.postgres_exit
+                how = exit_status(code) if code is not None else "exit status unknown"
+                what = f"{POSTGRES} (pid {self.postgres.pid}) died ({how})"
+                self._schedule(
+                    POSTGRES, what, now - self.postgres_started_at, self._restart_postgres
+                )
+            for name, restart in list(self.restarts.items()):
+                if self.signals:
+                    break
+                if time.monotonic() >= restart.at:
+                    self._attempt(name, restart)
             time.sleep(POLL)
+
+    def _bury(self, child: Child) -> None:
+        """Forget a dead child and kill what it left in its process group (pool, beat)."""
+        self.children.remove(child)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        child.reader.join(2)  # its last lines come before the news of its death
+
+    def _schedule(self, name: str, what: str, uptime: float, start: Callable[[], None]) -> None:
+        """Announce a death and when the restart will be."""
+        delay = self.backoffs.setdefault(name, Backoff()).next_delay(uptime)
+        when = time.strftime("%H:%M:%S", time.localtime(time.time() + delay))
+        self.say(f"{what}; restarting it in {delay:.0f} s (at {when})")
+        self.restarts[name] = Restart(time.monotonic() + delay, start)
+
+    def _attempt(self, name: str, restart: Restart) -> None:
+        """Try one restart; on failure, wait longer before the next try."""
+        del self.restarts[name]
+        try:
+            restart.start()
+        except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
+            delay = self.backoffs.setdefault(name, Backoff()).next_delay(0.0)
+            self.say(f"restarting {name} failed ({exc}); next try in {delay:.0f} s")
+            self.restarts[name] = Restart(time.monotonic() + delay, restart.start)
+        else:
+            self.say(f"restarted {name}")
+
+    def _respawner(self, child: Child) -> Callable[[], None]:
+        """Start a dead child again, the same way."""
+
+        def respawn() -> None:
+            """Spawn it with the same command line and environment."""
+            self.spawn(child.name, child.tag, child.args, env=child.env)
+
+        return respawn
+
+    def _restart_postgres(self) -> None:
+        """Start the postmaster again on the same data dir, socket and port."""
+        assert self.postgres is not None
+        self.postgres = restart_postgres(self.postgres)
+        self.postgres_exit = None
+        self.postgres_started_at = time.monotonic()
 
     def _stop_children(self, children: list[Child], timeout: float) -> None:
         """SIGTERM the children, wait for them together, then SIGKILL their process groups."""
@@ -435,6 +609,7 @@ class Launcher:
                 self.postgres.stop()
             except (subprocess.SubprocessError, OSError) as exc:
                 self.say(f"stopping PostgreSQL failed ({exc}); it may still be running")
+        self._reap_orphans()
         self.pg_log_done.set()
         if self.pg_tail is not None:
             self.pg_tail.join(2)
@@ -447,6 +622,9 @@ class Launcher:
         """Launch, supervise until stopped, clean up; return the process exit code."""
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+        # The postmaster (daemonized by pg_ctl) and whatever a dead child leaves behind become
+        # our children instead of init's: we learn how they ended and reap them.
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         code = 0
         try:
             admin = self.start()

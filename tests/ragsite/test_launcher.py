@@ -2,212 +2,88 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
+import psycopg
 import pytest
 
 from ragsite.accounts.management.commands.bootstrap_admin import EXISTS_MESSAGE
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 120.0
-STOP_TIMEOUT = 30.0
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct TCP ports nothing listens on right now (held together so they differ)."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-def _http_status(url: str) -> int:
-    """Status of GET url, bypassing any proxy configured in the environment."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-class LauncherRun:
-    """One `python -m ragsite.launcher` subprocess, its output collected by a thread."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        """Start the launcher in its own session so signals reach only what we aim at."""
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ragsite.launcher"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        """Collect output lines until the pipe closes."""
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        """Everything printed so far."""
-        return "\n".join(self.lines)
-
-    def wait_for(
-        self, found: Callable[[str], bool], what: str, timeout: float = START_TIMEOUT
-    ) -> None:
-        """Wait until some output line satisfies `found`; fail with the output otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(found(line) for line in list(self.lines)):
-                return
-            if self.proc.poll() is not None:
-                self.reader.join(5)
-                pytest.fail(
-                    f"launcher exited ({self.proc.returncode}) before {what}:\n{self.output}"
-                )
-            time.sleep(0.2)
-        pytest.fail(f"no {what} within {timeout:.0f} s:\n{self.output}")
-
-    def wait_exit(self, timeout: float = STOP_TIMEOUT) -> int:
-        """Wait for the launcher to exit and its output to be fully read."""
-        try:
-            code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(
-                f"launcher still running {timeout:.0f} s after being stopped:\n{self.output}"
-            )
-        self.reader.join(5)
-        return code
-
-
-def _ours(var_dir: Path, ports: tuple[int, int]) -> list[str]:
-    """Live processes belonging to a launcher run on var_dir (zombies don't count)."""
-    web_port, valkey_port = ports
-    marks = (str(var_dir), f"127.0.0.1:{valkey_port}", f"-p {web_port} ")
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
-        if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.pid == os.getpid():
-            continue
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        try:
-            # Celery's command line says nothing about the run, but its environment does.
-            in_env = proc.environ().get("RAGSITE_VAR_DIR") == str(var_dir)
-        except psutil.Error:
-            in_env = False
-        if in_env or any(mark in cmdline for mark in marks):
-            found.append(f"{proc.pid} {cmdline}")
-    return found
-
-
-def _assert_nothing_left(run: LauncherRun, var_dir: Path, ports: tuple[int, int]) -> None:
-    """After the launcher exits, none of the processes it started may remain."""
-    # Exiting processes can linger for a few milliseconds after pg_ctl or wait() returns.
-    deadline = time.monotonic() + 5
-    while (left := _ours(var_dir, ports)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"processes left behind: {left}\n{run.output}"
-
-
-@pytest.fixture
-def launch() -> Iterator[tuple[Callable[[], LauncherRun], Path, tuple[int, int]]]:
-    """A factory for launcher runs sharing one var dir and port pair, cleaned up afterwards."""
-    # Not under tmp_path: pytest resets /tmp/pytest-of-<user> to 0700 whenever a session
-    # starts, which would lock the postgres system user out of its data dir mid-test.
-    var_dir = Path(tempfile.mkdtemp(prefix="ragsite-launcher-test-")) / "var"
-    web_port, valkey_port = _free_ports(2)
-    ports = (web_port, valkey_port)
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env |= {
-        "RAGSITE_VAR_DIR": str(var_dir),
-        "RAGSITE_PORT": str(ports[0]),
-        "RAGSITE_VALKEY_PORT": str(ports[1]),
-        "RAGSITE_ADMIN_PASSWORD": "launcher-test-password",
-    }
-    runs: list[LauncherRun] = []
-
-    def start() -> LauncherRun:
-        """Start one launcher run."""
-        runs.append(LauncherRun(env))
-        return runs[-1]
-
-    yield start, var_dir, ports
-    # A failed assertion must not leave a stack running on the box.
-    for run in runs:
-        if run.proc.poll() is None:
-            run.proc.terminate()
-            try:
-                run.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                run.proc.kill()
-    for line in _ours(var_dir, ports):
-        psutil.Process(int(line.split()[0])).kill()
-    shutil.rmtree(var_dir.parent, ignore_errors=True)
+from tests.ragsite.conftest import Launch, assert_nothing_left, http_status
 
 
 @pytest.mark.slow
-def test_launcher_starts_serves_and_stops_cleanly(
-    launch: tuple[Callable[[], LauncherRun], Path, tuple[int, int]],
-) -> None:
-    """Start, serve the login page, stop on SIGTERM; restart on the same data; die with a child."""
+def test_launcher_starts_serves_and_stops_cleanly(launch: Launch) -> None:
+    """Start, serve the login page, stop on SIGTERM; restart on the same data, stop on Ctrl-C."""
     start, var_dir, (web_port, valkey_port) = launch
 
     first = start()
     first.wait_for(lambda line: "ragsite is running at" in line, "banner")
-    assert _http_status(f"http://127.0.0.1:{web_port}/accounts/login/") == 200
+    assert http_status(f"http://127.0.0.1:{web_port}/accounts/login/") == 200
     first.wait_for(lambda line: line.startswith("worker |") and " ready." in line, "ready worker")
     assert any(line.startswith("web    | ") for line in first.lines)
     assert any(line.startswith("pg     | ") for line in first.lines)
     assert 'Created superuser "admin"' in first.output
     assert "launcher-test-password" not in first.output  # only generated passwords are shown
+    # Nothing keeps a connection open while idle (it would hold PostgreSQL up, and count
+    # against max_connections): soon after the worker is ready, no client is connected.
+    idle = _wait_for_no_clients(var_dir)
+    assert idle == [], f"connections left open: {idle}\n{first.output}"
 
     first.proc.send_signal(signal.SIGTERM)
     assert first.wait_exit() == 0, first.output
-    _assert_nothing_left(first, var_dir, (web_port, valkey_port))
+    assert_nothing_left(first, var_dir, (web_port, valkey_port))
 
     # Same var dir: the data (and so the admin user) survived the restart.
     second = start()
     second.wait_for(lambda line: "ragsite is running at" in line, "banner on restart")
     assert EXISTS_MESSAGE in second.output
     assert "created database" not in second.output
+    second.wait_for(lambda line: line.startswith("worker |") and " ready." in line, "ready worker")
 
-    # A child dying takes the whole stack down, with a message naming it.
-    launcher = psutil.Process(second.proc.pid)
-    valkey = next(p for p in launcher.children() if "valkey" in p.name())
-    valkey.kill()
-    assert second.wait_exit() == 1
-    assert "valkey exited unexpectedly" in second.output
-    _assert_nothing_left(second, var_dir, (web_port, valkey_port))
+    # Ctrl-C with the worker up (and its connections open) stops everything, PostgreSQL too.
+    second.proc.send_signal(signal.SIGINT)
+    assert second.wait_exit() == 0, second.output
+    assert "did not stop in time" not in second.output
+    assert_nothing_left(second, var_dir, (web_port, valkey_port))
 
 
-def test_launcher_refuses_a_busy_port(
-    launch: tuple[Callable[[], LauncherRun], Path, tuple[int, int]],
-) -> None:
+@pytest.mark.slow
+def test_a_child_that_dies_while_starting_stops_the_launch(launch: Launch) -> None:
+    """Before the site first answers, a dead child is a configuration problem: stop and say so."""
+    start, var_dir, (web_port, valkey_port) = launch
+    run = start()
+    run.wait_for(lambda line: "starting Daphne" in line, "Daphne to be started")
+    launcher = psutil.Process(run.proc.pid)
+    web = next(p for p in launcher.children() if "daphne" in " ".join(p.cmdline()))
+    web.kill()
+    assert run.wait_exit() == 1, run.output
+    assert "web (daphne) exited unexpectedly (killed by SIGKILL)" in run.output
+    assert_nothing_left(run, var_dir, (web_port, valkey_port))
+
+
+def _wait_for_no_clients(var_dir: Path, timeout: float = 30.0) -> list[tuple[Any, ...]]:
+    """Client backends other than ours, once there are none or when `timeout` runs out."""
+    lines = (var_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+    port, socket_dir = lines[3].strip(), lines[4].strip()
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="ragsite") as conn:
+        conn.autocommit = True
+        while True:
+            clients = conn.execute(
+                "SELECT pid, application_name, state, query FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchall()
+            if not clients or time.monotonic() > deadline:
+                return clients
+            time.sleep(0.5)
+
+
+def test_launcher_refuses_a_busy_port(launch: Launch) -> None:
     """A taken web port is a one-line error before anything is started, not a traceback."""
     start, var_dir, (web_port, _) = launch
     with socket.socket() as busy:
