@@ -20,8 +20,9 @@ from knowledge.parser_config import deep_merge, default_parser_config
 from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
 from knowledge.services import chunk_store
 from ragsite.accounts.models import User
-from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServerError
+from ragsite.api.errors import ArgumentError, DataError, ServerError
 from ragsite.ids import split_duplicates
+from ragsite.text import clean_text
 
 NAME_MAX_BYTES = 255
 DOCUMENT_CHUNK_METHODS = (
@@ -49,6 +50,10 @@ class Upload:
     name: str
     file: File
     size: int
+
+    def __post_init__(self) -> None:
+        # A file name is text entering the database like any other (ragsite/text.py).
+        self.name = clean_text(self.name)
 
 
 def suffix_of(name: str) -> str:
@@ -183,7 +188,7 @@ def _delete_folder(folder: str) -> None:
 def document_delete(
     *, dataset: Dataset, ids: Sequence[str] | None
 ) -> tuple[int, list[str], list[str]]:
-    """Delete documents (null or empty ids: all of them) with their chunks and files.
+    """Delete documents (ids None: all of them; empty: none) with their chunks and files.
 
     Returns (deleted count, ids not found, duplicate ids). Files go after the commit, so a
     rolled-back delete never loses a file.
@@ -191,7 +196,7 @@ def document_delete(
     unique, duplicates = split_duplicates(ids or [])
     with transaction.atomic():
         query = Document.objects.select_for_update().filter(dataset=dataset)
-        if unique:
+        if ids is not None:
             query = query.filter(pk__in=unique)
         documents = list(query)
         found = {d.pk for d in documents}
@@ -259,9 +264,7 @@ def document_update(*, dataset: Dataset, document_id: str, body: Any) -> Documen
 
 def _rename(document: Document, name: Any) -> None:
     if not isinstance(name, str):
-        raise ExceptionError(
-            f"AttributeError(\"'{type(name).__name__}' object has no attribute 'encode'\")"
-        )
+        raise ArgumentError("`name` should be a string.")
     if len(name.encode("utf-8")) > NAME_MAX_BYTES:
         raise ArgumentError("File name must be 255 bytes or less.")
     if not suffix_of(name) or suffix_of(name) != suffix_of(document.name):

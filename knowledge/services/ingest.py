@@ -30,6 +30,7 @@ from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
+from ragsite.api.exceptions import public_message
 from ragsite.celery import BROKER_ERRORS, waiting_task_ids
 from ragsite.ids import split_duplicates
 
@@ -265,8 +266,7 @@ def run_parse(document_id: str, generation: int) -> str:
         _fail(run, getattr(exc, "message", None) or str(exc), started)
         return "failed"
     except Exception as exc:  # noqa: BLE001 - the document must end FAIL, never stay RUNNING
-        logger.exception("parsing %s failed", document_id)
-        _fail(run, f"Internal error while parsing: {type(exc).__name__}: {exc}", started)
+        _fail(run, f"Internal error while parsing: {public_message(exc)}", started)
         return "failed"
     finally:
         run.stop_heartbeat()
