@@ -223,6 +223,23 @@ def test_streaming_and_openai_routes_share_the_throttle(db: None, settings: Any)
         assert_error(response, RetCode.AUTHENTICATION_ERROR, THROTTLE_MESSAGE)
 
 
+def test_an_unreachable_cache_does_not_take_the_api_down(
+    db: None, api_key: str, settings: Any
+) -> None:
+    from tests.conftest import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/2",  # nothing listens there
+        }
+    }
+    client = Client(REMOTE_ADDR=ATTACKER)
+    for _ in range(settings.RAGSITE_API_KEY_FAILURE_LIMIT + 1):
+        assert_error(wrong_key(client), RetCode.AUTHENTICATION_ERROR, "API key is invalid")
+    assert_ok(client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {api_key}"}))
+
+
 @pytest.mark.slow
 def test_live_server_counts_failures_in_the_shared_valkey_cache(
     transactional_db: None, live_server_url: str, valkey_url: str, api_key: str, settings: Any
