@@ -315,6 +315,9 @@ RAGSITE_PRELOAD_MODELS = env_bool("RAGSITE_PRELOAD_MODELS", True)
 RAGSITE_TORCH_THREADS = env_int("RAGSITE_TORCH_THREADS", 1)
 
 # --- REST API (RAGFlow-compatible envelope, see ragsite/api) ------------------------
+# The API generation (v0.22 or v0.27) of requests that carry no valid key and no other sign
+# of one (ragsite/api/generation.py); keys carry their own.
+RAGSITE_DEFAULT_GENERATION = env_str("RAGSITE_DEFAULT_GENERATION", "v0.22")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["ragsite.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -42,8 +42,16 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    list_display = (
+        "prefix",
+        "name",
+        "user",
+        "generation",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "generation", "created_at")
     search_fields = ("prefix", "name", "user__username", "user__email")
     autocomplete_fields = ("user",)
     readonly_fields = ("prefix", "created_at", "last_used_at")
@@ -51,8 +59,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
-            return ["user", "name"]
-        return ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+            return ["user", "name", "generation"]
+        return [
+            "user",
+            "name",
+            "generation",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         if obj is None:
@@ -63,7 +79,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        key, raw = api_key_create(user=obj.user, name=obj.name)
+        key, raw = api_key_create(user=obj.user, name=obj.name, generation=obj.generation)
         obj.pk, obj.prefix, obj.digest, obj.created_at = (
             key.pk,
             key.prefix,

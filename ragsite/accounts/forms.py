@@ -8,6 +8,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from ragsite.accounts.models import Generation
+
 
 class _NoLabelSuffix:
     """Labels sit above their fields, so Django's trailing colon only adds noise."""
@@ -34,4 +36,13 @@ class ApiKeyCreateForm(_NoLabelSuffix, forms.Form):
         required=False,
         strip=True,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. laptop script")}),
+    )
+    generation = forms.ChoiceField(
+        label=_("Client API"),
+        choices=Generation.choices,
+        initial=Generation.V0_27,
+        help_text=_(
+            "Pick the ragflow-sdk your program uses: a few answers differ between RAGFlow "
+            "v0.22 and v0.27 (for example the shape of the chat list)."
+        ),
     )

@@ -23,6 +23,18 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
 
 
+class Generation(models.TextChoices):
+    """The RAGFlow API generation a key's clients speak, where the two answer differently.
+
+    A handful of requests are identical from both official SDKs but need different answers
+    (GET /api/v1/chats is a list for ragflow-sdk 0.22 and a paged object for 0.27); the key
+    says which. Every other route serves both generations whatever the key says.
+    """
+
+    V0_22 = "v0.22", _("RAGFlow v0.22 (ragflow-sdk 0.22.x)")
+    V0_27 = "v0.27", _("RAGFlow v0.27 (ragflow-sdk 0.27.x)")
+
+
 class ApiKey(models.Model):
     """A bearer key. Only its SHA-256 digest is stored; the clear key is shown once."""
 
@@ -35,6 +47,13 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    generation = models.CharField(
+        _("API generation"),
+        max_length=8,
+        choices=Generation.choices,
+        default=Generation.V0_27,
+        help_text=_("Which ragflow-sdk generation the key's clients use."),
+    )
 
     class Meta:
         ordering = ["-created_at"]

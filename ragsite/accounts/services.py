@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ragsite.accounts.models import ApiKey, User
+from ragsite.accounts.models import ApiKey, Generation, User
 
 KEY_PREFIX = "ragflow-"
 VISIBLE_PREFIX_LEN = 14  # "ragflow-" plus six random characters
@@ -22,17 +22,25 @@ def _digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
 
 
-def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
+def api_key_create(
+    *, user: User, name: str = "", generation: str = Generation.V0_27
+) -> tuple[ApiKey, str]:
     """Issue a key for `user`; returns the row and the clear key, which is never stored."""
+    if generation not in Generation.values:
+        raise ValueError(f"unknown API generation {generation!r}")
     raw = KEY_PREFIX + secrets.token_urlsafe(24)
     key = ApiKey.objects.create(
-        user=user, name=name.strip()[:100], prefix=raw[:VISIBLE_PREFIX_LEN], digest=_digest(raw)
+        user=user,
+        name=name.strip()[:100],
+        prefix=raw[:VISIBLE_PREFIX_LEN],
+        digest=_digest(raw),
+        generation=generation,
     )
     return key, raw
 
 
-def api_key_authenticate(raw_key: str) -> User | None:
-    """Return the active user owning `raw_key`, recording the use; None if unknown or revoked."""
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key `raw_key` (its user loaded), recording the use; None if unknown/revoked."""
     key = (
         ApiKey.objects.select_related("user")
         .filter(digest=_digest(raw_key), revoked_at__isnull=True, user__is_active=True)
@@ -43,7 +51,7 @@ def api_key_authenticate(raw_key: str) -> User | None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.user
+    return key
 
 
 def api_key_revoke(*, user: User, key_id: int) -> bool:

@@ -48,7 +48,11 @@ def create_api_key(request: HtmxHttpRequest) -> HttpResponse:
     form = ApiKeyCreateForm(request.POST)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
-        _key, raw_key = services.api_key_create(user=request.user, name=form.cleaned_data["name"])
+        _key, raw_key = services.api_key_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            generation=form.cleaned_data["generation"],
+        )
         # The clear key goes into this response and nowhere else (not even the session), so a
         # reload cannot show it again.
         context = {"form": ApiKeyCreateForm(), "raw_key": raw_key}

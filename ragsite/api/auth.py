@@ -9,14 +9,14 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from ragsite.accounts import throttle
-from ragsite.accounts.models import User
+from ragsite.accounts.models import ApiKey, User
 from ragsite.accounts.services import api_key_authenticate
 from ragsite.api.codes import RetCode
 from ragsite.api.errors import ServiceError
 
 
-def tenant_for_authorization(header: str | None, *, client_ip: str) -> User:
-    """Resolve an `Authorization` header value to its user, or raise the contract's error.
+def key_for_authorization(header: str | None, *, client_ip: str) -> ApiKey:
+    """Resolve an `Authorization` header value to its key, or raise the contract's error.
 
     Only the second whitespace-separated token is read: RAGFlow never checks the scheme word.
     A missing header answers code 0 with `data: false`, exactly as RAGFlow does. An address
@@ -36,22 +36,29 @@ def tenant_for_authorization(header: str | None, *, client_ip: str) -> User:
             code=RetCode.AUTHENTICATION_ERROR,
             data=False,
         )
-    user = api_key_authenticate(parts[1])
-    if user is None:
+    key = api_key_authenticate(parts[1])
+    if key is None:
         throttle.api_key_failed(client_ip)
         raise ServiceError(
             "Authentication error: API key is invalid!",
             code=RetCode.AUTHENTICATION_ERROR,
             data=False,
         )
-    return user
+    return key
 
 
 def tenant_for_request(request: HttpRequest | Request) -> User:
-    """`tenant_for_authorization` for a request's header and client address."""
-    return tenant_for_authorization(
+    """`key_for_authorization` for a request's header and client address.
+
+    The key is kept on the request (`api_key`): its generation decides the answers where the
+    two RAGFlow API generations differ (ragsite.api.generation).
+    """
+    key = key_for_authorization(
         request.META.get("HTTP_AUTHORIZATION"), client_ip=throttle.client_ip(request)
     )
+    django_request = getattr(request, "_request", request)
+    django_request.api_key = key  # type: ignore[union-attr]
+    return key.user
 
 
 class ApiRequest(Request):

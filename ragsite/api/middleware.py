@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.utils.deprecation import MiddlewareMixin
 
@@ -27,7 +29,7 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _cleaned(query: QueryDict) -> QueryDict | None:
+def _cleaned(query: QueryDict) -> Any:
     """A copy of `query` without the characters PostgreSQL refuses, or None if it had none."""
     texts = list(query) + [v for _, values in query.lists() for v in values]
     if all(clean_text(text) == text for text in texts):
