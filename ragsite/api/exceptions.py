@@ -41,8 +41,9 @@ def public_message(exc: BaseException) -> str:
     if isinstance(message, str) and message:
         return message
     request_id = uuid.uuid4().hex[:12]
-    logger.error("Unhandled error [request %s]", request_id, exc_info=exc)
     if isinstance(exc, OperationalError | InterfaceError):
+        # An outage, not a bug: one line per request, not a traceback each.
+        logger.warning("Database unreachable [request %s]: %s", request_id, str(exc).strip())
         return (
             "The database is not reachable at the moment; try again shortly "
             f"(request {request_id})."
