@@ -48,6 +48,7 @@ def public_message(exc: BaseException) -> str:
             "The database is not reachable at the moment; try again shortly "
             f"(request {request_id})."
         )
+    logger.error("Unhandled error [request %s]", request_id, exc_info=exc)
     return f"Internal server error; the server log has the details under request id {request_id}."
 
 
