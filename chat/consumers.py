@@ -1,8 +1,9 @@
 """The chat page's websocket: ask a question, get the answer streamed back.
 
 Client → server: `{"question": "..."}`. Server → client, per question: zero or more
-`{"type": "delta", "answer": <cumulative text>}`, then `{"type": "final", "answer", "reference"}`
-or `{"type": "error", "message"}`. The final (or error) message is sent only once the turn is
+`{"type": "delta", "content": <new text>}` (the page appends them), then
+`{"type": "final", "answer", "reference"}` (the whole answer, with its citations) or
+`{"type": "error", "message"}`. The final (or error) message is sent only once the turn is
 recorded in the session, so a reload right after it shows the whole conversation. Connection
 rules and close codes: ragsite/consumers.py.
 """
@@ -51,7 +52,7 @@ class ChatConsumer(ConversationConsumer):
                 if event.final or event.error is not None:
                     last = event
                 else:
-                    await self.send_payload({"type": "delta", "answer": event.answer})
+                    await self.send_payload({"type": "delta", "content": event.delta})
         except ServiceError as exc:
             await self.send_payload({"type": "error", "message": exc.message})
             return

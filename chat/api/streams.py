@@ -2,6 +2,10 @@
 
 Async views: the answer streams from `answer_stream` while Daphne's event loop stays free.
 Errors found before streaming go out as a JSON envelope; after the first byte they are events.
+
+`answer_stream` yields deltas. The OpenAI stream sends them as they are; RAGFlow's chat SSE has
+a cumulative `answer` per event, so it sends one only when the text has grown enough since the
+last (ragsite.api.streaming.CumulativeText): linear bytes either way.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ from ragsite.accounts.models import User
 from ragsite.api.async_views import async_api_view
 from ragsite.api.envelope import dumps, envelope_response, error, ok
 from ragsite.api.errors import ArgumentError, DataError
+from ragsite.api.exceptions import public_message
 from ragsite.api.parsing import body_flag, json_body
-from ragsite.api.streaming import event_stream, sse
+from ragsite.api.streaming import CumulativeText, event_stream, sse
 
 
-def _event_data(prepared: Prepared, event: AnswerEvent) -> dict[str, Any]:
+def _event_data(
+    prepared: Prepared, event: AnswerEvent, answer: str | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "answer": event.answer,
+        "answer": event.answer if answer is None else answer,
         "reference": event.reference,
         "audio_binary": None,
         "id": prepared.message_id if prepared.new_session is None else None,
@@ -71,14 +78,19 @@ async def chat_completions(request: HttpRequest, user: User, chat_id: str) -> Ht
 
 
 async def _chatsse(prepared: Prepared) -> AsyncIterator[bytes]:
+    text = CumulativeText()
     try:
         async for event in completion_events(prepared):
             if event.error is not None:
                 yield sse(_error_payload(event.error))
                 break
-            yield sse({"code": 0, "message": "", "data": _event_data(prepared, event)})
+            if event.final:
+                yield sse({"code": 0, "message": "", "data": _event_data(prepared, event)})
+            elif (answer := text.add(event.delta)) is not None:
+                data = _event_data(prepared, event, answer)
+                yield sse({"code": 0, "message": "", "data": data})
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
-        yield sse(_error_payload(f"{type(exc).__name__}: {exc}"))
+        yield sse(_error_payload(public_message(exc)))
     yield sse({"code": 0, "message": "", "data": True})
 
 
@@ -157,28 +169,30 @@ def _chunk(
 async def _openaisse(
     prepared: Prepared, chat_id: str, want_reference: bool
 ) -> AsyncIterator[bytes]:
-    sent = ""
+    parts: list[str] = []
+    sent = 0
     final: AnswerEvent | None = None
     try:
         async for event in completion_events(prepared, record=False):
             if event.error is not None:
                 yield _chunk(chat_id, _delta(f"**ERROR**: {event.error}"))
                 break
+            new = event.delta
             if event.final:
                 final = event
                 # The final answer may gain citations; stream only what extends the text.
-                if not event.answer.startswith(sent):
-                    continue
-            new = event.answer[len(sent) :]
+                streamed = "".join(parts)
+                new = event.answer[sent:] if event.answer.startswith(streamed) else ""
             if new:
-                sent = event.answer
+                parts.append(new)
+                sent += len(new)
                 yield _chunk(chat_id, _delta(new))
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be chunks
-        yield _chunk(chat_id, _delta(f"**ERROR**: {type(exc).__name__}: {exc}"))
+        yield _chunk(chat_id, _delta(f"**ERROR**: {public_message(exc)}"))
     usage = {
         "prompt_tokens": len(prepared.question),
-        "completion_tokens": len(sent),
-        "total_tokens": len(prepared.question) + len(sent),
+        "completion_tokens": sent,
+        "total_tokens": len(prepared.question) + sent,
     }
     last: dict[str, Any] = {
         "content": None,

@@ -2,22 +2,30 @@
 
 `answer_stream` is the one place an answer is produced; the SSE endpoint, the OpenAI-compatible
 endpoint and the websocket consumer only frame its events. Event order: zero or more partial
-events (cumulative `answer`), then exactly one final event (decorated answer, full reference),
-or an error event. Everything blocking (ORM, retrieval, embeddings) runs in threads via
-sync_to_async; the model streams with an async HTTP client or pure-Python code.
+events (each with the new text in `delta`), then exactly one final event (the whole decorated
+answer, full reference), or an error event. Partial events carry deltas, never the text so far,
+so an answer of any length costs linear memory; frames that need cumulative text (RAGFlow's chat
+SSE) build it themselves, sparingly. Everything blocking (ORM, retrieval, embeddings) runs in
+threads via sync_to_async; the model streams with an async HTTP client or pure-Python code.
+
+Ceilings: a chunk is quoted (in the prompt, to the model, in the reference) up to
+RAGSITE_MAX_QUOTED_CHUNK_CHARS, and a model's answer stops at RAGSITE_MAX_ANSWER_CHARS.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from chat.llm import ChatModelError, ChatRequest, KnowledgeChunk, Message
 from chat.llm.registry import get_chat_model
+from chat.llm.streaming import answer_deltas
 from chat.models import Chat
 from chat.services.assistants import fill_variables
 from chat.services.citations import has_citations, insert_citations
@@ -25,6 +33,7 @@ from knowledge.retrieval import Hit
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
+from ragsite.api.exceptions import public_message
 
 
 @dataclass
@@ -62,18 +71,39 @@ class ChatContext:
 
 @dataclass
 class AnswerEvent:
-    answer: str
+    answer: str  # the whole answer, on the final event only ("" on partial events)
     reference: dict[str, Any] = field(default_factory=dict)
     final: bool = False
     error: str | None = None
     prompt: str = ""
     created_at: float = 0.0
+    delta: str = ""  # on partial events: the text added since the previous event
+
+
+def quoted(text: str) -> str:
+    """The part of a chunk's text that is quoted: RAGSITE_MAX_QUOTED_CHUNK_CHARS at most."""
+    limit = settings.RAGSITE_MAX_QUOTED_CHUNK_CHARS
+    return text if len(text) <= limit else text[:limit]
+
+
+def quoted_hits(hits: Sequence[Hit]) -> list[Hit]:
+    """`hits` with their content cut to the quoting ceiling, as prompts and references show it.
+
+    Long chunks also lose their segmented text (as long as the chunk), which nothing quotes.
+    """
+    limit = settings.RAGSITE_MAX_QUOTED_CHUNK_CHARS
+    return [
+        dataclasses.replace(hit, content=hit.content[:limit], content_ltks="")
+        if len(hit.content) > limit
+        else hit
+        for hit in hits
+    ]
 
 
 def reference_chunk(hit: Hit) -> dict[str, Any]:
     return {
         "id": hit.id,
-        "content": hit.content,
+        "content": quoted(hit.content),
         "document_id": hit.document_id,
         "document_name": hit.document_name,
         "dataset_id": hit.dataset_id,
@@ -103,7 +133,7 @@ def reference_of(hits: Sequence[Hit]) -> dict[str, Any]:
 def knowledge_text(hits: Sequence[Hit]) -> str:
     """The chunks as the prompt shows them, numbered for [ID:n] citations."""
     return "\n\n".join(
-        f"ID: {index}\n├── Title: {hit.document_name}\n└── Content: {hit.content}"
+        f"ID: {index}\n├── Title: {hit.document_name}\n└── Content: {quoted(hit.content)}"
         for index, hit in enumerate(hits)
     )
 
@@ -133,7 +163,7 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
             highlight=False,
         ),
     )
-    return result.hits if result else []
+    return quoted_hits(result.hits) if result else []
 
 
 async def answer_stream(
@@ -172,12 +202,11 @@ async def answer_stream(
             presence_penalty=float(setting.get("presence_penalty", 0.4)),
             frequency_penalty=float(setting.get("frequency_penalty", 0.7)),
         )
-        answer = ""
-        async for delta in model.stream(request):
-            if not delta:
-                continue
-            answer += delta
-            yield AnswerEvent(answer, {"chunks": []})
+        parts: list[str] = []
+        async for delta in answer_deltas(model.stream(request), settings.RAGSITE_MAX_ANSWER_CHARS):
+            parts.append(delta)
+            yield AnswerEvent("", {"chunks": []}, delta=delta)
+        answer = "".join(parts)
         if quote and hits and not has_citations(answer):
             answer = insert_citations(answer, [h.content for h in hits])
         timing = f"\n\n### Elapsed: {time.time() - started:.2f}s, model {model.model_id}"
@@ -185,4 +214,4 @@ async def answer_stream(
             answer, reference, final=True, prompt=system + timing, created_at=time.time()
         )
     except (ChatModelError, ServiceError) as exc:
-        yield AnswerEvent("", error=getattr(exc, "message", None) or str(exc))
+        yield AnswerEvent("", error=public_message(exc))

@@ -4,6 +4,8 @@
   "use strict";
 
   var CITATION = /\[ID:(\d+)\]/g;
+  // The start of a marker cut off at the end of a delta: held back until the rest arrives.
+  var PARTIAL_CITATION = /\[(I(D(:\d*)?)?)?$/;
 
   // --- citations: markers and source numbers toggle the passage panel they control ----------
   function setExpanded(panel, open) {
@@ -55,6 +57,7 @@
 
   var socket = null;
   var answering = null; // the <li> of the answer being streamed
+  var heldBack = ""; // the end of the streamed text that may be the start of a marker
   var retries = 0;
   var finished = false; // a 4401/4404 close: reconnecting would not help
   var liveCount = 0;
@@ -226,8 +229,13 @@
     var paragraph = answering.querySelector(".message__text");
     if (data.type === "delta") {
       answering.classList.remove("is-waiting");
-      // Markers become buttons once the final reference arrives; until then, hide them.
-      paragraph.textContent = String(data.answer || "").replace(CITATION, "");
+      // Deltas are appended. Markers become buttons once the final reference arrives; until
+      // then they are hidden, and a marker cut in two waits for its second half.
+      var pending = heldBack + String(data.content || "");
+      var cut = pending.search(PARTIAL_CITATION);
+      heldBack = cut < 0 ? "" : pending.slice(cut);
+      var shown = (cut < 0 ? pending : pending.slice(0, cut)).replace(CITATION, "");
+      if (shown) paragraph.append(shown);
     } else if (data.type === "final") {
       renderAnswer(answering, String(data.answer || ""), data.reference);
       var meta = document.querySelector(".session-item.is-current .session-item__meta");
@@ -279,6 +287,7 @@
     if (!question || answering || !socket || socket.readyState !== WebSocket.OPEN) return;
     addMessage("user").querySelector(".message__text").textContent = question;
     answering = addMessage("assistant");
+    heldBack = "";
     answering.classList.add("is-streaming", "is-waiting");
     answering.querySelector(".message__text").setAttribute("data-waiting", text.thinking);
     input.value = "";
