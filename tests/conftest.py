@@ -134,6 +134,22 @@ def other_api(other_api_key: str) -> ApiClient:
     return ApiClient(other_api_key)
 
 
+# Keys of the RAGFlow v0.22 generation (ragflow-sdk 0.22.1), for 0.22-only answers (G1–G8).
+@pytest.fixture
+def api22_key(tenant: User) -> str:
+    return api_key_create(user=tenant, name="tests v0.22", generation="v0.22")[1]
+
+
+@pytest.fixture
+def api22(api22_key: str) -> ApiClient:
+    return ApiClient(api22_key)
+
+
+@pytest.fixture
+def other_api22(other_tenant: User) -> ApiClient:
+    return ApiClient(api_key_create(user=other_tenant, name="tests v0.22", generation="v0.22")[1])
+
+
 # --- live servers -------------------------------------------------------------------------
 
 
