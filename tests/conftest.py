@@ -123,6 +123,9 @@ class ApiClient:
     def delete(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._send("delete", path, body, **kwargs)
 
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._send("patch", path, body, **kwargs)
+
 
 @pytest.fixture
 def api(api_key: str) -> ApiClient:
