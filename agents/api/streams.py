@@ -11,12 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from agents.services.runs import PreparedRun, run_events, run_prepare
+from chat.services.completions import checked_question
 from knowledge.parsing import count_tokens
 from ragsite.accounts.models import User
 from ragsite.api.async_views import async_api_view
 from ragsite.api.auth import tenant_for_request
 from ragsite.api.envelope import dumps, ok
 from ragsite.api.errors import ArgumentError, DataError
+from ragsite.api.exceptions import public_message
 from ragsite.api.parsing import body_flag, json_body
 from ragsite.api.streaming import event_stream, sse
 
@@ -38,21 +40,27 @@ async def agent_completions(request: HttpRequest, user: User, agent_id: str) -> 
     prepared = await sync_to_async(run_prepare)(tenant=user, agent_id=agent_id, body=body)
     if body_flag(body.get("stream"), True):
         return event_stream(_agentsse(prepared))
-    content = ""
-    reference: dict[str, Any] = {}
-    async for event in run_events(prepared):
-        if event.kind == "message":
-            content += event.content
-        elif event.kind == "message_end" and event.reference:
-            reference = _merged(reference, event.reference)
-        elif event.kind == "error":
-            content += f"**ERROR**: {event.error}"
+    content, reference = await _whole_reply(prepared)
     data = _event(
         prepared,
         "message_end",
         {"content": content, "reference": reference, "outputs": {"content": content}},
     )
     return HttpResponse(dumps(ok(data).as_dict()), content_type="application/json")
+
+
+async def _whole_reply(prepared: PreparedRun) -> tuple[str, dict[str, Any]]:
+    """All the run's messages as one text, and every reference merged (contract §8.6)."""
+    parts: list[str] = []
+    reference: dict[str, Any] = {}
+    async for event in run_events(prepared):
+        if event.kind == "message":
+            parts.append(event.content)
+        elif event.kind == "message_end" and event.reference:
+            reference = _merged(reference, event.reference)
+        elif event.kind == "error":
+            parts.append(f"**ERROR**: {event.error}")
+    return "".join(parts), reference
 
 
 def _merged(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -74,9 +82,7 @@ async def _agentsse(prepared: PreparedRun) -> AsyncIterator[bytes]:
             elif event.kind == "error":
                 yield sse(_event(prepared, "message", {"content": f"**ERROR**: {event.error}"}))
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
-        yield sse(
-            _event(prepared, "message", {"content": f"**ERROR**: {type(exc).__name__}: {exc}"})
-        )
+        yield sse(_event(prepared, "message", {"content": f"**ERROR**: {public_message(exc)}"}))
     if not ended:
         yield sse(_event(prepared, "message_end", {"reference": None}))
     yield b"data:[DONE]\n\n"
@@ -109,19 +115,12 @@ async def agent_openai_completions(request: HttpRequest, agent_id: str) -> HttpR
         return _openai_reply(
             agent_id, session_id or "", "No valid messages found (user or assistant).", {}, 0
         )
-    run_body = {"question": str(users[-1].get("content") or ""), "session_id": session_id}
+    question = checked_question(str(users[-1].get("content") or ""), what="The last user message")
+    run_body = {"question": question, "session_id": session_id}
     prepared = await sync_to_async(run_prepare)(tenant=user, agent_id=agent_id, body=run_body)
     if stream:
         return event_stream(_openaisse(prepared))
-    content = ""
-    reference: dict[str, Any] = {}
-    async for event in run_events(prepared):
-        if event.kind == "message":
-            content += event.content
-        elif event.kind == "message_end" and event.reference:
-            reference = _merged(reference, event.reference)
-        elif event.kind == "error":
-            content += f"**ERROR**: {event.error}"
+    content, reference = await _whole_reply(prepared)
     return _openai_reply(
         agent_id, prepared.session.pk, content, reference, count_tokens(prepared.question)
     )
@@ -174,5 +173,5 @@ async def _openaisse(prepared: PreparedRun) -> AsyncIterator[bytes]:
             elif event.kind == "error":
                 yield chunk({"content": f"**ERROR**: {event.error}"}, finish="stop")
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be chunks
-        yield chunk({"content": f"**ERROR**: {type(exc).__name__}: {exc}"}, finish="stop")
+        yield chunk({"content": f"**ERROR**: {public_message(exc)}"}, finish="stop")
     yield b"data: [DONE]\n\n"

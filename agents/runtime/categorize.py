@@ -7,12 +7,15 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+
 from agents.runtime.dsl import id_list
 from agents.runtime.llm import load_model
 from agents.runtime.state import RunState, Step
 from agents.runtime.variables import resolve_param
 from chat.llm import ChatModelError, ChatRequest
 from chat.llm.extractive import STOP_WORDS
+from chat.llm.streaming import bounded
 from knowledge.fulltext import tokens
 
 logger = logging.getLogger(__name__)
@@ -109,7 +112,8 @@ async def _ask_model(step: Step, query: str, categories: dict[str, dict[str, Any
             temperature=0.0,
             max_tokens=64,
         )
-        reply = "".join([delta async for delta in model.stream(request)])
+        answer = bounded(model.stream(request), settings.RAGSITE_MAX_ANSWER_CHARS)
+        reply = "".join([delta async for delta in answer])
     except ChatModelError as exc:
         logger.warning("Categorize %s: model failed (%s), choosing lexically", step.id, exc.message)
         return None

@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from agents.runtime.state import LazyText, RunState, Step
 from agents.runtime.variables import main_output, render, text_of
 from chat.llm import ChatModel, ChatRequest, Message
 from chat.llm.registry import get_chat_model
+from chat.llm.streaming import bounded
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +100,13 @@ async def build_request(state: RunState, step: Step) -> ChatRequest:
 
 
 async def run_llm(state: RunState, step: Step) -> None:
-    """Output `content`: a LazyText that calls the model only when something reads it."""
+    """Output `content`: a LazyText that calls the model only when something reads it.
+
+    The model's answer stops at RAGSITE_MAX_ANSWER_CHARS.
+    """
     if step.type == "Agent" and (step.params.get("tools") or step.params.get("mcp")):
         logger.info("Agent component %s: tools and MCP servers are not supported, ignored", step.id)
     model = await load_model(step.params.get("llm_id"))
     request = await build_request(state, step)
-    state.set_output(step.id, "content", LazyText(model.stream(request), owner=step.id))
+    answer = bounded(model.stream(request), settings.RAGSITE_MAX_ANSWER_CHARS)
+    state.set_output(step.id, "content", LazyText(answer, owner=step.id))

@@ -1,4 +1,8 @@
-"""Message (v0.17 Answer): the reply the client receives, streamed, then its citations."""
+"""Message (v0.17 Answer): the reply the client receives, streamed, then its citations.
+
+A reply stops at RAGSITE_MAX_ANSWER_CHARS (a template can repeat long outputs), and its deltas
+are coalesced as it grows (chat.llm.streaming), so a long reply costs linear bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
+from django.conf import settings
+
 from agents.runtime.state import LazyText, RunEvent, RunState, Step
 from agents.runtime.variables import format_value, main_output, render_stream
+from chat.llm.streaming import answer_deltas
 
 
 def choose_template(content: Any) -> str | None:
@@ -42,9 +49,7 @@ async def run_message(state: RunState, step: Step) -> AsyncIterator[RunEvent]:
     """Yield "message" deltas as they are produced, then one "message_end" with the reference."""
     stream = step.params.get("stream", True) is not False
     parts: list[str] = []
-    async for piece in _pieces(state, step):
-        if not piece:
-            continue
+    async for piece in answer_deltas(_pieces(state, step), settings.RAGSITE_MAX_ANSWER_CHARS):
         parts.append(piece)
         if stream:
             yield RunEvent("message", content=piece)

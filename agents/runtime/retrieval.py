@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from agents.runtime.state import RunState, Step
 from agents.runtime.variables import resolve_param
-from chat.services.answering import reference_chunk
+from chat.services.answering import quoted_hits, reference_chunk
 from knowledge.retrieval import Hit
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.accounts.models import User
@@ -34,7 +34,8 @@ def _dataset_ids(values: list[Any]) -> list[str]:
 
 def _search(tenant: User, request: RetrievalRequest) -> list[Hit]:
     result = retrieval_run(user=tenant, request=request)
-    return result.hits if result else []
+    # Cut to RAGSITE_MAX_QUOTED_CHUNK_CHARS: prompts, replies and references quote no more.
+    return quoted_hits(result.hits) if result else []
 
 
 async def run_retrieval(state: RunState, step: Step) -> None:

@@ -18,6 +18,7 @@ from agents.services.agents import (
     session_history,
     session_record_turn,
 )
+from chat.services.completions import checked_question, string_field
 from ragsite.accounts.models import User
 from ragsite.api.errors import DataError
 
@@ -35,6 +36,10 @@ class PreparedRun:
 
 def run_prepare(*, tenant: User, agent_id: str, body: dict[str, Any]) -> PreparedRun:
     """Check the agent and session (creating one when none is given) before streaming."""
+    # Field types and the question's length first: a refused request creates no session.
+    question = checked_question(string_field(body, "question") or string_field(body, "query") or "")
+    string_field(body, "session_id")
+    string_field(body, "user_id")
     agent = agent_for_session(tenant, agent_id)
     user_id = str(body.get("user_id") or tenant.pk)
     session_id = body.get("session_id")
@@ -47,14 +52,13 @@ def run_prepare(*, tenant: User, agent_id: str, body: dict[str, Any]) -> Prepare
     inputs = body.get("inputs")
     if not isinstance(inputs, dict):
         inputs = dict(session.dsl.get("session_inputs") or {})
-    question = str(body.get("question") or body.get("query") or "")
     return PreparedRun(agent.pk, tenant, session, question, inputs, user_id)
 
 
 async def run_events(prepared: PreparedRun) -> AsyncIterator[RunEvent]:
     """The runtime's events; the turn is recorded in the session when the run ends."""
     started = time.monotonic()
-    answer = ""
+    parts: list[str] = []
     reference: dict[str, Any] | None = None
     error: str | None = None
     try:
@@ -67,13 +71,14 @@ async def run_events(prepared: PreparedRun) -> AsyncIterator[RunEvent]:
             user_id=prepared.user_id,
         ):
             if event.kind == "message":
-                answer += event.content
+                parts.append(event.content)
             elif event.kind == "message_end" and event.reference:
                 reference = _merge(reference, event.reference)
             elif event.kind == "error":
                 error = event.error
             yield event
     finally:
+        answer = "".join(parts)
         await sync_to_async(session_record_turn)(
             session_id=prepared.session.pk,
             question=prepared.question,

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -30,7 +28,7 @@ from knowledge.services.datasets import dataset_create
 from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from tests.helpers import assert_error, assert_ok
-from tests.long_chunks import QUESTION, long_chunk_dataset, prose, size
+from tests.long_chunks import QUESTION, endless_model_service, long_chunk_dataset, prose, size
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,38 +206,8 @@ def test_the_prompt_quotes_at_most_the_ceiling_of_each_chunk(
 
 @pytest.fixture
 def endless_service() -> Iterator[tuple[str, threading.Event]]:
-    """An OpenAI-compatible service with a very long answer (eight times the ceiling the test
-    sets); the event is set when the client hangs up before the end."""
-    hung_up = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            event = {"choices": [{"delta": {"content": "more and more words "}}]}
-            line = f"data: {json.dumps(event)}\n\n".encode()
-            try:
-                for _ in range(2_000):
-                    self.wfile.write(line)
-                    self.wfile.flush()
-                    time.sleep(0.005)  # a model's pace: a hang-up is seen, not buffered away
-                self.wfile.write(b"data: [DONE]\n\n")
-            except OSError:
-                hung_up.set()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", hung_up
-    finally:
-        server.shutdown()
-        server.server_close()
+    with endless_model_service() as service:
+        yield service
 
 
 def test_a_model_answer_stops_at_the_answer_ceiling(
