@@ -42,6 +42,10 @@ class Dataset(models.Model):
     document_count = models.PositiveIntegerField(_("documents"), default=0)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
     token_count = models.PositiveBigIntegerField(_("tokens"), default=0)
+    # RAGFlow v0.27: the metadata fields documents may carry (`{"metadata": [...],
+    # "built_in_metadata": [...]}`) and data-source connectors, stored and echoed.
+    metadata_config = models.JSONField(_("metadata fields"), default=dict, blank=True)
+    connectors = models.JSONField(_("connectors"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -129,6 +133,13 @@ class Chunk(models.Model):
     keywords_ltks = models.TextField(blank=True, default="")
     important_keywords = models.JSONField(default=list, blank=True)
     questions = models.JSONField(default=list, blank=True)
+    # RAGFlow v0.27's tags (`tag_kwd`) and their weights (`tag_feas`), stored and echoed.
+    tags = models.JSONField(default=list, blank=True)
+    tag_weights = models.JSONField(default=dict, blank=True)
+    # An image attached with `image_base64`: RAGFlow's `img_id`, `<dataset>-<chunk>`, and the
+    # storage key of its bytes (under the dataset's folder, deleted with it).
+    image_id = models.CharField(max_length=80, blank=True, default="")
+    image_location = models.CharField(max_length=512, blank=True, default="")
     available = models.BooleanField(default=True)
     page_numbers = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
     positions = models.JSONField(default=list, blank=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from knowledge.models import Dataset, Document
 from ragsite.accounts.models import User
@@ -30,6 +30,11 @@ def dataset_get_visible(user: User, dataset_id: str) -> Dataset | None:
 def dataset_get_owned(user: User, dataset_id: str) -> Dataset | None:
     """Only the owner may change or delete a dataset, whatever its permission."""
     return Dataset.objects.filter(pk=dataset_id, tenant=user).first()
+
+
+def dataset_size(dataset: Dataset) -> int:
+    """The total size in bytes of a dataset's documents."""
+    return int(dataset.documents.aggregate(size=Sum("size"))["size"] or 0)
 
 
 def dataset_name_taken(user: User, name: str, *, exclude_id: str | None = None) -> bool:

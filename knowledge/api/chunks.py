@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from knowledge.api.common import generation_texts, speaks_v027
 from knowledge.api.serializers import document_out
 from knowledge.models import Chunk, Document
 from knowledge.selectors import dataset_get_owned, dataset_get_visible
@@ -17,6 +18,7 @@ from ragsite.api.auth import ApiRequest
 from ragsite.api.codes import RetCode
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError, ServiceError
+from ragsite.api.generation import is_v027
 from ragsite.api.parsing import (
     bulk_delete_ids,
     json_body,
@@ -114,10 +116,13 @@ class ChunksApi(APIView):
         dataset = dataset_get_owned(request.user, dataset_id)
         if dataset is None:
             raise DataError(f"You don't own the dataset {dataset_id}.")
+        body = json_body(request)
         document = Document.objects.filter(pk=document_id, dataset=dataset).first()
         if document is None:
+            if speaks_v027(request, body):
+                raise DataError(f"you don't own the document {document_id}")
             raise ExceptionError(f"Can't find the document with ID {document_id}!")
-        ids = bulk_delete_ids(json_body(request), "chunk_ids")
+        ids = bulk_delete_ids(body, "chunk_ids")
         outcome = chunk_services.chunk_delete(document=document, ids=ids)
         if outcome.requested and outcome.deleted != outcome.requested:
             raise DataError(
@@ -133,9 +138,15 @@ class ChunkApi(APIView):
     def put(
         self, request: ApiRequest, dataset_id: str, document_id: str, chunk_id: str
     ) -> Response:
-        document = _document(request, dataset_id, document_id, write=True)
-        chunk_services.chunk_update(document=document, chunk_id_=chunk_id, body=json_body(request))
+        """Update a chunk: PUT (v0.22) or PATCH (v0.27), same rules."""
+        with generation_texts(is_v027(request)):
+            document = _document(request, dataset_id, document_id, write=True)
+            chunk_services.chunk_update(
+                document=document, chunk_id_=chunk_id, body=json_body(request)
+            )
         return Response()
+
+    patch = put
 
 
 def retrieval_chunk_out(hit: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.http import FileResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from knowledge.api.common import generation_texts, speaks_v027
 from knowledge.api.serializers import RUN_CODE, document_out, document_upload_out
 from knowledge.models import Dataset, Document
 from knowledge.selectors import dataset_get_owned, dataset_get_visible, documents_filtered
@@ -25,7 +26,9 @@ from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError
+from ragsite.api.generation import is_v027
 from ragsite.api.parsing import bulk_delete_ids, json_body, lenient_int, lenient_json, paging
+from ragsite.ids import split_duplicates
 
 # API orderby names → columns; RAGFlow accepts any document column name.
 _ORDER_COLUMNS = {
@@ -142,23 +145,50 @@ class DocumentsApi(APIView):
         return Response(ok({"total": total, "docs": docs}))
 
     def delete(self, request: ApiRequest, dataset_id: str) -> Response:
+        """Delete documents; all of them only for `"ids": null` (v0.22) or `"delete_all": true`.
+
+        v0.27 (a `delete_all` key, or the key's generation) deletes nothing when one id is
+        unknown and answers `{"deleted": n}`; v0.22 deletes the rest and names the unknown.
+        """
         dataset = _owned(request, dataset_id, f"You don't own the dataset {dataset_id}. ")
-        ids = bulk_delete_ids(json_body(request))
+        body = json_body(request)
+        v027 = speaks_v027(request, body)
+        if body.get("delete_all") is True and body.get("ids"):
+            raise DataError(
+                f"should not provide both doc ids and delete_all(true), dataset: {dataset_id}. "
+            )
+        ids = bulk_delete_ids(body)
         if ids == []:
             raise DataError(
                 f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. "
             )
-        deleted, missing, duplicates = document_delete(dataset=dataset, ids=ids)
+        if v027 and ids:
+            _unique, duplicates = split_duplicates(ids)
+            if duplicates:
+                raise ArgumentError(
+                    f"Field: <ids> - Message: <Duplicate ids: '{', '.join(duplicates)}'> "
+                    f"- Value: <{ids}>"
+                )
+        deleted, missing, duplicates = document_delete(
+            dataset=dataset, ids=ids, all_or_nothing=v027
+        )
+        if v027:
+            return Response(ok({"deleted": deleted}))
         return _batch_reply(BatchOutcome(deleted, missing, duplicates))
 
 
 class DocumentApi(APIView):
     def put(self, request: ApiRequest, dataset_id: str, document_id: str) -> Response:
-        dataset = _owned(request, dataset_id, "You don't own the dataset.")
-        document = document_update(
-            dataset=dataset, document_id=document_id, body=lenient_json(request)
-        )
+        """Update a document: PUT (v0.22) or PATCH (v0.27), same rules, object or array body."""
+        v027 = is_v027(request)
+        with generation_texts(v027):
+            dataset = _owned(request, dataset_id, "You don't own the dataset.")
+            document = document_update(
+                dataset=dataset, document_id=document_id, body=lenient_json(request)
+            )
         return Response(document_out(document))
+
+    patch = put
 
     def get(self, request: ApiRequest, dataset_id: str, document_id: str) -> FileResponse:
         dataset = dataset_get_visible(request.user, dataset_id)

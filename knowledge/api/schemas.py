@@ -22,9 +22,29 @@ AVATAR_MIME_TYPES = ["image/jpeg", "image/png"]
 
 
 def uuid1_hex(value: Any) -> str:
+    """RAGFlow v0.22 takes only version-1 UUIDs as dataset ids."""
     if not is_uuid1_hex(value):
         raise PydanticCustomError("invalid_UUID1_format", "Invalid UUID1 format")
     return uuid.UUID(value).hex
+
+
+def uuid_hex(value: Any) -> str:
+    """RAGFlow v0.27 takes any UUID version as a dataset id."""
+    try:
+        return uuid.UUID(value).hex
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PydanticCustomError("invalid_UUID_format", "Invalid UUID format") from exc
+
+
+def _unique_ids(ids: list[str]) -> list[str]:
+    duplicates = [item for item, count in Counter(ids).items() if count > 1]
+    if duplicates:
+        raise PydanticCustomError(
+            "duplicate_uuids",
+            "Duplicate ids: '{duplicate_ids}'",
+            {"duplicate_ids": ", ".join(duplicates)},
+        )
+    return ids
 
 
 class _Base(BaseModel):
@@ -117,22 +137,26 @@ class DatasetUpdateIn(DatasetFieldsMixin, _Base):
 
 
 class DatasetDeleteIn(_Base):
+    """RAGFlow v0.22: `ids` is required (null: every dataset); ids are version-1 UUIDs."""
+
     ids: list[str] | None
+    delete_all: bool = False
 
     @field_validator("ids", mode="after")
     @classmethod
-    def _uuid1_and_unique(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
-        ids = [uuid1_hex(item) for item in value]
-        duplicates = [item for item, count in Counter(ids).items() if count > 1]
-        if duplicates:
-            raise PydanticCustomError(
-                "duplicate_uuids",
-                "Duplicate ids: '{duplicate_ids}'",
-                {"duplicate_ids": ", ".join(duplicates)},
-            )
-        return ids
+    def _uuid_and_unique(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _unique_ids([uuid1_hex(item) for item in value])
+
+
+class DatasetDeleteIn27(DatasetDeleteIn):
+    """RAGFlow v0.27: `ids` may be left out (nothing is deleted); any UUID version."""
+
+    ids: list[str] | None = None
+
+    @field_validator("ids", mode="after")
+    @classmethod
+    def _uuid_and_unique(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _unique_ids([uuid_hex(item) for item in value])
 
 
 class DatasetListIn(BaseModel):

@@ -36,6 +36,7 @@ def dataset_out(dataset: Dataset) -> dict[str, Any]:
         "raptor_task_finish_at": None,
         "mindmap_task_finish_at": None,
         "status": "1",
+        "connectors": dataset.connectors,
         "create_time": epoch_ms(dataset.created_at),
         "update_time": epoch_ms(dataset.updated_at),
         "create_date": rfc1123(dataset.created_at),

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic_core import PydanticCustomError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from knowledge.api.common import permission_as_data_error, speaks_v027
 from knowledge.api.schemas import (
     DatasetCreateIn,
     DatasetDeleteIn,
+    DatasetDeleteIn27,
     DatasetListIn,
     DatasetUpdateIn,
     uuid1_hex,
+    uuid_hex,
 )
 from knowledge.api.serializers import dataset_out
 from knowledge.models import Dataset
+from knowledge.selectors import dataset_get_visible, dataset_size
 from knowledge.services.datasets import (
     DatasetChanges,
     dataset_create,
@@ -25,8 +30,15 @@ from knowledge.services.datasets import (
 )
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
-from ragsite.api.errors import ArgumentError
-from ragsite.api.parsing import page_bounds, query_dict, strict_json_object, validate
+from ragsite.api.errors import ArgumentError, DataError
+from ragsite.api.generation import is_v027
+from ragsite.api.parsing import (
+    bulk_delete_ids,
+    page_bounds,
+    query_dict,
+    strict_json_object,
+    validate,
+)
 
 # Counters a 0.17 client may echo back on update; accepted when unchanged (contract §10.3).
 _LEGACY_COUNTERS = ("chunk_count", "document_count")
@@ -63,28 +75,53 @@ class DatasetsApi(APIView):
         return Response(dataset_out(dataset))
 
     def delete(self, request: ApiRequest) -> Response:
-        body = validate(DatasetDeleteIn, strict_json_object(request))
-        dataset_delete(tenant=request.user, ids=body.ids)
-        return Response()
+        """Delete by ids; everything only for `"ids": null` (v0.22) or `"delete_all": true`.
+
+        v0.27 (a `delete_all` key, or the key's generation) may leave `ids` out, takes any UUID
+        and answers the count; v0.22 requires `ids` and answers `{"code": 0}`.
+        """
+        payload = strict_json_object(request)
+        v027 = speaks_v027(request, payload)
+        body = validate(DatasetDeleteIn27 if v027 else DatasetDeleteIn, payload)
+        everything = bulk_delete_ids(payload) is None
+        with permission_as_data_error(v027):
+            count = dataset_delete(tenant=request.user, ids=None if everything else body.ids or [])
+        return Response(ok({"success_count": count}) if v027 else None)
 
 
 class DatasetApi(APIView):
-    def put(self, request: ApiRequest, dataset_id: str) -> Response:
+    def get(self, request: ApiRequest, dataset_id: str) -> Response:
+        """One dataset (v0.27), with the total size of its documents and its connectors."""
         try:
-            dataset_id = uuid1_hex(dataset_id)
-        except ValueError as exc:
+            dataset_id = uuid_hex(dataset_id)
+        except PydanticCustomError as exc:
+            raise DataError("Invalid Dataset ID") from exc
+        dataset = dataset_get_visible(request.user, dataset_id)
+        if dataset is None:
+            raise DataError(f"User '{request.user.pk}' lacks permission for dataset '{dataset_id}'")
+        return Response({**dataset_out(dataset), "size": dataset_size(dataset)})
+
+    def put(self, request: ApiRequest, dataset_id: str) -> Response:
+        v027 = is_v027(request)
+        try:
+            dataset_id = uuid_hex(dataset_id) if v027 else uuid1_hex(dataset_id)
+        except PydanticCustomError as exc:
+            text = "Invalid UUID format" if v027 else "Invalid UUID1 format"
             raise ArgumentError(
-                f"Field: <dataset_id> - Message: <Invalid UUID1 format> - Value: <{dataset_id}>"
+                f"Field: <dataset_id> - Message: <{text}> - Value: <{dataset_id}>"
             ) from exc
         payload = strict_json_object(request)
         _drop_unchanged_legacy_counters(request, dataset_id, payload)
         body = validate(DatasetUpdateIn, payload)
         sent = body.model_dump(include=body.model_fields_set)
         if not sent:
+            if v027:
+                raise DataError("no properties were modified")
             raise ArgumentError("No properties were modified")
         sent.pop("parser_config", None)
         changes = DatasetChanges(values=sent, parser_config=body.parser_config)
-        dataset = dataset_update(tenant=request.user, dataset_id=dataset_id, changes=changes)
+        with permission_as_data_error(v027):
+            dataset = dataset_update(tenant=request.user, dataset_id=dataset_id, changes=changes)
         return Response(dataset_out(dataset))
 
 

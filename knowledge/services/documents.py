@@ -186,12 +186,13 @@ def _delete_folder(folder: str) -> None:
 
 
 def document_delete(
-    *, dataset: Dataset, ids: Sequence[str] | None
+    *, dataset: Dataset, ids: Sequence[str] | None, all_or_nothing: bool = False
 ) -> tuple[int, list[str], list[str]]:
     """Delete documents (ids None: all of them; empty: none) with their chunks and files.
 
-    Returns (deleted count, ids not found, duplicate ids). Files go after the commit, so a
-    rolled-back delete never loses a file.
+    Returns (deleted count, ids not found, duplicate ids). With `all_or_nothing`, one id not in
+    the dataset deletes nothing (102). Files go after the commit, so a rolled-back delete never
+    loses a file.
     """
     unique, duplicates = split_duplicates(ids or [])
     with transaction.atomic():
@@ -201,6 +202,11 @@ def document_delete(
         documents = list(query)
         found = {d.pk for d in documents}
         missing = [doc_id for doc_id in unique if doc_id not in found]
+        if missing and all_or_nothing:
+            raise DataError(
+                f"These documents do not belong to dataset {dataset.pk} or Document not found: "
+                f"{', '.join(missing)}"
+            )
         keys = [d.location for d in documents if d.location]
         for document in documents:
             chunk_store.delete_chunks(document)

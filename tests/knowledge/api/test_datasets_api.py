@@ -8,8 +8,21 @@ import pytest
 
 from knowledge.models import Dataset
 from knowledge.parser_config import RAPTOR_PROMPT
+from ragsite.accounts.services import api_key_create
 from ragsite.api.codes import RetCode
 from tests.helpers import assert_error, assert_ok, body_of
+
+
+# This module pins RAGFlow v0.22's answers (ragflow-sdk 0.22.1); test_v027_*.py covers v0.27.
+@pytest.fixture
+def api_key(api22_key: str) -> str:
+    return api22_key
+
+
+@pytest.fixture
+def other_api_key(other_tenant) -> str:
+    return api_key_create(user=other_tenant, name="tests v0.22", generation="v0.22")[1]
+
 
 URL = "/api/v1/datasets"
 BUILTIN = "sentence-transformers/all-MiniLM-L6-v2@Builtin"

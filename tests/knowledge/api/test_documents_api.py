@@ -11,8 +11,21 @@ from django.test import Client
 
 from knowledge.models import Dataset, Document
 from knowledge.services.ingest import run_parse
+from ragsite.accounts.services import api_key_create
 from ragsite.api.codes import RetCode
 from tests.helpers import assert_error, assert_ok, body_of
+
+
+# This module pins RAGFlow v0.22's answers (ragflow-sdk 0.22.1); test_v027_*.py covers v0.27.
+@pytest.fixture
+def api_key(api22_key: str) -> str:
+    return api22_key
+
+
+@pytest.fixture
+def other_api_key(other_tenant) -> str:
+    return api_key_create(user=other_tenant, name="tests v0.22", generation="v0.22")[1]
+
 
 TEXT = "The walrus colony on Kolguev island was counted at 4312 animals in 2019.\n" * 30
 
@@ -193,7 +206,9 @@ def test_list_errors(api, other_api, dataset, doc) -> None:
         RetCode.DATA_ERROR,
         "You don't own the document nope.txt.",
     )
-    assert_error(api.get(url, {"page": "x"}), RetCode.ARGUMENT_ERROR, "`page` should be an integer.")
+    assert_error(
+        api.get(url, {"page": "x"}), RetCode.ARGUMENT_ERROR, "`page` should be an integer."
+    )
     assert_error(api.get(url, {"orderby": "bogus"}), RetCode.EXCEPTION_ERROR)
     body = body_of(other_api.get(url))
     assert body == {

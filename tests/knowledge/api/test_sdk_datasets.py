@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def rag(live_server_url: str) -> RAGFlow:
     user = User.objects.create_user("sdk-user", password="sdk-password-1")
-    return RAGFlow(api_key=api_key_create(user=user)[1], base_url=live_server_url)
+    return RAGFlow(
+        api_key=api_key_create(user=user, generation="v0.22")[1], base_url=live_server_url
+    )
 
 
 def test_sdk_creates_lists_updates_and_deletes_datasets(rag: RAGFlow) -> None:

@@ -23,7 +23,9 @@ OTHER = "A short second document about lighthouse keepers and fog signals.\n" * 
 @pytest.fixture
 def rag(live_server_url: str) -> RAGFlow:
     user = User.objects.create_user("sdk-docs", password="sdk-password-1")
-    return RAGFlow(api_key=api_key_create(user=user)[1], base_url=live_server_url)
+    return RAGFlow(
+        api_key=api_key_create(user=user, generation="v0.22")[1], base_url=live_server_url
+    )
 
 
 def wait_terminal(dataset, doc_id: str, timeout: float = 120):
