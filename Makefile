@@ -38,6 +38,12 @@ fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# RAGSITE_URL (default http://127.0.0.1:9380); keys from RAGSITE_API_KEY_V022 / RAGSITE_API_KEY_V027,
+# else new ones from `manage.py create_api_key ${RAGSITE_WALKTHROUGH_USER:-admin} --generation ...`.
+.PHONY: walkthrough
+walkthrough: $(STAMP) ## Seed walkthrough against `make run` with ragflow-sdk 0.22.1 and 0.27.3 (Python 3.13)
+	$(PY) -m tests.sdk_clients walkthrough
+
 bench: $(STAMP) ## Run bench/run.sh, if there are benchmarks
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "No benchmarks yet (bench/run.sh not found)."; fi
 
