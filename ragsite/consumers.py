@@ -3,6 +3,11 @@ one answer at a time, answers that outlive a dropped connection.
 
 Close codes: 4401 when nobody is logged in, 4404 when the chat/agent or session is not the
 user's. Both are sent after accepting, because a browser sees no code for a refused handshake.
+
+What the client sends is checked before it is decoded: binary frames and text frames too long to
+hold a question of RAGSITE_MAX_QUESTION_CHARS are answered with an error message (the connection
+stays open; Daphne itself closes with 1009 above its 1 MiB message limit). Questions are cleaned
+with ragsite.text.clean_text (NUL removed, lone surrogates replaced) before they go anywhere.
 """
 
 from __future__ import annotations
@@ -14,14 +19,30 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ragsite.accounts.models import User
+from ragsite.text import clean_text
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-MAX_QUESTION_CHARS = 8000
+# JSON may spell one character of a question in up to six (`\u0000`); this much more is room
+# for the rest of the message.
+FRAME_OVERHEAD_CHARS = 1024
+
+
+def max_frame_chars() -> int:
+    """The longest text frame that can hold a question of RAGSITE_MAX_QUESTION_CHARS."""
+    return 6 * settings.RAGSITE_MAX_QUESTION_CHARS + FRAME_OVERHEAD_CHARS
+
+
+def too_long_message() -> str:
+    return _("The question is too long: at most %(max)d characters.") % {
+        "max": settings.RAGSITE_MAX_QUESTION_CHARS
+    }
+
 
 # Answers run as tasks that outlive a dropped connection, so the turn is still recorded;
 # holding them here keeps them from being garbage-collected mid-answer.
@@ -81,21 +102,34 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data: str) -> Any:
         try:
             return json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Check a frame before decoding it (the JSON consumer would fail on a binary one)."""
         if not hasattr(self, "user"):  # closed in connect(); frames may still arrive
             return
+        with translation.override(self.language or None):
+            if text_data is None:
+                await self.refuse(_("Send questions as text messages."))
+            elif len(text_data) > max_frame_chars():
+                await self.refuse(too_long_message())
+            else:
+                await self.receive_json(await self.decode_json(text_data))
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not hasattr(self, "user"):
+            return
         question = content.get("question") if isinstance(content, dict) else None
+        if isinstance(question, str):
+            question = clean_text(question)
         with translation.override(self.language or None):
             if not isinstance(question, str) or not question.strip():
                 await self.refuse(_("Type a question first."))
-            elif len(question) > MAX_QUESTION_CHARS:
-                await self.refuse(
-                    _("The question is too long: at most %(max)d characters.")
-                    % {"max": MAX_QUESTION_CHARS}
-                )
+            elif len(question) > settings.RAGSITE_MAX_QUESTION_CHARS:
+                await self.refuse(too_long_message())
             elif self.answering is not None and not self.answering.done():
                 await self.refuse(_("Wait until the current answer is finished."))
             else:
