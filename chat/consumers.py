@@ -15,9 +15,9 @@ import logging
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
+from chat.selectors import chat_get_owned, session_get
 from chat.services.answering import AnswerEvent
-from chat.services.completions import completion_events, completion_prepare
-from chat.services.sessions import live_chat, session_list
+from chat.services.completions import Question, completion_events, completion_prepare
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.consumers import ConversationConsumer
@@ -36,15 +36,15 @@ class ChatConsumer(ConversationConsumer):
 
     @staticmethod
     def owns(user: User, owner_id: str, session_id: str) -> bool:
-        chat = live_chat(user, owner_id)
-        return chat is not None and session_list(chat=chat, session_id=session_id).exists()
+        chat = chat_get_owned(user, owner_id)
+        return chat is not None and session_get(chat, session_id) is not None
 
     async def answer(self, question: str) -> None:
         try:
             prepared = await database_sync_to_async(completion_prepare)(
                 tenant=self.user,
                 chat_id=self.owner_id,
-                body={"question": question, "session_id": self.session_id},
+                question=Question(text=question, session_id=self.session_id),
             )
             last: AnswerEvent | None = None
             # Drain the generator: it records the turn after its last event.

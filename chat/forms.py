@@ -1,4 +1,4 @@
-"""The assistant settings form: it checks shape and builds the API body; the services decide."""
+"""The assistant settings form: it checks shape and builds ChatChanges; the services decide."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.llm.registry import chat_model_choices, default_chat_model_id
 from chat.models import Chat, default_prompt_config
+from chat.services.assistants import ChatChanges
 from knowledge.models import Dataset
 from ragsite.accounts.models import User
 
@@ -177,25 +178,25 @@ class ChatForm(forms.Form):
             for d in self.datasets
         ]
 
-    def to_body(self) -> dict[str, Any]:
-        """The REST API's body for chat_create / chat_update."""
+    def to_changes(self) -> ChatChanges:
+        """What chat_create / chat_update should set, in storage names."""
         data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "description": data["description"],
-            "dataset_ids": list(data["dataset_ids"]),
-            "llm": {"model_name": data["llm_id"]},
-            "prompt": {
-                "prompt": data["system_prompt"],
-                "opener": data["opener"],
+        return ChatChanges(
+            name=data["name"],
+            description=data["description"],
+            dataset_ids=list(data["dataset_ids"]),
+            llm_id=data["llm_id"],
+            prompt_config={
+                "system": data["system_prompt"],
+                "prologue": data["opener"],
                 "empty_response": data["empty_response"],
-                "similarity_threshold": data["similarity_threshold"],
-                # Sent the way the API expects it: the stored value is the vector weight.
-                "keywords_similarity_weight": round(1 - data["keyword_weight"], 4),
-                "top_n": data["top_n"],
-                "show_quote": data["show_quote"],
+                "quote": data["show_quote"],
             },
-        }
+            similarity_threshold=data["similarity_threshold"],
+            # Stored the RAGFlow way: the column holds the share the slider does not show.
+            vector_similarity_weight=round(1 - data["keyword_weight"], 4),
+            top_n=data["top_n"],
+        )
 
     def add_service_error(self, message: str) -> None:
         """Show a service's refusal next to the field it is about, in the user's words."""

@@ -23,15 +23,15 @@ from django_htmx.http import HttpResponseClientRedirect
 from chat.forms import ChatForm
 from chat.llm.registry import BUILTIN_EXTRACTIVE, chat_model_choices
 from chat.models import Chat, ChatSession
+from chat.selectors import chat_get_owned, session_get, session_list
+from chat.selectors import chat_list as chats_of
 from chat.services.assistants import chat_create, chat_delete, chat_update
-from chat.services.assistants import chat_list as chats_of
 from chat.services.citations import CITATION
 from chat.services.sessions import (
-    live_chat,
+    SessionChanges,
     messages_with_references,
     session_create,
     session_delete,
-    session_list,
     session_update,
 )
 from knowledge.models import Dataset
@@ -49,7 +49,7 @@ ERROR_PREFIX = "**ERROR**: "
 
 def _chat_or_404(request: HtmxHttpRequest, chat_id: str) -> Chat:
     # Another user's assistant, or a deleted one, is simply "not found".
-    chat = live_chat(request.user, chat_id)
+    chat = chat_get_owned(request.user, chat_id)
     if chat is None:
         raise Http404
     return chat
@@ -69,7 +69,7 @@ def _sessions(chat: Chat) -> QuerySet[ChatSession]:
 
 
 def _session_or_404(chat: Chat, session_id: str) -> ChatSession:
-    session = session_list(chat=chat, session_id=session_id).first()
+    session = session_get(chat, session_id)
     if session is None:
         raise Http404
     return session
@@ -237,9 +237,7 @@ def _cards(user: User, chats: Iterable[Chat]) -> list[ChatCard]:
 @require_http_methods(["GET"])
 def chat_list(request: HtmxHttpRequest) -> HttpResponse:
     """The user's assistants as cards."""
-    chats = chats_of(
-        tenant=request.user, chat_id=None, name=None, orderby="create_time", desc=True
-    ).annotate(session_count=Count("sessions"))
+    chats = chats_of(tenant=request.user).annotate(session_count=Count("sessions"))
     return render(request, "chat/chat_list.html", {"cards": _cards(request.user, chats)})
 
 
@@ -260,7 +258,7 @@ def create_chat(request: HtmxHttpRequest) -> HttpResponse:
     form = ChatForm(request.POST, user=request.user, datasets=datasets)
     if form.is_valid():
         try:
-            chat = chat_create(tenant=request.user, body=form.to_body())
+            chat = chat_create(tenant=request.user, changes=form.to_changes())
         except ServiceError as exc:
             form.add_service_error(exc.message)
         else:
@@ -282,7 +280,7 @@ def chat_settings(request: HtmxHttpRequest, chat_id: str) -> HttpResponse:
     form = ChatForm.for_chat(chat, request.POST, user=request.user, datasets=datasets)
     if form.is_valid():
         try:
-            chat = chat_update(tenant=request.user, chat_id=chat.pk, body=form.to_body())
+            chat = chat_update(tenant=request.user, chat_id=chat.pk, changes=form.to_changes())
         except ServiceError as exc:
             form.add_service_error(exc.message)
         else:
@@ -387,7 +385,9 @@ def rename_session(request: HtmxHttpRequest, chat_id: str, session_id: str) -> H
     error = ""
     if request.method == "POST":
         try:
-            session = session_update(chat=chat, session_id=session.pk, body={"name": name})
+            session = session_update(
+                chat=chat, session_id=session.pk, changes=SessionChanges(name=name)
+            )
         except ServiceError:
             error = _("Give the session a name.")
         else:

@@ -1,10 +1,11 @@
-"""Chats and sessions under RAGFlow's public names (contract §5–§6)."""
+"""Chats and sessions as RAGFlow shows them, in both generations' names (contract §5–§6, R3/R4)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from chat.models import Chat, ChatSession
+from chat.models import DEFAULT_LLM_SETTING, Chat, ChatSession
 from chat.services.assistants import prompt_out
 from chat.services.sessions import messages_with_references
 from knowledge.models import Dataset
@@ -20,11 +21,20 @@ def _times(obj: Chat | ChatSession) -> dict[str, Any]:
     }
 
 
-def chat_out(chat: Chat) -> dict[str, Any]:
+def datasets_of(chats: Iterable[Chat]) -> dict[str, Dataset]:
+    """The datasets the chats name, by id (a deleted one is simply absent)."""
+    wanted = {i for chat in chats for i in chat.dataset_ids}
+    return {d.pk: d for d in Dataset.objects.filter(pk__in=wanted)} if wanted else {}
+
+
+def chat_out(chat: Chat, datasets: dict[str, Dataset] | None = None) -> dict[str, Any]:
+    """A chat in both generations' names at once (contract R3): no key means two things."""
+    if datasets is None:
+        datasets = datasets_of([chat])
+    dataset_ids = [i for i in chat.dataset_ids if i in datasets]
     return {
         "id": chat.pk,
         "name": chat.name,
-        "avatar": chat.avatar,
         "description": chat.description,
         "language": chat.language,
         "tenant_id": chat.tenant_id,
@@ -32,10 +42,25 @@ def chat_out(chat: Chat) -> dict[str, Any]:
         "prompt_type": chat.prompt_type,
         "do_refer": chat.do_refer,
         "meta_data_filter": chat.meta_data_filter,
-        "dataset_ids": list(chat.dataset_ids),
-        "llm": {"model_name": chat.llm_id or None, **chat.llm_setting},
+        "dataset_ids": dataset_ids,
+        # v0.22
+        "datasets": [dataset_row(datasets[i]) for i in dataset_ids],
+        "avatar": chat.avatar,
+        "llm": {"model_name": chat.llm_id or None, **DEFAULT_LLM_SETTING, **chat.llm_setting},
         "prompt": prompt_out(chat),
+        # v0.27
+        "kb_names": [datasets[i].name for i in dataset_ids],
+        "icon": chat.avatar,
+        "llm_id": chat.llm_id,
+        "tenant_llm_id": None,
+        "llm_setting": chat.llm_setting,
+        "prompt_config": chat.prompt_config,
+        "similarity_threshold": chat.similarity_threshold,
+        "vector_similarity_weight": chat.vector_similarity_weight,
+        "top_n": chat.top_n,
         "top_k": chat.top_k,
+        "rerank_id": chat.rerank_id,
+        "tenant_rerank_id": None,
         **_times(chat),
     }
 
@@ -65,19 +90,20 @@ def dataset_row(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def chat_list_out(chat: Chat, datasets: dict[str, Dataset]) -> dict[str, Any]:
-    out = chat_out(chat)
-    out["datasets"] = [dataset_row(datasets[i]) for i in chat.dataset_ids if i in datasets]
-    out["dataset_ids"] = [i for i in chat.dataset_ids if i in datasets]
-    return out
-
-
-def session_out(session: ChatSession, *, with_references: bool = False) -> dict[str, Any]:
-    return {
+def session_out(
+    session: ChatSession, *, with_references: bool = True, avatar: str | None = None
+) -> dict[str, Any]:
+    """A session in both generations' shapes (contract R4): each answer with the chunks it was
+    given (v0.22), and the stored references as one list (v0.27)."""
+    out = {
         "id": session.pk,
         "chat_id": session.chat_id,
         "name": session.name,
         "user_id": session.user_id,
         "messages": messages_with_references(session) if with_references else session.messages,
+        "reference": session.references,
         **_times(session),
     }
+    if avatar is not None:
+        out["avatar"] = avatar
+    return out

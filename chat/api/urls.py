@@ -13,4 +13,9 @@ urlpatterns = [
     re_path(
         r"^chats_openai/(?P<chat_id>[^/]+)/chat/completions/?$", streams.openai_chat_completions
     ),
+    # RAGFlow v0.27
+    re_path(r"^chat/completions/?$", streams.unified_chat_completions),
+    re_path(
+        r"^openai/(?P<chat_id>[^/]+)/chat/completions/?$", streams.openai_v027_chat_completions
+    ),
 ]

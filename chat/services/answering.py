@@ -147,6 +147,9 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
         return []
     doc_ids = extra.get("doc_ids")
     documents = [d for d in str(doc_ids).split(",") if d] if doc_ids else []
+    # A metadata filter (OpenAI-compatible `metadata_condition`) that matches nothing finds nothing.
+    condition = extra.get("metadata_condition")
+    conditions = condition.get("conditions") if isinstance(condition, dict) else None
     result = retrieval_run(
         user=ctx.tenant,
         request=RetrievalRequest(
@@ -161,6 +164,7 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
             top_k=ctx.top_k,
             rerank_id=ctx.rerank_id or None,
             highlight=False,
+            conditions=conditions if isinstance(conditions, list) else [],
         ),
     )
     return quoted_hits(result.hits) if result else []

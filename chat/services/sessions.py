@@ -1,18 +1,19 @@
-"""Chat sessions: create, rename, list, delete (contract §6.1–§6.2), and recording answers."""
+"""Chat sessions: create, rename, delete (contract §6.1–§6.2, §2.6), and recording answers."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from chat.models import Chat, ChatSession
-from ragsite.accounts.models import User
-from ragsite.api.errors import DataError
+from chat.selectors import session_missing
+from chat.services.assistants import Deletion
+from chat.services.errors import WordedError
 
 REFERENCE_KEYS = (
     "id",
@@ -25,71 +26,49 @@ REFERENCE_KEYS = (
 )
 
 
-def live_chat(tenant: User, chat_id: str) -> Chat | None:
-    return (
-        Chat.objects.select_related("tenant").filter(pk=chat_id, tenant=tenant, status="1").first()
-    )
+@dataclass(frozen=True)
+class SessionChanges:
+    """What a session update sets; None: not sent."""
+
+    name: str | None = None
+    user_id: str | None = None
 
 
-def session_create(*, chat: Chat, name: Any = "New session", user_id: Any = "") -> ChatSession:
+def _name_empty() -> WordedError:
+    return WordedError("`name` can not be empty.", v027="`name` can not be empty")
+
+
+def session_create(*, chat: Chat, name: str = "New session", user_id: str = "") -> ChatSession:
     """A new conversation whose first message is the assistant's opener."""
-    if not isinstance(name, str) or not name.strip():
-        raise DataError("`name` can not be empty.")
+    if not name.strip():
+        raise _name_empty()
     opener = str(chat.prompt_config.get("prologue") or "")
     return ChatSession.objects.create(
         chat=chat,
         name=name.strip()[:255],
-        user_id=str(user_id or ""),
+        user_id=user_id,
         messages=[{"role": "assistant", "content": opener}],
     )
 
 
-def session_update(*, chat: Chat, session_id: str, body: dict[str, Any]) -> ChatSession:
+def session_update(*, chat: Chat, session_id: str, changes: SessionChanges) -> ChatSession:
     """Rename (or re-assign) a session. Only the sent fields are written, so a turn recorded
     at the same moment (session_record_turn) is never overwritten by a stale copy."""
     with transaction.atomic():
         session = ChatSession.objects.select_for_update().filter(pk=session_id, chat=chat).first()
         if session is None:
-            raise DataError("Session does not exist")
-        if "message" in body or "messages" in body:
-            raise DataError("`message` can not be change")
-        if "reference" in body:
-            raise DataError("`reference` can not be change")
+            raise session_missing()
         changed: list[str] = []
-        if "name" in body:
-            name = body["name"]
-            if not isinstance(name, str) or not name.strip():
-                raise DataError("`name` can not be empty.")
-            session.name = name.strip()[:255]
+        if changes.name is not None:
+            if not changes.name.strip():
+                raise _name_empty()
+            session.name = changes.name.strip()[:255]
             changed.append("name")
-        if "user_id" in body:
-            session.user_id = str(body["user_id"] or "")
+        if changes.user_id is not None:
+            session.user_id = changes.user_id
             changed.append("user_id")
         session.save(update_fields=[*changed, "updated_at"])
     return session
-
-
-_ORDER = {"create_time": "created_at", "update_time": "updated_at", "name": "name", "id": "id"}
-
-
-def session_list(
-    *,
-    chat: Chat,
-    session_id: str | None = None,
-    name: str | None = None,
-    user_id: str | None = None,
-    orderby: str = "create_time",
-    desc: bool = True,
-) -> QuerySet[ChatSession]:
-    query = ChatSession.objects.filter(chat=chat)
-    if session_id:
-        query = query.filter(pk=session_id)
-    if name:
-        query = query.filter(name=name)
-    if user_id:
-        query = query.filter(user_id=user_id)
-    column = _ORDER.get(orderby, "created_at")
-    return query.order_by(f"-{column}" if desc else column, "pk")
 
 
 def messages_with_references(session: ChatSession) -> list[dict[str, Any]]:
@@ -110,26 +89,24 @@ def messages_with_references(session: ChatSession) -> list[dict[str, Any]]:
     return out
 
 
-def session_delete(*, chat: Chat, ids: Sequence[Any] | None) -> tuple[int, list[str]]:
-    """Delete sessions of `chat` (ids None: all). Returns (deleted, errors)."""
+def session_delete(*, chat: Chat, ids: Sequence[str] | None) -> Deletion:
+    """Delete sessions of `chat` (ids None: all of them)."""
     if ids is None:
         deleted, _ = ChatSession.objects.filter(chat=chat).delete()
-        return deleted, []
-    errors: list[str] = []
+        return Deletion(deleted)
+    result = Deletion()
     seen: set[str] = set()
-    deleted = 0
-    for raw in ids:
-        session_id = str(raw)
+    for session_id in ids:
         if session_id in seen:
-            errors.append(f"Duplicate session ids: {session_id}")
+            result.problems.append(("duplicate", session_id))
             continue
         seen.add(session_id)
         count, _ = ChatSession.objects.filter(pk=session_id, chat=chat).delete()
         if count:
-            deleted += 1
+            result.deleted += 1
         else:
-            errors.append(f"The chat doesn't own the session {session_id}")
-    return deleted, errors
+            result.problems.append(("missing", session_id))
+    return result
 
 
 def history_of(session: ChatSession) -> list[dict[str, str]]:

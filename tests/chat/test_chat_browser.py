@@ -16,7 +16,7 @@ import pytest
 from django.conf import global_settings
 
 from chat.models import Chat
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from knowledge.models import Document
 from knowledge.services.chunks import chunk_add
 from knowledge.services.datasets import dataset_create
@@ -79,7 +79,7 @@ def dora_chat(transactional_db: None, settings: Any) -> Chat:
     chunk_add(document=document, content="Seals haul out on the northern spit at low tide.")
     return chat_create(
         tenant=dora,
-        body={"name": "Walrus bot", "description": "Counts.", "dataset_ids": [dataset.pk]},
+        changes=ChatChanges(name="Walrus bot", description="Counts.", dataset_ids=[dataset.pk]),
     )
 
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from chat.models import Chat, ChatSession
-from chat.services.assistants import chat_create, chat_update
+from chat.services.assistants import ChatChanges, chat_create, chat_update
 from chat.services.sessions import (
+    SessionChanges,
     new_message_id,
     session_create,
     session_record_turn,
@@ -38,7 +39,7 @@ def tenant() -> User:
 
 @pytest.fixture
 def chat(tenant: User) -> Chat:
-    return chat_create(tenant=tenant, body={"name": "racing"})
+    return chat_create(tenant=tenant, changes=ChatChanges(name="racing"))
 
 
 def test_turns_survive_renames_and_settings_changes(tenant: User, chat: Chat) -> None:
@@ -62,14 +63,20 @@ def test_turns_survive_renames_and_settings_changes(tenant: User, chat: Chat) ->
         def work() -> None:
             for i in range(RENAMES_EACH):
                 session_update(
-                    chat=chat, session_id=session.pk, body={"name": f"name {worker}-{i}"}
+                    chat=chat,
+                    session_id=session.pk,
+                    changes=SessionChanges(name=f"name {worker}-{i}"),
                 )
 
         return work
 
     def settings() -> None:
         for i in range(RENAMES_EACH):
-            chat_update(tenant=tenant, chat_id=chat.pk, body={"prompt": {"opener": f"Hello {i}"}})
+            chat_update(
+                tenant=tenant,
+                chat_id=chat.pk,
+                changes=ChatChanges(prompt_config={"prologue": f"Hello {i}"}),
+            )
 
     run_together(
         [answer(w) for w in range(ANSWERERS)] + [rename(w) for w in range(RENAMERS)] + [settings]
@@ -90,13 +97,13 @@ def test_turns_survive_renames_and_settings_changes(tenant: User, chat: Chat) ->
 
 def test_concurrent_setting_changes_of_one_assistant_all_survive(tenant: User, chat: Chat) -> None:
     """Each worker changes its own field, round after round; after every round all are there."""
-    changes: dict[str, Callable[[int], dict[str, object]]] = {
-        "name": lambda r: {"name": f"racing {r}"},
-        "description": lambda r: {"description": f"about {r}"},
-        "temperature": lambda r: {"llm": {"temperature": r / 100}},
-        "opener": lambda r: {"prompt": {"opener": f"Hi {r}"}},
-        "empty_response": lambda r: {"prompt": {"empty_response": f"Nothing {r}"}},
-        "top_n": lambda r: {"prompt": {"top_n": r + 1}},
+    changes: dict[str, Callable[[int], ChatChanges]] = {
+        "name": lambda r: ChatChanges(name=f"racing {r}"),
+        "description": lambda r: ChatChanges(description=f"about {r}"),
+        "temperature": lambda r: ChatChanges(llm_setting={"temperature": r / 100}),
+        "opener": lambda r: ChatChanges(prompt_config={"prologue": f"Hi {r}"}),
+        "empty_response": lambda r: ChatChanges(prompt_config={"empty_response": f"Nothing {r}"}),
+        "top_n": lambda r: ChatChanges(top_n=r + 1),
     }
     round_end = threading.Barrier(len(changes) + 1, timeout=300)
     lost: list[str] = []
@@ -104,7 +111,7 @@ def test_concurrent_setting_changes_of_one_assistant_all_survive(tenant: User, c
     def changer(key: str) -> Callable[[], None]:
         def work() -> None:
             for r in range(ROUNDS):
-                chat_update(tenant=tenant, chat_id=chat.pk, body=changes[key](r))
+                chat_update(tenant=tenant, chat_id=chat.pk, changes=changes[key](r))
                 round_end.wait()  # the checker looks
                 round_end.wait()  # and lets the next round start
 
@@ -141,7 +148,9 @@ def test_an_update_racing_a_delete_does_not_bring_the_assistant_back(
     def update() -> None:
         for i in range(40):
             try:
-                chat_update(tenant=tenant, chat_id=chat.pk, body={"description": f"d{i}"})
+                chat_update(
+                    tenant=tenant, chat_id=chat.pk, changes=ChatChanges(description=f"d{i}")
+                )
             except ServiceError:
                 return  # deleted: "You do not own the chat"
 

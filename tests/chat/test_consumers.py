@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from chat.models import Chat, ChatSession
 from chat.routing import websocket_urlpatterns
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from chat.services.sessions import session_create
 from knowledge.models import Document
 from knowledge.services.chunks import chunk_add
@@ -38,7 +38,7 @@ def chat(tenant: User) -> Chat:
         dataset=dataset, tenant=tenant, name="walrus.txt", type="doc", suffix="txt"
     )
     chunk_add(document=document, content=WALRUS)
-    return chat_create(tenant=tenant, body={"name": "x", "dataset_ids": [dataset.pk]})
+    return chat_create(tenant=tenant, changes=ChatChanges(name="x", dataset_ids=[dataset.pk]))
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_chat_socket_refuses_another_users_session_with_4404(
 def test_chat_socket_refuses_a_session_of_another_chat_with_4404(
     tenant: User, chat: Chat, session: ChatSession
 ) -> None:
-    other = chat_create(tenant=tenant, body={"name": "other"})
+    other = chat_create(tenant=tenant, changes=ChatChanges(name="other"))
     code = async_to_sync(close_code)(communicator(tenant, other.pk, session.pk))
     assert code == 4404
 

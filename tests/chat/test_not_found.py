@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Chat, ChatSession
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from chat.services.sessions import session_create
 from ragsite.accounts.models import User
 from ragsite.ids import new_id
@@ -24,13 +24,13 @@ QUESTION = [{"role": "user", "content": "hello"}]
 
 @pytest.fixture
 def theirs(other_tenant: User) -> ChatSession:
-    chat = chat_create(tenant=other_tenant, body={"name": "private"})
+    chat = chat_create(tenant=other_tenant, changes=ChatChanges(name="private"))
     return session_create(chat=chat, name="secret")
 
 
 @pytest.fixture
 def mine(tenant: User) -> Chat:
-    return chat_create(tenant=tenant, body={"name": "mine"})
+    return chat_create(tenant=tenant, changes=ChatChanges(name="mine"))
 
 
 CHAT_CALLS = [

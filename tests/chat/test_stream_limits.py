@@ -20,7 +20,7 @@ from channels.testing import WebsocketCommunicator
 
 from chat.models import Chat, ChatSession
 from chat.routing import websocket_urlpatterns
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from chat.services.sessions import session_create
 from knowledge.models import Document, ModelProvider
 from knowledge.services.chunks import chunk_add
@@ -35,7 +35,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def chat_with_chunk(tenant: User, chars: int) -> Chat:
     dataset = long_chunk_dataset(tenant, chars)
-    return chat_create(tenant=tenant, body={"name": f"long {chars}", "dataset_ids": [dataset.pk]})
+    return chat_create(
+        tenant=tenant, changes=ChatChanges(name=f"long {chars}", dataset_ids=[dataset.pk])
+    )
 
 
 def collect(response: Any) -> bytes:
@@ -218,9 +220,7 @@ def test_a_model_answer_stops_at_the_answer_ceiling(
     ModelProvider.objects.create(
         factory="Endless", base_url=base_url, chat_models="talker", timeout_seconds=30
     )
-    chat = chat_create(
-        tenant=tenant, body={"name": "talker", "llm": {"model_name": "talker@Endless"}}
-    )
+    chat = chat_create(tenant=tenant, changes=ChatChanges(name="talker", llm_id="talker@Endless"))
     session = session_create(chat=chat, name="s")
     raw, events = sse_answer(api, chat, session)
     final = events[-2]["data"]
@@ -242,7 +242,7 @@ def small_chat(tenant: User) -> Chat:
         dataset=dataset, tenant=tenant, name="a.txt", type="doc", suffix="txt"
     )
     chunk_add(document=document, content="The walrus colony on Kolguev island has 4312 animals.")
-    return chat_create(tenant=tenant, body={"name": "small", "dataset_ids": [dataset.pk]})
+    return chat_create(tenant=tenant, changes=ChatChanges(name="small", dataset_ids=[dataset.pk]))
 
 
 TOO_LONG = "`question` is too long: at most 8000 characters."

@@ -12,7 +12,7 @@ from django.utils.html import escape
 
 from chat.llm.registry import BUILTIN_EXTRACTIVE
 from chat.models import Chat, ChatSession
-from chat.services.assistants import chat_create, prompt_out
+from chat.services.assistants import ChatChanges, chat_create, prompt_out
 from chat.services.sessions import session_create
 from knowledge.models import Dataset, Document
 from knowledge.services.chunks import chunk_add
@@ -40,7 +40,9 @@ def alice(client: Client, tenant: User) -> Client:
 
 @pytest.fixture
 def chat(tenant: User) -> Chat:
-    return chat_create(tenant=tenant, body={"name": "Helper", "description": "Answers things"})
+    return chat_create(
+        tenant=tenant, changes=ChatChanges(name="Helper", description="Answers things")
+    )
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_another_users_chat_and_sessions_are_not_found(
 
 
 def test_a_session_of_another_chat_is_not_found(alice: Client, tenant: User, chat: Chat) -> None:
-    other = chat_create(tenant=tenant, body={"name": "Other"})
+    other = chat_create(tenant=tenant, changes=ChatChanges(name="Other"))
     session = session_create(chat=other, name="elsewhere")
     assert alice.get(url("session_detail", chat.pk, session.pk)).status_code == 404
     assert alice.post(url("delete_session", chat.pk, session.pk)).status_code == 404
@@ -127,7 +129,7 @@ def test_chat_list_shows_cards_with_model_datasets_and_session_count(
     alice: Client, tenant: User, walrus_dataset: Dataset
 ) -> None:
     chat = chat_create(
-        tenant=tenant, body={"name": "Walrus bot", "dataset_ids": [walrus_dataset.pk]}
+        tenant=tenant, changes=ChatChanges(name="Walrus bot", dataset_ids=[walrus_dataset.pk])
     )
     session_create(chat=chat, name="one")
     session_create(chat=chat, name="two")
@@ -235,11 +237,12 @@ def test_settings_are_prefilled_and_saved(
 ) -> None:
     chat = chat_create(
         tenant=tenant,
-        body={
-            "name": "Walrus bot",
-            "dataset_ids": [walrus_dataset.pk],
-            "prompt": {"keywords_similarity_weight": 0.4, "top_n": 9},
-        },
+        changes=ChatChanges(
+            name="Walrus bot",
+            dataset_ids=[walrus_dataset.pk],
+            vector_similarity_weight=0.4,  # what the v0.22 API's keywords_similarity_weight sets
+            top_n=9,
+        ),
     )
     page = alice.get(url("chat_settings", chat.pk)).content.decode()
     assert 'value="Walrus bot"' in page
@@ -262,7 +265,7 @@ def test_settings_are_prefilled_and_saved(
 
 
 def test_settings_errors_stay_on_the_form(alice: Client, tenant: User, chat: Chat) -> None:
-    chat_create(tenant=tenant, body={"name": "Taken"})
+    chat_create(tenant=tenant, changes=ChatChanges(name="Taken"))
     page = alice.post(url("chat_settings", chat.pk), form_data(name="taken")).content.decode()
     assert "You already have an assistant with this name." in page
     chat.refresh_from_db()
@@ -277,7 +280,7 @@ def test_delete_assistant_from_its_card_and_from_its_settings(
     assert Chat.objects.get(pk=chat.pk).status == "0"
     assert alice.get(url("chat_detail", chat.pk)).status_code == 404
 
-    other = chat_create(tenant=tenant, body={"name": "Second"})
+    other = chat_create(tenant=tenant, changes=ChatChanges(name="Second"))
     response = alice.post(
         url("delete_chat", other.pk), headers=htmx_from(url("chat_settings", other.pk))
     )

@@ -8,7 +8,7 @@ import pytest
 
 from chat.models import DEFAULT_SYSTEM_PROMPT, Chat
 from ragsite.api.codes import RetCode
-from tests.helpers import assert_error, assert_ok, body_of
+from tests.helpers import assert_error, assert_ok
 
 SDK_PROMPT = {
     "similarity_threshold": 0.2,
@@ -25,17 +25,17 @@ SDK_PROMPT = {
 
 
 @pytest.fixture
-def dataset(api) -> dict:
-    data = assert_ok(api.post("/api/v1/datasets", {"name": "kb"}))
+def dataset(api22) -> dict:
+    data = assert_ok(api22.post("/api/v1/datasets", {"name": "kb"}))
     part = io.BytesIO(b"x")
     part.name = "facts.txt"
     (doc,) = assert_ok(
-        api.client.post(
-            f"/api/v1/datasets/{data['id']}/documents", {"file": [part]}, headers=api.headers
+        api22.client.post(
+            f"/api/v1/datasets/{data['id']}/documents", {"file": [part]}, headers=api22.headers
         )
     )
     assert_ok(
-        api.post(
+        api22.post(
             f"/api/v1/datasets/{data['id']}/documents/{doc['id']}/chunks",
             {"content": "The walrus colony on Kolguev island was counted at 4312 animals in 2019."},
         )
@@ -43,12 +43,13 @@ def dataset(api) -> dict:
     return data
 
 
-def create(api, **body) -> dict:
-    return assert_ok(api.post("/api/v1/chats", body))
+def create(api22, **body) -> dict:
+    return assert_ok(api22.post("/api/v1/chats", body))
 
 
-def test_create_with_server_defaults(api, tenant) -> None:
-    chat = create(api, name="assistant")
+def test_create_with_a_v022_body_gets_v022_defaults(api22, tenant) -> None:
+    # `avatar` makes it a v0.22 body (R2); a bare name gets v0.27's defaults (test_v027_chats).
+    chat = create(api22, name="assistant", avatar="")
     assert len(chat["id"]) == 32 and chat["tenant_id"] == tenant.pk and chat["status"] == "1"
     assert chat["dataset_ids"] == [] and chat["description"] == "A helpful Assistant"
     assert chat["llm"]["model_name"] == "ragsite-extractive@Builtin"
@@ -62,9 +63,9 @@ def test_create_with_server_defaults(api, tenant) -> None:
     assert prompt["empty_response"] == "Sorry! No relevant content was found in the knowledge base!"
 
 
-def test_create_as_the_sdk_does_keeps_the_weight_asymmetry(api, dataset) -> None:
+def test_create_as_the_sdk_does_keeps_the_weight_asymmetry(api22, dataset) -> None:
     chat = create(
-        api,
+        api22,
         name="Miss R",
         avatar="",
         dataset_ids=[dataset["id"]],
@@ -112,63 +113,67 @@ def test_create_as_the_sdk_does_keeps_the_weight_asymmetry(api, dataset) -> None
         ),
     ],
 )
-def test_create_validates(api, body, code, message) -> None:
-    assert_error(api.post("/api/v1/chats", body), code, message)
+def test_create_validates(api22, body, code, message) -> None:
+    assert_error(api22.post("/api/v1/chats", body), code, message)
     assert not Chat.objects.exists()
 
 
-def test_create_requires_parsed_datasets_with_one_embedding_model(api) -> None:
-    empty = assert_ok(api.post("/api/v1/datasets", {"name": "empty"}))
+def test_create_requires_parsed_datasets_with_one_embedding_model(api22) -> None:
+    empty = assert_ok(api22.post("/api/v1/datasets", {"name": "empty"}))
     assert_error(
-        api.post("/api/v1/chats", {"name": "x", "dataset_ids": [empty["id"]]}),
+        api22.post("/api/v1/chats", {"name": "x", "dataset_ids": [empty["id"]]}),
         RetCode.DATA_ERROR,
         f"The dataset {empty['id']} doesn't own parsed file",
     )
 
 
-def test_duplicate_names_and_soft_delete(api) -> None:
-    chat = create(api, name="Same")
+def test_duplicate_names_and_soft_delete(api22) -> None:
+    chat = create(api22, name="Same")
     assert_error(
-        api.post("/api/v1/chats", {"name": "same"}),
+        api22.post("/api/v1/chats", {"name": "same"}),
         RetCode.DATA_ERROR,
         "Duplicated chat name in creating chat.",
     )
-    assert_ok(api.delete("/api/v1/chats", {"ids": [chat["id"]]}))
-    assert create(api, name="same")["name"] == "same"
+    assert_ok(api22.delete("/api/v1/chats", {"ids": [chat["id"]]}))
+    assert create(api22, name="same")["name"] == "same"
 
 
-def test_list_filters_and_shapes(api, dataset) -> None:
-    first = create(api, name="one", dataset_ids=[dataset["id"]])
-    create(api, name="two")
-    data = assert_ok(api.get("/api/v1/chats", {"desc": "False"}))
+def test_list_filters_and_shapes(api22, dataset) -> None:
+    first = create(api22, name="one", dataset_ids=[dataset["id"]])
+    create(api22, name="two")
+    data = assert_ok(api22.get("/api/v1/chats", {"desc": "False"}))
     assert [c["name"] for c in data] == ["one", "two"]
     assert data[0]["datasets"][0]["id"] == dataset["id"] and data[0]["datasets"][0]["embd_id"]
     assert data[0]["dataset_ids"] == [dataset["id"]] and data[0]["top_k"] == 1024
-    assert [c["id"] for c in assert_ok(api.get("/api/v1/chats", {"id": first["id"]}))] == [
+    assert [c["id"] for c in assert_ok(api22.get("/api/v1/chats", {"id": first["id"]}))] == [
         first["id"]
     ]
-    assert [c["id"] for c in assert_ok(api.get("/api/v1/chats", {"name": "one"}))] == [first["id"]]
+    assert [c["id"] for c in assert_ok(api22.get("/api/v1/chats", {"name": "one"}))] == [
+        first["id"]
+    ]
     assert_error(
-        api.get("/api/v1/chats", {"name": "ghost"}), RetCode.DATA_ERROR, "The chat doesn't exist"
+        api22.get("/api/v1/chats", {"name": "ghost"}), RetCode.DATA_ERROR, "The chat doesn't exist"
     )
-    assert len(assert_ok(api.get("/api/v1/chats", {"page": 2, "page_size": 1}))) == 1
+    assert len(assert_ok(api22.get("/api/v1/chats", {"page": 2, "page_size": 1}))) == 1
 
 
-def test_update_merges_and_keeps_datasets_unless_sent(api, dataset) -> None:
-    chat = create(api, name="x", dataset_ids=[dataset["id"]])
+def test_update_merges_and_keeps_datasets_unless_sent(api22, dataset) -> None:
+    chat = create(api22, name="x", dataset_ids=[dataset["id"]])
     url = f"/api/v1/chats/{chat['id']}"
-    assert body_of(
-        api.put(url, {"name": "Stefan", "llm": {"temperature": 0.8}, "prompt": {"top_n": 8}})
-    ) == {"code": 0}
-    (fresh,) = assert_ok(api.get("/api/v1/chats", {"id": chat["id"]}))
+    # R1: the chat comes back (ragflow-sdk 0.22 reads only `code`).
+    updated = assert_ok(
+        api22.put(url, {"name": "Stefan", "llm": {"temperature": 0.8}, "prompt": {"top_n": 8}})
+    )
+    assert updated["id"] == chat["id"] and updated["name"] == "Stefan"
+    (fresh,) = assert_ok(api22.get("/api/v1/chats", {"id": chat["id"]}))
     assert (
         fresh["name"] == "Stefan"
         and fresh["llm"]["temperature"] == 0.8
         and fresh["prompt"]["top_n"] == 8
     )
     assert fresh["llm"]["max_tokens"] == 512 and fresh["dataset_ids"] == [dataset["id"]]
-    assert_ok(api.put(url, {"dataset_ids": []}))
-    assert assert_ok(api.get("/api/v1/chats", {"id": chat["id"]}))[0]["dataset_ids"] == []
+    assert_ok(api22.put(url, {"dataset_ids": []}))
+    assert assert_ok(api22.get("/api/v1/chats", {"id": chat["id"]}))[0]["dataset_ids"] == []
 
 
 @pytest.mark.parametrize(
@@ -180,45 +185,45 @@ def test_update_merges_and_keeps_datasets_unless_sent(api, dataset) -> None:
         ({"prompt": {"prompt": "no slot"}}, "Parameter 'knowledge' is not used"),
     ],
 )
-def test_update_validates(api, body, message) -> None:
-    create(api, name="other")
-    chat = create(api, name="x")
-    assert_error(api.put(f"/api/v1/chats/{chat['id']}", body), RetCode.DATA_ERROR, message)
+def test_update_validates(api22, body, message) -> None:
+    create(api22, name="other")
+    chat = create(api22, name="x")
+    assert_error(api22.put(f"/api/v1/chats/{chat['id']}", body), RetCode.DATA_ERROR, message)
 
 
-def test_delete_semantics(api) -> None:
-    one, two = create(api, name="one"), create(api, name="two")
-    data = assert_ok(api.delete("/api/v1/chats", {"ids": [one["id"], one["id"], "ghost"]}))
+def test_delete_semantics(api22) -> None:
+    one, two = create(api22, name="one"), create(api22, name="two")
+    data = assert_ok(api22.delete("/api/v1/chats", {"ids": [one["id"], one["id"], "ghost"]}))
     assert data == {
         "success_count": 1,
         "errors": [f"Duplicate assistant ids: {one['id']}", "Assistant(ghost) not found."],
     }
     assert_error(
-        api.delete("/api/v1/chats", {"ids": ["ghost"]}),
+        api22.delete("/api/v1/chats", {"ids": ["ghost"]}),
         RetCode.DATA_ERROR,
         "Assistant(ghost) not found.",
     )
-    assert_ok(api.delete("/api/v1/chats", {"ids": None}))
-    assert assert_ok(api.get("/api/v1/chats")) == []
+    assert_ok(api22.delete("/api/v1/chats", {"ids": None}))
+    assert assert_ok(api22.get("/api/v1/chats")) == []
     assert two["id"]
 
 
-def test_chats_are_private(api, other_api) -> None:
-    chat = create(api, name="mine")
-    assert assert_ok(other_api.get("/api/v1/chats")) == []
+def test_chats_are_private(api22, other_api22) -> None:
+    chat = create(api22, name="mine")
+    assert assert_ok(other_api22.get("/api/v1/chats")) == []
     assert_error(
-        other_api.put(f"/api/v1/chats/{chat['id']}", {"name": "x"}),
+        other_api22.put(f"/api/v1/chats/{chat['id']}", {"name": "x"}),
         RetCode.DATA_ERROR,
         "You do not own the chat",
     )
-    assert_error(other_api.delete("/api/v1/chats", {"ids": [chat["id"]]}), RetCode.DATA_ERROR)
+    assert_error(other_api22.delete("/api/v1/chats", {"ids": [chat["id"]]}), RetCode.DATA_ERROR)
     assert_error(
-        other_api.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}),
+        other_api22.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}),
         RetCode.DATA_ERROR,
         "You do not own the assistant.",
     )
     assert_error(
-        other_api.get(f"/api/v1/chats/{chat['id']}/sessions"),
+        other_api22.get(f"/api/v1/chats/{chat['id']}/sessions"),
         RetCode.DATA_ERROR,
         f"You don't own the assistant {chat['id']}.",
     )
@@ -228,17 +233,18 @@ def test_chats_are_private(api, other_api) -> None:
 # --- sessions -------------------------------------------------------------------------------------
 
 
-def test_session_lifecycle(api) -> None:
-    chat = create(api, name="x", prompt={"opener": "Hello there"})
+def test_session_lifecycle(api22) -> None:
+    chat = create(api22, name="x", prompt={"opener": "Hello there"})
     url = f"/api/v1/chats/{chat['id']}/sessions"
-    session = assert_ok(api.post(url, {"name": "session_name"}))
+    session = assert_ok(api22.post(url, {"name": "session_name"}))
     assert session["chat_id"] == chat["id"] and session["name"] == "session_name"
     assert session["messages"] == [{"role": "assistant", "content": "Hello there"}]
-    assert body_of(api.put(f"{url}/{session['id']}", {"name": "updated_name"})) == {"code": 0}
-    (listed,) = assert_ok(api.get(url))
+    renamed = assert_ok(api22.put(f"{url}/{session['id']}", {"name": "updated_name"}))
+    assert renamed["id"] == session["id"] and renamed["name"] == "updated_name"
+    (listed,) = assert_ok(api22.get(url))
     assert listed["name"] == "updated_name" and listed["messages"][0]["reference"] == []
-    assert_ok(api.delete(url, {"ids": [session["id"]]}))
-    assert assert_ok(api.get(url)) == []
+    assert_ok(api22.delete(url, {"ids": [session["id"]]}))
+    assert assert_ok(api22.get(url)) == []
 
 
 @pytest.mark.parametrize(
@@ -249,30 +255,30 @@ def test_session_lifecycle(api) -> None:
         ({"reference": []}, "`reference` can not be change"),
     ],
 )
-def test_session_update_rules(api, body, message) -> None:
-    chat = create(api, name="x")
-    session = assert_ok(api.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}))
+def test_session_update_rules(api22, body, message) -> None:
+    chat = create(api22, name="x")
+    session = assert_ok(api22.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}))
     assert_error(
-        api.put(f"/api/v1/chats/{chat['id']}/sessions/{session['id']}", body),
+        api22.put(f"/api/v1/chats/{chat['id']}/sessions/{session['id']}", body),
         RetCode.DATA_ERROR,
         message,
     )
 
 
-def test_session_errors(api) -> None:
-    chat = create(api, name="x")
+def test_session_errors(api22) -> None:
+    chat = create(api22, name="x")
     url = f"/api/v1/chats/{chat['id']}/sessions"
-    assert_error(api.post(url, {"name": ""}), RetCode.DATA_ERROR, "`name` can not be empty.")
+    assert_error(api22.post(url, {"name": ""}), RetCode.DATA_ERROR, "`name` can not be empty.")
     assert_error(
-        api.put(f"{url}/ghost", {"name": "n"}), RetCode.DATA_ERROR, "Session does not exist"
+        api22.put(f"{url}/ghost", {"name": "n"}), RetCode.DATA_ERROR, "Session does not exist"
     )
     assert_error(
-        api.delete(url, {"ids": ["ghost"]}),
+        api22.delete(url, {"ids": ["ghost"]}),
         RetCode.DATA_ERROR,
         "The chat doesn't own the session ghost",
     )
     assert_error(
-        api.delete("/api/v1/chats/ghost/sessions", {"ids": []}),
+        api22.delete("/api/v1/chats/ghost/sessions", {"ids": []}),
         RetCode.DATA_ERROR,
         "You don't own the chat",
     )

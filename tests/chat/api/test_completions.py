@@ -21,27 +21,27 @@ FACTS = [
 
 
 @pytest.fixture
-def chat(api) -> dict:
-    dataset = assert_ok(api.post("/api/v1/datasets", {"name": "kb"}))
+def chat(api22) -> dict:
+    dataset = assert_ok(api22.post("/api/v1/datasets", {"name": "kb"}))
     part = io.BytesIO(b"x")
     part.name = "facts.txt"
     (doc,) = assert_ok(
-        api.client.post(
-            f"/api/v1/datasets/{dataset['id']}/documents", {"file": [part]}, headers=api.headers
+        api22.client.post(
+            f"/api/v1/datasets/{dataset['id']}/documents", {"file": [part]}, headers=api22.headers
         )
     )
     for fact in FACTS:
         assert_ok(
-            api.post(
+            api22.post(
                 f"/api/v1/datasets/{dataset['id']}/documents/{doc['id']}/chunks", {"content": fact}
             )
         )
-    return assert_ok(api.post("/api/v1/chats", {"name": "facts", "dataset_ids": [dataset["id"]]}))
+    return assert_ok(api22.post("/api/v1/chats", {"name": "facts", "dataset_ids": [dataset["id"]]}))
 
 
 @pytest.fixture
-def session(api, chat) -> dict:
-    return assert_ok(api.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}))
+def session(api22, chat) -> dict:
+    return assert_ok(api22.post(f"/api/v1/chats/{chat['id']}/sessions", {"name": "s"}))
 
 
 def collect(response) -> bytes:
@@ -61,14 +61,14 @@ def sse_events(response) -> list:
     return [json.loads(b[len("data:") :]) for b in blocks]
 
 
-def ask(api, chat, **body):
-    return api.post(f"/api/v1/chats/{chat['id']}/completions", body)
+def ask(api22, chat, **body):
+    return api22.post(f"/api/v1/chats/{chat['id']}/completions", body)
 
 
-def test_stream_is_cumulative_with_a_final_reference_and_terminator(api, chat, session) -> None:
+def test_stream_is_cumulative_with_a_final_reference_and_terminator(api22, chat, session) -> None:
     events = sse_events(
         ask(
-            api,
+            api22,
             chat,
             question="How many walruses were counted on Kolguev island?",
             session_id=session["id"],
@@ -94,10 +94,10 @@ def test_stream_is_cumulative_with_a_final_reference_and_terminator(api, chat, s
     assert final["reference"]["doc_aggs"][0]["doc_name"] == "facts.txt"
 
 
-def test_non_stream_answer_and_history_is_recorded(api, chat, session) -> None:
+def test_non_stream_answer_and_history_is_recorded(api22, chat, session) -> None:
     data = assert_ok(
         ask(
-            api,
+            api22,
             chat,
             question="What does pgvector keep per chunk?",
             session_id=session["id"],
@@ -110,40 +110,40 @@ def test_non_stream_answer_and_history_is_recorded(api, chat, session) -> None:
     roles = [m["role"] for m in stored.messages]
     assert roles == ["assistant", "user", "assistant"]
     assert stored.messages[1]["id"] == stored.messages[2]["id"] == data["id"]
-    (listed,) = assert_ok(api.get(f"/api/v1/chats/{chat['id']}/sessions", {"id": session["id"]}))
+    (listed,) = assert_ok(api22.get(f"/api/v1/chats/{chat['id']}/sessions", {"id": session["id"]}))
     assert listed["messages"][2]["reference"][0]["document_name"] == "facts.txt"
 
 
-def test_stream_carries_non_ascii_intact(api, session, chat) -> None:
-    events = sse_events(ask(api, chat, question="海象有多少只？", session_id=session["id"]))
+def test_stream_carries_non_ascii_intact(api22, session, chat) -> None:
+    events = sse_events(ask(api22, chat, question="海象有多少只？", session_id=session["id"]))
     assert events[-1]["data"] is True
     assert isinstance(events[-2]["data"]["answer"], str)
 
 
-def test_without_session_a_session_is_created_and_the_opener_returned(api, chat) -> None:
-    events = sse_events(ask(api, chat, question="ignored"))
+def test_without_session_a_session_is_created_and_the_opener_returned(api22, chat) -> None:
+    events = sse_events(ask(api22, chat, question="ignored"))
     assert len(events) == 2 and events[1]["data"] is True
     data = events[0]["data"]
     assert data["answer"] == "Hi! I'm your assistant. What can I do for you?"
     assert ChatSession.objects.filter(pk=data["session_id"]).exists()
-    plain = assert_ok(ask(api, chat, stream=False, name="named"))
+    plain = assert_ok(ask(api22, chat, stream=False, name="named"))
     assert ChatSession.objects.get(pk=plain["session_id"]).name == "named"
 
 
-def test_empty_response_is_used_without_calling_the_model(api, chat, session) -> None:
+def test_empty_response_is_used_without_calling_the_model(api22, chat, session) -> None:
     assert_ok(
-        api.put(
+        api22.put(
             f"/api/v1/chats/{chat['id']}",
             {"prompt": {"empty_response": "Nothing here.", "similarity_threshold": 0.99}},
         )
     )
     data = assert_ok(
-        ask(api, chat, question="unrelated astrophysics", session_id=session["id"], stream=False)
+        ask(api22, chat, question="unrelated astrophysics", session_id=session["id"], stream=False)
     )
     assert data["answer"] == "Nothing here."
 
 
-def test_prompt_variables(api, chat, session) -> None:
+def test_prompt_variables(api22, chat, session) -> None:
     prompt = {
         "prompt": "Answer as {persona}. {knowledge}",
         "variables": [
@@ -151,15 +151,15 @@ def test_prompt_variables(api, chat, session) -> None:
             {"key": "persona", "optional": False},
         ],
     }
-    assert_ok(api.put(f"/api/v1/chats/{chat['id']}", {"prompt": prompt}))
+    assert_ok(api22.put(f"/api/v1/chats/{chat['id']}", {"prompt": prompt}))
     assert_error(
-        ask(api, chat, question="walrus?", session_id=session["id"], stream=False),
+        ask(api22, chat, question="walrus?", session_id=session["id"], stream=False),
         RetCode.DATA_ERROR,
         "Miss parameter: persona",
     )
     data = assert_ok(
         ask(
-            api,
+            api22,
             chat,
             question="How many walruses on Kolguev?",
             session_id=session["id"],
@@ -170,10 +170,10 @@ def test_prompt_variables(api, chat, session) -> None:
     assert "Answer as a pirate." in data["prompt"]
 
 
-def test_show_quote_off_means_no_markers(api, chat, session) -> None:
+def test_show_quote_off_means_no_markers(api22, chat, session) -> None:
     data = assert_ok(
         ask(
-            api,
+            api22,
             chat,
             question="How many walruses on Kolguev?",
             session_id=session["id"],
@@ -184,36 +184,36 @@ def test_show_quote_off_means_no_markers(api, chat, session) -> None:
     assert "[ID:" not in data["answer"] and "4312" in data["answer"]
 
 
-def test_completion_errors(api, other_api, chat, session) -> None:
+def test_completion_errors(api22, other_api22, chat, session) -> None:
     assert_error(
-        other_api.post(f"/api/v1/chats/{chat['id']}/completions", {"question": "q"}),
+        other_api22.post(f"/api/v1/chats/{chat['id']}/completions", {"question": "q"}),
         RetCode.DATA_ERROR,
         f"You don't own the chat {chat['id']}",
     )
     assert_error(
-        ask(api, chat, question="q", session_id="ghost"),
+        ask(api22, chat, question="q", session_id="ghost"),
         RetCode.DATA_ERROR,
         "You don't own the session ghost",
     )
     assert (
-        body_of(api.client.get(f"/api/v1/chats/{chat['id']}/completions", headers=api.headers))[
+        body_of(api22.client.get(f"/api/v1/chats/{chat['id']}/completions", headers=api22.headers))[
             "code"
         ]
         == 100
     )
     assert (
-        body_of(ask(type(api)(None), chat, question="q"))["message"]
+        body_of(ask(type(api22)(None), chat, question="q"))["message"]
         == "`Authorization` can't be empty"
     )
 
 
-def test_a_model_failure_mid_answer_is_an_event_not_a_broken_stream(api, chat, session) -> None:
+def test_a_model_failure_mid_answer_is_an_event_not_a_broken_stream(api22, chat, session) -> None:
     ModelProvider.objects.create(
         factory="Dead", base_url="http://127.0.0.1:9/v1", chat_models="llama", timeout_seconds=2
     )
-    assert_ok(api.put(f"/api/v1/chats/{chat['id']}", {"llm": {"model_name": "llama@Dead"}}))
+    assert_ok(api22.put(f"/api/v1/chats/{chat['id']}", {"llm": {"model_name": "llama@Dead"}}))
     events = sse_events(
-        ask(api, chat, question="How many walruses on Kolguev?", session_id=session["id"])
+        ask(api22, chat, question="How many walruses on Kolguev?", session_id=session["id"])
     )
     assert events[-1]["data"] is True
     error = events[-2]
@@ -224,8 +224,8 @@ def test_a_model_failure_mid_answer_is_an_event_not_a_broken_stream(api, chat, s
 # --- OpenAI-compatible ------------------------------------------------------------------------------
 
 
-def openai(api, chat, body):
-    return api.post(f"/api/v1/chats_openai/{chat['id']}/chat/completions", body)
+def openai(api22, chat, body):
+    return api22.post(f"/api/v1/chats_openai/{chat['id']}/chat/completions", body)
 
 
 MESSAGES = [
@@ -234,9 +234,9 @@ MESSAGES = [
 ]
 
 
-def test_openai_non_stream(api, chat) -> None:
+def test_openai_non_stream(api22, chat) -> None:
     response = openai(
-        api, chat, {"model": "model", "messages": MESSAGES, "stream": False, "reference": True}
+        api22, chat, {"model": "model", "messages": MESSAGES, "stream": False, "reference": True}
     )
     body = json.loads(response.content)
     assert body["object"] == "chat.completion" and body["id"] == f"chatcmpl-{chat['id']}"
@@ -250,8 +250,8 @@ def test_openai_non_stream(api, chat) -> None:
     assert not ChatSession.objects.exists()  # stateless
 
 
-def test_openai_stream_sends_deltas_then_done(api, chat) -> None:
-    response = openai(api, chat, {"model": "model", "messages": MESSAGES, "stream": True})
+def test_openai_stream_sends_deltas_then_done(api22, chat) -> None:
+    response = openai(api22, chat, {"model": "model", "messages": MESSAGES, "stream": True})
     raw = collect(response).decode()
     blocks = [b for b in raw.split("\n\n") if b]
     assert blocks[-1] == "data:[DONE]"
@@ -283,13 +283,13 @@ def test_openai_stream_sends_deltas_then_done(api, chat) -> None:
         ),
     ],
 )
-def test_openai_errors(api, chat, body, code, message) -> None:
-    assert_error(openai(api, chat, body), code, message)
+def test_openai_errors(api22, chat, body, code, message) -> None:
+    assert_error(openai(api22, chat, body), code, message)
 
 
-def test_openai_foreign_chat(other_api, chat) -> None:
+def test_openai_foreign_chat(other_api22, chat) -> None:
     assert_error(
-        openai(other_api, chat, {"model": "m", "messages": MESSAGES}),
+        openai(other_api22, chat, {"model": "m", "messages": MESSAGES}),
         RetCode.DATA_ERROR,
         f"You don't own the chat {chat['id']}",
     )
