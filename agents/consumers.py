@@ -18,7 +18,7 @@ import logging
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
-from agents.models import AgentSession
+from agents.selectors import agent_session_get
 from agents.services.runs import run_events, run_prepare
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
@@ -34,9 +34,7 @@ class AgentConsumer(ConversationConsumer):
 
     @staticmethod
     def owns(user: User, owner_id: str, session_id: str) -> bool:
-        return AgentSession.objects.filter(
-            pk=session_id, agent_key=owner_id, agent__tenant=user, tenant=user
-        ).exists()
+        return agent_session_get(user, owner_id, session_id) is not None
 
     async def refuse(self, message: str) -> None:
         await self.send_payload({"type": "error", "message": message})
@@ -47,7 +45,8 @@ class AgentConsumer(ConversationConsumer):
             prepared = await database_sync_to_async(run_prepare)(
                 tenant=self.user,
                 agent_id=self.owner_id,
-                body={"question": question, "session_id": self.session_id},
+                question=question,
+                session_id=self.session_id,
             )
             # Drain the generator: it records the turn after its last event.
             async for event in run_events(prepared):

@@ -1,7 +1,7 @@
 """Agent forms: a template's questions (turned into a DSL) or a DSL pasted as JSON.
 
-The forms check shape and build the service's body; `agent_create` / `agent_update` validate
-the DSL itself and their messages name the component at fault.
+The forms check shape and build the services' typed arguments; `agent_create` / `agent_update`
+validate the DSL itself and their messages name the component at fault.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
+from agents.services.agents import AgentChanges
 from agents.templates_library import Category, FaqEntry, faq_dsl, qa_dsl, triage_dsl
 from chat.llm.registry import chat_model_choices, default_chat_model_id
 from knowledge.models import Dataset
@@ -56,14 +57,12 @@ class AgentForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(data, **kwargs)
 
-    def body(self) -> dict[str, Any]:
-        """The body `agent_create` / `agent_update` take."""
+    def changes(self) -> AgentChanges:
+        """What `agent_update` changes (`agent_create` takes the same three fields)."""
         data = self.cleaned_data
-        return {
-            "title": data["title"],
-            "description": data["description"],
-            "dsl": self.build_dsl(),
-        }
+        return AgentChanges(
+            title=data["title"], description=data["description"], dsl=self.build_dsl()
+        )
 
     def build_dsl(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ragsite.ids import new_id
 
+AGENT_CANVAS = "agent_canvas"
+
 
 class Agent(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
@@ -19,7 +21,11 @@ class Agent(models.Model):
     description = models.TextField(_("description"), null=True, blank=True)  # noqa: DJ001
     avatar = models.TextField(null=True, blank=True)  # noqa: DJ001
     canvas_type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # RAGFlow v0.27: "agent_canvas" (what ragsite runs) or "dataflow_canvas" (stored only).
+    canvas_category = models.CharField(max_length=32, default=AGENT_CANVAS)
     dsl = models.JSONField(_("DSL"), default=dict)
+    # When the DSL was last saved with `release: true` (v0.27's last_publish_time).
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -46,6 +52,7 @@ class AgentSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_sessions"
     )
     user_id = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="")
     dsl = models.JSONField(default=dict)
     messages = models.JSONField(default=list, blank=True)
     references = models.JSONField(default=list, blank=True)

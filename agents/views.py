@@ -22,10 +22,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
+from agents import selectors
 from agents.forms import TEMPLATE_FORMS, AgentForm, DslForm, parse_dsl_text
 from agents.models import Agent, AgentSession
 from agents.runtime import DslError, validate_dsl
 from agents.runtime.dsl import component_type, id_list, successors
+from agents.selectors import (
+    agent_get_owned_or_raise,
+    agent_session_get_or_raise,
+    agent_session_list,
+)
 from agents.services import agents as services
 from agents.templates_library import TEMPLATES
 from chat.services.citations import CITATION
@@ -45,28 +51,15 @@ SESSION_NAME_CHARS = 60
 
 def _agent_or_404(request: HtmxHttpRequest, agent_id: str) -> Agent:
     # Another user's agent is simply "not found".
-    agent = Agent.objects.filter(pk=agent_id, tenant=request.user).first()
-    if agent is None:
-        raise Http404
-    return agent
+    return agent_get_owned_or_raise(request.user, agent_id, error=Http404)
 
 
 def _sessions(request: HtmxHttpRequest, agent: Agent) -> QuerySet[AgentSession]:
-    return services.sessions_of(
-        agent_id=agent.pk,
-        tenant=request.user,
-        session_id=None,
-        user_id=None,
-        orderby="update_time",
-        desc=True,
-    )
+    return agent_session_list(tenant=request.user, agent_id=agent.pk)
 
 
 def _session_or_404(request: HtmxHttpRequest, agent: Agent, session_id: str) -> AgentSession:
-    session = _sessions(request, agent).filter(pk=session_id).first()
-    if session is None:
-        raise Http404
-    return session
+    return agent_session_get_or_raise(request.user, agent.pk, session_id, error=Http404)
 
 
 def _is_current(request: HtmxHttpRequest, agent: Agent, session: AgentSession) -> bool:
@@ -104,9 +97,8 @@ def _cards(agents: Iterable[Agent]) -> list[AgentCard]:
 @require_http_methods(["GET"])
 def agent_list(request: HtmxHttpRequest) -> HttpResponse:
     """The user's agents as cards, last changed first."""
-    agents = services.agent_list(
-        tenant=request.user, agent_id=None, title=None, orderby="update_time", desc=True
-    ).annotate(session_count=Count("sessions"))
+    agents = selectors.agent_list(tenant=request.user, orderby="update_time", desc=True)
+    agents = agents.annotate(session_count=Count("sessions"))
     return render(request, "agents/agent_list.html", {"cards": _cards(agents)})
 
 
@@ -125,7 +117,12 @@ def _create(request: HtmxHttpRequest, form: AgentForm) -> Agent | None:
     if not form.is_valid():
         return None
     try:
-        return services.agent_create(tenant=request.user, body=form.body())
+        return services.agent_create(
+            tenant=request.user,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            dsl=form.build_dsl(),
+        )
     except ServiceError as exc:
         form.add_service_error(exc.message)
         return None
@@ -193,7 +190,9 @@ def edit_agent(request: HtmxHttpRequest, agent_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            agent = services.agent_update(tenant=request.user, agent_id=agent.pk, body=form.body())
+            agent = services.agent_update(
+                tenant=request.user, agent_id=agent.pk, changes=form.changes()
+            )
         except ServiceError as exc:
             form.add_service_error(exc.message)
         else:

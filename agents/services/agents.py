@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.utils import timezone
 
-from agents.models import Agent, AgentSession
+from agents.models import AGENT_CANVAS, Agent, AgentSession
 from agents.runtime import DslError, prologue_of, validate_dsl
 from agents.runtime.dsl import component_type
 from agents.runtime.refs import TEMPLATE_REF, parse_ref
+from agents.selectors import AgentSessionNotFound, agent_session_list
 from knowledge.selectors import dataset_get_visible
 from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from ragsite.api.errors import ArgumentError, DataError, ServiceError
 
 
-def _parse_dsl(tenant: User, dsl: Any) -> dict[str, Any]:
-    if isinstance(dsl, str):
-        try:
-            dsl = json.loads(dsl)
-        except ValueError as exc:
-            raise ArgumentError("The DSL is not valid JSON.") from exc
+def _checked_dsl(tenant: User, dsl: dict[str, Any]) -> dict[str, Any]:
+    """The DSL with its run keys filled in, or ArgumentError (101) saying what is wrong."""
     try:
         dsl = validate_dsl(dsl)
     except DslError as exc:
@@ -81,37 +78,17 @@ def dataset_ids_named(dsl: dict[str, Any]) -> list[str]:
     return ids
 
 
-def agent_create(*, tenant: User, body: dict[str, Any]) -> Agent:
-    if not body.get("dsl"):
-        raise ServiceError("No DSL data in request.", code=RetCode.ARGUMENT_ERROR, data=False)
-    title = body.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise ServiceError("No title in request.", code=RetCode.ARGUMENT_ERROR, data=False)
-    title = title.strip()
-    if Agent.objects.filter(tenant=tenant, title=title).exists():
-        raise DataError(f"Agent with title {title} already exists.")
-    dsl = _parse_dsl(tenant, body["dsl"])
-    description = body.get("description")
-    try:
-        with transaction.atomic():
-            return Agent.objects.create(
-                tenant=tenant,
-                title=title,
-                dsl=dsl,
-                description=str(description) if description is not None else None,
-            )
-    except IntegrityError as exc:
-        raise DataError(f"Agent with title {title} already exists.") from exc
+class AgentTitleTaken(DataError):
+    """The owner already has an agent with this title (compared case-insensitively)."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(f"Agent with title {title} already exists.")
+        self.title = title
 
 
-def _owned(tenant: User, agent_id: str) -> Agent:
-    agent = Agent.objects.filter(pk=agent_id, tenant=tenant).first()
-    if agent is None:
-        raise OwnerOnly()
-    return agent
+class AgentOwnerOnly(ServiceError):
+    """Only the owner changes or deletes an agent; a missing agent answers the same."""
 
-
-class OwnerOnly(ServiceError):
     def __init__(self) -> None:
         super().__init__(
             "Only owner of canvas authorized for this operation.",
@@ -120,71 +97,110 @@ class OwnerOnly(ServiceError):
         )
 
 
-def agent_update(*, tenant: User, agent_id: str, body: dict[str, Any]) -> Agent:
-    """Apply the sent (non-null) keys. The row is locked and only the changed columns are
-    written, so other changes made at the same moment survive and a deleted agent stays gone."""
+def _checked_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise ServiceError("No title in request.", code=RetCode.ARGUMENT_ERROR, data=False)
+    return title
+
+
+def _title_taken(tenant: User, title: str, *, exclude_id: str | None = None) -> bool:
+    query = Agent.objects.filter(tenant=tenant, title__iexact=title)
+    if exclude_id is not None:
+        query = query.exclude(pk=exclude_id)
+    return query.exists()
+
+
+def agent_create(
+    *,
+    tenant: User,
+    title: str,
+    dsl: dict[str, Any],
+    description: str | None = None,
+    canvas_type: str | None = None,
+    canvas_category: str = AGENT_CANVAS,
+    avatar: str | None = None,
+    release: bool = False,
+) -> Agent:
+    """A new agent; its DSL must run and may name only datasets its owner can search."""
+    title = _checked_title(title)
+    if _title_taken(tenant, title):
+        raise AgentTitleTaken(title)
+    checked = _checked_dsl(tenant, dsl)
+    try:
+        with transaction.atomic():
+            return Agent.objects.create(
+                tenant=tenant,
+                title=title,
+                dsl=checked,
+                description=description,
+                canvas_type=canvas_type,
+                canvas_category=canvas_category,
+                avatar=avatar,
+                published_at=timezone.now() if release else None,
+            )
+    except IntegrityError as exc:  # a concurrent create took the title
+        raise AgentTitleTaken(title) from exc
+
+
+@dataclass(frozen=True)
+class AgentChanges:
+    """What `agent_update` changes: fields left None stay as they are."""
+
+    title: str | None = None
+    description: str | None = None
+    dsl: dict[str, Any] | None = None
+    canvas_type: str | None = None
+    canvas_category: str | None = None
+    avatar: str | None = None
+    release: bool = False  # the saved DSL is also the published one
+
+
+def agent_update(*, tenant: User, agent_id: str, changes: AgentChanges) -> Agent:
+    """Apply `changes`. The row is locked and only the changed columns are written, so other
+    changes made at the same moment survive and a deleted agent stays gone."""
     with transaction.atomic():
         agent = Agent.objects.select_for_update().filter(pk=agent_id, tenant=tenant).first()
         if agent is None:
-            raise OwnerOnly()
-        values = {k: v for k, v in body.items() if v is not None}
+            raise AgentOwnerOnly()
         changed: list[str] = []
-        if "title" in values:
-            title = str(values["title"]).strip()
-            if not title:
-                raise ServiceError("No title in request.", code=RetCode.ARGUMENT_ERROR, data=False)
-            if Agent.objects.filter(tenant=tenant, title=title).exclude(pk=agent.pk).exists():
-                raise DataError(f"Agent with title {title} already exists.")
+        if changes.title is not None:
+            title = _checked_title(changes.title)
+            if _title_taken(tenant, title, exclude_id=agent.pk):
+                raise AgentTitleTaken(title)
             agent.title = title
             changed.append("title")
-        if "description" in values:
-            agent.description = str(values["description"])
-            changed.append("description")
-        if "dsl" in values:
-            agent.dsl = _parse_dsl(tenant, values["dsl"])
+        if changes.dsl is not None:
+            agent.dsl = _checked_dsl(tenant, changes.dsl)
             changed.append("dsl")
+            if changes.release:
+                agent.published_at = timezone.now()
+                changed.append("published_at")
+        for name in ("description", "canvas_type", "canvas_category", "avatar"):
+            value = getattr(changes, name)
+            if value is not None:
+                setattr(agent, name, value)
+                changed.append(name)
         try:
             with transaction.atomic():
                 agent.save(update_fields=[*changed, "updated_at"])
         except IntegrityError as exc:  # a concurrent update took the title
-            raise DataError(f"Agent with title {agent.title} already exists.") from exc
+            raise AgentTitleTaken(agent.title) from exc
     return agent
 
 
 def agent_delete(*, tenant: User, agent_id: str) -> None:
-    _owned(tenant, agent_id).delete()
-
-
-_ORDER = {"create_time": "created_at", "update_time": "updated_at", "title": "title", "id": "id"}
-
-
-def agent_list(
-    *, tenant: User, agent_id: str | None, title: str | None, orderby: str, desc: bool
-) -> QuerySet[Agent]:
-    query = Agent.objects.filter(tenant=tenant)
-    if agent_id:
-        query = query.filter(pk=agent_id)
-    if title:
-        query = query.filter(title=title)
-    if (agent_id or title) and not query.exists():
-        raise DataError("The agent doesn't exist.")
-    column = _ORDER.get(orderby, "updated_at")
-    return query.order_by(f"-{column}" if desc else column, "pk")
+    """Delete an agent; its sessions stay, as in RAGFlow."""
+    deleted, _ = Agent.objects.filter(pk=agent_id, tenant=tenant).delete()
+    if not deleted:
+        raise AgentOwnerOnly()
 
 
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def agent_for_session(tenant: User, agent_id: str) -> Agent:
-    # Another tenant's agent answers like a missing one, so ids of others cannot be probed.
-    agent = Agent.objects.filter(pk=agent_id, tenant=tenant).first()
-    if agent is None:
-        raise DataError("Agent not found.")
-    return agent
-
-
 def session_create(
-    *, agent: Agent, user_id: str, inputs: dict[str, Any] | None = None
+    *, agent: Agent, user_id: str, name: str = "", inputs: dict[str, Any] | None = None
 ) -> AgentSession:
     """A new conversation on a fresh copy of the DSL; its first message is the prologue.
 
@@ -201,43 +217,27 @@ def session_create(
         agent_key=agent.pk,
         tenant=agent.tenant,
         user_id=user_id,
+        name=name,
         dsl=dsl,
         messages=[{"role": "assistant", "content": prologue}] if prologue else [],
     )
 
 
-def sessions_of(
-    *,
-    agent_id: str,
-    tenant: User,
-    session_id: str | None,
-    user_id: str | None,
-    orderby: str,
-    desc: bool,
-) -> QuerySet[AgentSession]:
-    query = AgentSession.objects.filter(agent_key=agent_id, tenant=tenant)
-    if session_id:
-        query = query.filter(pk=session_id)
-    if user_id:
-        query = query.filter(user_id=user_id)
-    column = _ORDER.get(orderby, "updated_at")
-    return query.order_by(f"-{column}" if desc else column, "pk")
-
-
 def session_delete(
-    *, agent_id: str, tenant: User, ids: Sequence[Any] | None
+    *, agent_id: str, tenant: User, ids: Sequence[str] | None
 ) -> tuple[int, list[str]]:
-    sessions = AgentSession.objects.filter(agent_key=agent_id, tenant=tenant)
-    if not sessions.exists():
-        raise DataError(f"Agent {agent_id} has no sessions")
+    """Delete the named sessions of an agent (all of them for `ids` None).
+
+    Returns how many were deleted and one error per id that was repeated or not found.
+    """
+    sessions = agent_session_list(tenant=tenant, agent_id=agent_id)
     if ids is None:
         deleted, _ = sessions.delete()
         return deleted, []
     errors: list[str] = []
     seen: set[str] = set()
     deleted = 0
-    for raw in ids:
-        session_id = str(raw)
+    for session_id in ids:
         if session_id in seen:
             errors.append(f"Duplicate session ids: {session_id}")
             continue
@@ -248,6 +248,14 @@ def session_delete(
         else:
             errors.append(f"The agent doesn't own the session {session_id}")
     return deleted, errors
+
+
+def session_delete_one(*, tenant: User, agent_id: str, session_id: str) -> int:
+    """Delete one session of the caller's agent: 1, or AgentSessionNotFound."""
+    deleted, _ = agent_session_list(tenant=tenant, agent_id=agent_id).filter(pk=session_id).delete()
+    if not deleted:
+        raise AgentSessionNotFound()
+    return deleted
 
 
 def session_history(session: AgentSession) -> list[tuple[str, str]]:

@@ -12,15 +12,15 @@ from asgiref.sync import sync_to_async
 
 from agents.models import AgentSession
 from agents.runtime import RunEvent, run_agent
-from agents.services.agents import (
-    agent_for_session,
-    session_create,
-    session_history,
-    session_record_turn,
+from agents.selectors import (
+    AgentNotFound,
+    ErrorFactory,
+    agent_get_owned_or_raise,
+    agent_session_get_or_raise,
 )
-from chat.services.completions import checked_question, string_field
+from agents.services.agents import session_create, session_history, session_record_turn
+from chat.services.completions import checked_question
 from ragsite.accounts.models import User
-from ragsite.api.errors import DataError
 
 
 @dataclass
@@ -34,23 +34,31 @@ class PreparedRun:
     message_id: str = field(default_factory=lambda: uuid.uuid1().hex)
 
 
-def run_prepare(*, tenant: User, agent_id: str, body: dict[str, Any]) -> PreparedRun:
-    """Check the agent and session (creating one when none is given) before streaming."""
-    # Field types and the question's length first: a refused request creates no session.
-    question = checked_question(string_field(body, "question") or string_field(body, "query") or "")
-    string_field(body, "session_id")
-    string_field(body, "user_id")
-    agent = agent_for_session(tenant, agent_id)
-    user_id = str(body.get("user_id") or tenant.pk)
-    session_id = body.get("session_id")
+def run_prepare(
+    *,
+    tenant: User,
+    agent_id: str,
+    question: str,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    name: str = "",
+    inputs: dict[str, Any] | None = None,
+    agent_error: ErrorFactory = AgentNotFound,
+) -> PreparedRun:
+    """Check the agent and session (creating one when none is given) before streaming.
+
+    A missing or foreign agent raises `agent_error()`; an unknown session, or one of another
+    agent, AgentSessionNotFound. `inputs` None means the session's own (posted with it).
+    """
+    # The question's length first: a refused request creates no session.
+    question = checked_question(question)
+    agent = agent_get_owned_or_raise(tenant, agent_id, error=agent_error)
+    user_id = user_id or tenant.pk
     if session_id:
-        session = AgentSession.objects.filter(pk=str(session_id), agent_key=agent.pk).first()
-        if session is None:
-            raise DataError("Session not found!")
+        session = agent_session_get_or_raise(tenant, agent.pk, session_id)
     else:
-        session = session_create(agent=agent, user_id=user_id)
-    inputs = body.get("inputs")
-    if not isinstance(inputs, dict):
+        session = session_create(agent=agent, user_id=user_id, name=name)
+    if inputs is None:
         inputs = dict(session.dsl.get("session_inputs") or {})
     return PreparedRun(agent.pk, tenant, session, question, inputs, user_id)
 

@@ -13,6 +13,7 @@ import pytest
 
 from agents.models import Agent, AgentSession
 from agents.services.agents import (
+    AgentChanges,
     agent_create,
     agent_delete,
     agent_update,
@@ -54,17 +55,17 @@ def tenant() -> User:
 
 @pytest.fixture
 def agent(tenant: User) -> Agent:
-    return agent_create(tenant=tenant, body={"title": "racing", "dsl": dsl("Hi")})
+    return agent_create(tenant=tenant, title="racing", dsl=dsl("Hi"))
 
 
 def test_agent_changes_and_recorded_turns_all_survive(tenant: User, agent: Agent) -> None:
     import threading
 
     session = session_create(agent=agent, user_id=tenant.pk)
-    changes: dict[str, Callable[[int], dict[str, Any]]] = {
-        "title": lambda r: {"title": f"racing {r}"},
-        "description": lambda r: {"description": f"about {r}"},
-        "dsl": lambda r: {"dsl": dsl(f"Hi {r}")},
+    changes: dict[str, Callable[[int], AgentChanges]] = {
+        "title": lambda r: AgentChanges(title=f"racing {r}"),
+        "description": lambda r: AgentChanges(description=f"about {r}"),
+        "dsl": lambda r: AgentChanges(dsl=dsl(f"Hi {r}")),
     }
     round_end = threading.Barrier(len(changes) + 1, timeout=300)
     lost: list[str] = []
@@ -72,7 +73,7 @@ def test_agent_changes_and_recorded_turns_all_survive(tenant: User, agent: Agent
     def changer(key: str) -> Callable[[], None]:
         def work() -> None:
             for r in range(ROUNDS):
-                agent_update(tenant=tenant, agent_id=agent.pk, body=changes[key](r))
+                agent_update(tenant=tenant, agent_id=agent.pk, changes=changes[key](r))
                 round_end.wait()
                 round_end.wait()
 
@@ -121,7 +122,9 @@ def test_an_update_racing_a_delete_does_not_bring_the_agent_back(
     def update() -> None:
         for i in range(40):
             try:
-                agent_update(tenant=tenant, agent_id=agent.pk, body={"description": f"d{i}"})
+                agent_update(
+                    tenant=tenant, agent_id=agent.pk, changes=AgentChanges(description=f"d{i}")
+                )
             except ServiceError:
                 return  # deleted: "Only owner of canvas authorized for this operation."
 

@@ -40,7 +40,7 @@ def agent(tenant: User) -> Agent:
     )
     chunk_add(document=document, content=WALRUS)
     dsl = qa_dsl(dataset_ids=[dataset.pk], llm_id=BUILTIN_EXTRACTIVE, prologue="Ask me.")
-    return agent_create(tenant=tenant, body={"title": "Walrus Q&A", "dsl": dsl})
+    return agent_create(tenant=tenant, title="Walrus Q&A", dsl=dsl)
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_a_failing_component_is_named_and_the_session_stays_usable(tenant: User)
         "LLM", {"llm_id": "missing@Nowhere"}, downstream=[target], upstream=["Switch:Keywords"]
     )
     components[target]["upstream"] = ["LLM:Broken"]
-    agent = agent_create(tenant=tenant, body={"title": "Fragile", "dsl": dsl_of(components)})
+    agent = agent_create(tenant=tenant, title="Fragile", dsl=dsl_of(components))
     session = session_create(agent=agent, user_id="u")
 
     failed, fine = conversation(tenant, agent.pk, session.pk, "break it", "hello")
@@ -186,7 +186,7 @@ def test_agent_socket_refuses_another_users_session_with_4404(
 def test_agent_socket_refuses_a_session_of_another_agent_with_4404(
     tenant: User, agent: Agent, session: AgentSession
 ) -> None:
-    other = agent_create(tenant=tenant, body={"title": "Other", "dsl": agent.dsl})
+    other = agent_create(tenant=tenant, title="Other", dsl=agent.dsl)
     code = async_to_sync(close_code)(communicator(tenant, other.pk, session.pk))
     assert code == 4404
     code = async_to_sync(close_code)(communicator(tenant, agent.pk, "0" * 32))

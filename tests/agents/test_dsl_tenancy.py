@@ -136,7 +136,7 @@ def test_the_service_refuses_it_for_every_caller(tenant: User, foreign: Dataset)
     from ragsite.api.errors import DataError
 
     with pytest.raises(DataError, match=f"You don't own the dataset {foreign.pk}."):
-        agent_create(tenant=tenant, body={"title": "x", "dsl": dsl_with(foreign.pk)})
+        agent_create(tenant=tenant, title="x", dsl=dsl_with(foreign.pk))
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_pasted_dsl_with_another_tenants_dataset_is_refused_on_the_page(
 def test_editing_in_another_tenants_dataset_is_refused_on_the_page(
     alice: Client, tenant: User, own: Dataset, foreign: Dataset
 ) -> None:
-    agent = agent_create(tenant=tenant, body={"title": "Mine", "dsl": dsl_with(own.pk)})
+    agent = agent_create(tenant=tenant, title="Mine", dsl=dsl_with(own.pk))
     response = alice.post(
         reverse("agents:edit_agent", args=[agent.pk]),
         {"title": "Mine", "description": "", "dsl": json.dumps(dsl_with(foreign.pk))},

@@ -37,7 +37,7 @@ QUESTION = [{"role": "user", "content": "hello"}]
 
 @pytest.fixture
 def theirs(other_tenant: User) -> Agent:
-    agent = agent_create(tenant=other_tenant, body={"title": "private", "dsl": DSL})
+    agent = agent_create(tenant=other_tenant, title="private", dsl=DSL)
     session_create(agent=agent, user_id=other_tenant.pk)
     return agent
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def qa_agent(tenant: User, dataset_id: str, llm_id: str = BUILTIN_EXTRACTIVE) -> Agent:
     dsl = qa_dsl(dataset_ids=[dataset_id], llm_id=llm_id, prologue="Ask me.")
-    return agent_create(tenant=tenant, body={"title": f"qa {dataset_id}", "dsl": dsl})
+    return agent_create(tenant=tenant, title=f"qa {dataset_id}", dsl=dsl)
 
 
 def collect(response: Any) -> bytes:
@@ -192,7 +192,7 @@ def test_a_message_template_stops_at_the_answer_ceiling(
             ),
         }
     )
-    agent = agent_create(tenant=tenant, body={"title": "echo", "dsl": dsl})
+    agent = agent_create(tenant=tenant, title="echo", dsl=dsl)
     _raw, events = agent_sse(api, agent)
     text, _reference = reply_of(events)
     assert len(text) == 10_000

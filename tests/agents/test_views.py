@@ -79,9 +79,7 @@ def walruses(tenant: User) -> Dataset:
 @pytest.fixture
 def agent(tenant: User, walruses: Dataset) -> Agent:
     dsl = qa_dsl(dataset_ids=[walruses.pk], llm_id=BUILTIN_EXTRACTIVE, prologue="Ask me.")
-    return agent_create(
-        tenant=tenant, body={"title": "Walrus agent", "description": "Counts", "dsl": dsl}
-    )
+    return agent_create(tenant=tenant, title="Walrus agent", description="Counts", dsl=dsl)
 
 
 def triage_form(first: Dataset, second: Dataset, **overrides: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Agent endpoints on literal paths (contract §8, §7.2)."""
+"""Agent endpoints on literal paths (contract §8, §7.2), as RAGFlow v0.22 answers them: the
+clients here hold v0.22 keys (the v0.27 answers: test_v027_*.py)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,16 @@ DSL = {
     "retrieval": [],
     "globals": {"sys.query": "", "sys.user_id": "", "sys.conversation_turns": 0, "sys.files": []},
 }
+
+
+@pytest.fixture
+def api(api22):
+    return api22
+
+
+@pytest.fixture
+def other_api(other_api22):
+    return other_api22
 
 
 def collect(response) -> str:
