@@ -8,7 +8,7 @@ from agents.services.agents import session_create as agent_session_create
 from agents.templates_library import qa_dsl
 from chat.llm.registry import BUILTIN_EXTRACTIVE
 from chat.models import Chat, ChatSession
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from chat.services.sessions import session_create
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.services.chunks import chunk_add
@@ -35,7 +35,9 @@ class World:
             for i in range(3)
         ]
         self.chunks = [chunk_add(document=self.documents[0], content=fact) for fact in FACTS]
-        self.chats = [chat_create(tenant=tenant, body={"name": f"Chat {i}"}) for i in range(3)]
+        self.chats = [
+            chat_create(tenant=tenant, changes=ChatChanges(name=f"Chat {i}")) for i in range(3)
+        ]
         self.sessions = [session_create(chat=self.chats[0], name=f"S{i}") for i in range(3)]
         dsl = qa_dsl(dataset_ids=[self.dataset.pk], llm_id=BUILTIN_EXTRACTIVE, prologue="Hi.")
         self.agent = agent_create(tenant=tenant, title="Agent", dsl=dsl)
