@@ -4,10 +4,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from knowledge.models import Chunk, Dataset, Document, ModelProvider
+from knowledge.services.chunks import ChunkChanges, chunk_delete, chunk_update
+from knowledge.services.datasets import dataset_delete
+from knowledge.services.documents import DocumentChanges, document_delete, document_update
+from ragsite.api.errors import ServiceError
+
+
+def _service_error(exc: ServiceError) -> forms.ValidationError:
+    return forms.ValidationError(exc.message)
 
 
 @admin.register(Dataset)
@@ -35,9 +44,54 @@ class DatasetAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
 
+    # Deleting goes through the service, so the stored files go with the rows.
+    def delete_model(self, request: HttpRequest, obj: Dataset) -> None:
+        dataset_delete(tenant=obj.tenant, ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Dataset]) -> None:
+        for dataset in queryset.select_related("tenant"):
+            dataset_delete(tenant=dataset.tenant, ids=[dataset.pk])
+
+
+class DocumentAdminForm(forms.ModelForm):
+    """Edits a document through `document_update`, so its chunks follow `enabled`, a new chunk
+    method resets its parse, and the service's refusals show as form errors.
+
+    The service is the write: it runs when the form is cleaned (inside the admin's
+    transaction), and the admin's own save then only reloads the row.
+    """
+
+    class Meta:
+        model = Document
+        fields = ("name", "chunk_method", "meta_fields", "enabled")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        changed = set(self.changed_data)
+        changes = DocumentChanges(
+            name=cleaned.get("name") if "name" in changed else None,
+            chunk_method=cleaned.get("chunk_method") if "chunk_method" in changed else None,
+            meta_fields=cleaned.get("meta_fields") if "meta_fields" in changed else None,
+            enabled=cleaned.get("enabled") if "enabled" in changed else None,
+        )
+        if changes == DocumentChanges():
+            return cleaned
+        if changes.meta_fields is not None and not isinstance(changes.meta_fields, dict):
+            raise forms.ValidationError({"meta_fields": _("Metadata must be a JSON object.")})
+        try:
+            document_update(
+                dataset=self.instance.dataset, document_id=self.instance.pk, changes=changes
+            )
+        except ServiceError as exc:
+            raise _service_error(exc) from exc
+        return cleaned
+
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
+    form = DocumentAdminForm
     list_display = (
         "name",
         "dataset",
@@ -50,11 +104,16 @@ class DocumentAdmin(admin.ModelAdmin):
     )
     list_filter = ("run", "enabled", "type", "chunk_method", "created_at")
     search_fields = ("name", "id", "dataset__name", "tenant__username")
-    raw_id_fields = ("dataset", "tenant")
     readonly_fields = (
         "id",
+        "dataset",
+        "tenant",
+        "type",
+        "suffix",
         "location",
         "size",
+        "parser_config",
+        "run",
         "progress",
         "progress_msg",
         "process_begin_at",
@@ -68,19 +127,96 @@ class DocumentAdmin(admin.ModelAdmin):
         "updated_at",
     )
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents arrive by upload (the knowledge-base page or the API)
+
+    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
+        obj.refresh_from_db()  # DocumentAdminForm.clean() already saved through the service
+
+    def delete_model(self, request: HttpRequest, obj: Document) -> None:
+        document_delete(dataset=obj.dataset, ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset.select_related("dataset"):
+            document_delete(dataset=document.dataset, ids=[document.pk])
+
+
+class ChunkAdminForm(forms.ModelForm):
+    """Edits a chunk through `chunk_update`: a new text is embedded again and the counters and
+    term statistics stay exact. Like DocumentAdminForm, the service writes when it is cleaned."""
+
+    class Meta:
+        model = Chunk
+        fields = ("content", "important_keywords", "questions", "available")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        changed = set(self.changed_data)
+        for key in ("important_keywords", "questions"):
+            value = cleaned.get(key)
+            if key in changed and not (
+                isinstance(value, list) and all(isinstance(item, str) for item in value)
+            ):
+                raise forms.ValidationError({key: _("A JSON list of strings.")})
+        changes = ChunkChanges(
+            content=cleaned.get("content") if "content" in changed else None,
+            important_keywords=cleaned.get("important_keywords")
+            if "important_keywords" in changed
+            else None,
+            questions=cleaned.get("questions") if "questions" in changed else None,
+            available=cleaned.get("available") if "available" in changed else None,
+        )
+        if changes == ChunkChanges():
+            return cleaned
+        try:
+            chunk_update(
+                document=self.instance.document, chunk_id=self.instance.pk, changes=changes
+            )
+        except ServiceError as exc:
+            raise _service_error(exc) from exc
+        return cleaned
+
 
 @admin.register(Chunk)
 class ChunkAdmin(admin.ModelAdmin):
+    form = ChunkAdminForm
     list_display = ("id", "short_content", "document", "dataset", "available", "token_count")
     list_filter = ("available", "embedding_dim")
     search_fields = ("id", "content", "document__name")
-    raw_id_fields = ("dataset", "document")
-    exclude = ("embedding", "search_vector")
-    readonly_fields = ("id", "content_ltks", "keywords_ltks", "embedding_dim", "created_at")
+    readonly_fields = (
+        "id",
+        "dataset",
+        "document",
+        "ordinal",
+        "tags",
+        "image_id",
+        "page_numbers",
+        "positions",
+        "token_count",
+        "content_ltks",
+        "keywords_ltks",
+        "embedding_dim",
+        "created_at",
+    )
 
     @admin.display(description=_("content"))
     def short_content(self, obj: Chunk) -> str:
         return obj.content[:80]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # chunks come from parsing, or from the document's chunk page
+
+    def save_model(self, request: HttpRequest, obj: Chunk, form: Any, change: bool) -> None:
+        pass  # ChunkAdminForm.clean() already saved through the service
+
+    def delete_model(self, request: HttpRequest, obj: Chunk) -> None:
+        chunk_delete(document=obj.document, ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Chunk]) -> None:
+        for chunk in queryset.select_related("document"):
+            chunk_delete(document=chunk.document, ids=[chunk.pk])
 
 
 class ModelProviderForm(forms.ModelForm):

@@ -15,8 +15,9 @@ from knowledge.models import Chunk, Dataset, Document, ModelProvider
 from knowledge.parser_config import CHUNK_METHODS
 from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
 from knowledge.parsing.options import DEFAULT_CHUNK_TOKEN_NUM
+from knowledge.services.chunks import ChunkChanges
 from knowledge.services.datasets import NAME_MAX_BYTES
-from knowledge.services.documents import DOCUMENT_CHUNK_METHODS
+from knowledge.services.documents import DOCUMENT_CHUNK_METHODS, DocumentChanges
 from knowledge.services.documents import NAME_MAX_BYTES as DOCUMENT_NAME_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -245,26 +246,23 @@ class DocumentSettingsForm(forms.Form):
             )
         return name
 
-    def changes(self) -> dict[str, Any]:
-        """The `document_update` body for what the user changed, and nothing else.
+    def changes(self) -> DocumentChanges:
+        """What the user changed, and nothing else, for `document_update`.
 
         Unchanged values stay out: the service refuses any chunk_method (even the same one) for
         images and slides, and a parser_config key sent needlessly would still be merged.
         """
         changed = set(self.changed_data)
-        body: dict[str, Any] = {}
-        if "name" in changed:
-            body["name"] = self.cleaned_data["name"]
-        if "chunk_method" in changed:
-            body["chunk_method"] = self.cleaned_data["chunk_method"]
-        config = {
+        config: dict[str, Any] = {
             key: self.cleaned_data[key]
             for key in ("chunk_token_num", "delimiter")
             if key in changed
         }
-        if config:
-            body["parser_config"] = config
-        return body
+        return DocumentChanges(
+            name=self.cleaned_data["name"] if "name" in changed else None,
+            chunk_method=self.cleaned_data["chunk_method"] if "chunk_method" in changed else None,
+            parser_config=config or None,
+        )
 
 
 # --- chunks -----------------------------------------------------------------------------------
@@ -333,6 +331,14 @@ class ChunkForm(forms.Form):
 
     def clean_questions(self) -> list[str]:
         return split_lines(self.cleaned_data["questions"])
+
+    def changes(self) -> ChunkChanges:
+        """The edit for `chunk_update`: text, keywords and questions as the form has them."""
+        return ChunkChanges(
+            content=self.cleaned_data["content"],
+            important_keywords=self.cleaned_data["important_keywords"],
+            questions=self.cleaned_data["questions"],
+        )
 
 
 # --- retrieval testing ------------------------------------------------------------------------

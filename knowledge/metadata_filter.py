@@ -49,20 +49,51 @@ def matches(meta: dict[str, Any], name: str, operator: str, expected: Any) -> bo
     return checks.get(operator, False)
 
 
+def _condition_holds(meta: dict[str, Any], condition: Any) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    return matches(
+        meta or {},
+        str(condition.get("name", "")),
+        str(condition.get("comparison_operator", "=")),
+        condition.get("value"),
+    )
+
+
 def matching_documents(
-    documents: Iterable[tuple[str, dict[str, Any]]], conditions: list[dict[str, Any]]
+    documents: Iterable[tuple[str, dict[str, Any]]],
+    conditions: list[dict[str, Any]],
+    *,
+    logic: str = "and",
 ) -> list[str]:
-    """Ids of the documents whose metadata meets all conditions (AND)."""
+    """Ids of the documents whose metadata meets all conditions (`logic` "and") or any ("or")."""
+    combine = any if logic == "or" else all
     return [
         doc_id
         for doc_id, meta in documents
-        if all(
-            matches(
-                meta or {},
-                str(c.get("name", "")),
-                str(c.get("comparison_operator", "=")),
-                c.get("value"),
-            )
-            for c in conditions
-        )
+        if combine(_condition_holds(meta or {}, c) for c in conditions)
     ]
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    if isinstance(value, list):
+        return any(_same(item, wanted) for item in value)
+    return str(value).strip().lower() == str(wanted).strip().lower()
+
+
+def metadata_matches(meta: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """RAGFlow v0.27's `metadata` list filter: `{key: value or [values]}`; the values of one
+    key are alternatives, the keys must all match; `empty_metadata: true` asks for documents
+    without metadata."""
+    meta = meta or {}
+    for key, expected in wanted.items():
+        if key == "empty_metadata":
+            if expected in (True, "true", "True", 1) and meta:
+                return False
+            continue
+        if key not in meta:
+            return False
+        options = expected if isinstance(expected, list) else [expected]
+        if not any(_same(meta[key], option) for option in options):
+            return False
+    return True

@@ -1,14 +1,21 @@
-"""Reads of datasets and documents, always scoped to the caller."""
+"""Reads of datasets, documents and chunks, always scoped to the caller.
+
+The `…_or_raise` selectors are the one ownership lookup every interface uses: the API passes
+the error RAGFlow answers with (a ServiceError), the HTML views Http404.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Sum
 
-from knowledge.models import Dataset, Document
+from knowledge.metadata_filter import matching_documents, metadata_matches
+from knowledge.models import Chunk, Dataset, Document
 from ragsite.accounts.models import User
+from ragsite.api.errors import DataError
 
 
 def team_mates(user: User) -> QuerySet[User]:
@@ -30,6 +37,51 @@ def dataset_get_visible(user: User, dataset_id: str) -> Dataset | None:
 def dataset_get_owned(user: User, dataset_id: str) -> Dataset | None:
     """Only the owner may change or delete a dataset, whatever its permission."""
     return Dataset.objects.filter(pk=dataset_id, tenant=user).first()
+
+
+def dataset_get_visible_or_raise(
+    user: User, dataset_id: str, *, error: Exception | None = None
+) -> Dataset:
+    """A dataset the user may read (own or shared with a team), or `error` is raised.
+
+    The default error is RAGFlow's 102 `You don't own the dataset <id>.`
+    """
+    dataset = dataset_get_visible(user, dataset_id)
+    if dataset is None:
+        raise error or DataError(f"You don't own the dataset {dataset_id}.")
+    return dataset
+
+
+def dataset_get_owned_or_raise(
+    user: User, dataset_id: str, *, error: Exception | None = None
+) -> Dataset:
+    """The user's own dataset (anything that changes it needs one), or `error` is raised."""
+    dataset = dataset_get_owned(user, dataset_id)
+    if dataset is None:
+        raise error or DataError(f"You don't own the dataset {dataset_id}.")
+    return dataset
+
+
+def document_get_or_raise(
+    dataset: Dataset, document_id: str, *, error: Exception | None = None
+) -> Document:
+    """One document of `dataset`, or `error` (default 102 `You don't own the document <id>.`)."""
+    document = (
+        Document.objects.select_related("dataset").filter(pk=document_id, dataset=dataset).first()
+    )
+    if document is None:
+        raise error or DataError(f"You don't own the document {document_id}.")
+    return document
+
+
+def chunk_get_or_raise(
+    document: Document, chunk_id: str, *, error: Exception | None = None
+) -> Chunk:
+    """One chunk of `document`, without its vector, or `error` (default 102 RAGFlow's text)."""
+    chunk = Chunk.objects.filter(pk=chunk_id, document=document).defer("embedding").first()
+    if chunk is None:
+        raise error or DataError(f"Can't find this chunk {chunk_id}")
+    return chunk
 
 
 def dataset_size(dataset: Dataset) -> int:
@@ -54,10 +106,20 @@ def documents_filtered(
     created_to_ms: int = 0,
     document_id: str | None = None,
     name: str | None = None,
+    ids: list[str] | None = None,
+    types: list[str] | None = None,
+    metadata_condition: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> QuerySet[Document]:
-    """A dataset's documents with the list endpoint's filters, applied before paging."""
+    """A dataset's documents with the list endpoint's filters, applied before paging.
+
+    `metadata_condition` is `{"logic": "and"|"or", "conditions": [...]}` and `metadata`
+    `{key: value or [values]}` (RAGFlow v0.27); both are matched against `meta_fields`.
+    """
     query = Document.objects.filter(dataset=dataset)
-    if document_id:
+    if ids:
+        query = query.filter(pk__in=ids)
+    elif document_id:
         query = query.filter(pk=document_id)
     if name:
         query = query.filter(name=name)
@@ -67,10 +129,22 @@ def documents_filtered(
         query = query.filter(suffix__in=[s.lower().lstrip(".") for s in suffixes])
     if runs:
         query = query.filter(run__in=runs)
+    if types:
+        query = query.filter(type__in=types)
     if created_from_ms:
         query = query.filter(created_at__gte=_from_ms(created_from_ms))
     if created_to_ms:
         query = query.filter(created_at__lte=_from_ms(created_to_ms))
+    conditions = (metadata_condition or {}).get("conditions")
+    if conditions or metadata:
+        candidates = list(query.values_list("pk", "meta_fields"))
+        if conditions and isinstance(conditions, list):
+            logic = str((metadata_condition or {}).get("logic") or "and").lower()
+            keep = set(matching_documents(candidates, conditions, logic=logic))
+            candidates = [(pk, meta) for pk, meta in candidates if pk in keep]
+        if metadata:
+            candidates = [(pk, meta) for pk, meta in candidates if metadata_matches(meta, metadata)]
+        query = query.filter(pk__in=[pk for pk, _meta in candidates])
     return query
 
 

@@ -11,9 +11,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from knowledge.api.common import generation_texts, speaks_v027
-from knowledge.api.serializers import RUN_CODE, document_out, document_upload_out
+from knowledge.api.schemas import DocumentIdsIn, DocumentListIn, DocumentUpdateIn
+from knowledge.api.serializers import document_out, document_upload_out
 from knowledge.models import Dataset, Document
-from knowledge.selectors import dataset_get_owned, dataset_get_visible, documents_filtered
+from knowledge.selectors import (
+    dataset_get_owned_or_raise,
+    dataset_get_visible_or_raise,
+    document_get_or_raise,
+    documents_filtered,
+)
 from knowledge.services.documents import (
     Upload,
     check_upload_names,
@@ -27,7 +33,7 @@ from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError
 from ragsite.api.generation import is_v027
-from ragsite.api.parsing import bulk_delete_ids, json_body, lenient_int, lenient_json, paging
+from ragsite.api.parsing import bulk_delete_ids, json_body, lenient_json, page_bounds, validate
 from ragsite.ids import split_duplicates
 
 # API orderby names → columns; RAGFlow accepts any document column name.
@@ -48,13 +54,6 @@ _ORDER_COLUMNS = {
     "token_count": "token_count",
     "id": "id",
 }
-
-
-def _owned(request: ApiRequest, dataset_id: str, message: str) -> Dataset:
-    dataset = dataset_get_owned(request.user, dataset_id)
-    if dataset is None:
-        raise DataError(message)
-    return dataset
 
 
 def _batch_reply(outcome: BatchOutcome) -> Response:
@@ -96,9 +95,11 @@ class DocumentsApi(APIView):
             raise ArgumentError(
                 f"The upload is {length} bytes, larger than the limit of {limit} bytes."
             )
-        dataset = dataset_get_owned(request.user, dataset_id)
-        if dataset is None:
-            raise ExceptionError(f"Can't find the dataset with ID {dataset_id}!")
+        dataset = dataset_get_owned_or_raise(
+            request.user,
+            dataset_id,
+            error=ExceptionError(f"Can't find the dataset with ID {dataset_id}!"),
+        )
         raw = request._request
         names = _RawNames(raw)
         raw.upload_handlers.insert(0, names)
@@ -112,35 +113,42 @@ class DocumentsApi(APIView):
         return Response([document_upload_out(d) for d in documents])
 
     def get(self, request: ApiRequest, dataset_id: str) -> Response:
-        dataset = dataset_get_visible(request.user, dataset_id)
-        if dataset is None:
-            raise DataError(f"You don't own the dataset {dataset_id}. ")
-        params = request.query_params
-        document_id = params.get("id") or None
-        name = params.get("name") or None
-        if document_id and not Document.objects.filter(dataset=dataset, pk=document_id).exists():
-            raise DataError(f"You don't own the document {document_id}.")
-        if name and not Document.objects.filter(dataset=dataset, name=name).exists():
-            raise DataError(f"You don't own the document {name}.")
-        orderby = params.get("orderby") or "create_time"
-        if orderby not in _ORDER_COLUMNS:
-            raise ExceptionError(f"Documents have no field '{orderby}' to order by.")
-        desc = (params.get("desc") or "true").strip().lower() != "false"
-        runs = [RUN_CODE.get(r.strip().upper(), r.strip()) for r in params.getlist("run")]
+        """List with every filter of both generations, filtered before paging."""
+        dataset = dataset_get_visible_or_raise(
+            request.user, dataset_id, error=DataError(f"You don't own the dataset {dataset_id}. ")
+        )
+        v027 = is_v027(request)
+        params = DocumentListIn.from_query(request.query_params)
+        with generation_texts(v027):
+            for value, column in ((params.id, "pk"), (params.name, "name")):
+                if (
+                    value
+                    and not Document.objects.filter(dataset=dataset, **{column: value}).exists()
+                ):
+                    raise DataError(f"You don't own the document {value}.")
+        if params.orderby not in _ORDER_COLUMNS:
+            raise ExceptionError(f"Documents have no field '{params.orderby}' to order by.")
         documents = documents_filtered(
             dataset,
-            keywords=params.get("keywords") or "",
-            suffixes=params.getlist("suffix"),
-            runs=runs,
-            created_from_ms=lenient_int(params.get("create_time_from"), 0, name="create_time_from"),
-            created_to_ms=lenient_int(params.get("create_time_to"), 0, name="create_time_to"),
-            document_id=document_id,
-            name=name,
+            keywords=params.keywords,
+            suffixes=params.suffixes,
+            runs=params.runs,
+            created_from_ms=params.created_from_ms,
+            created_to_ms=params.created_to_ms,
+            document_id=params.id,
+            name=params.name,
+            ids=params.ids,
+            types=params.types,
+            metadata_condition=params.metadata_condition,
+            metadata=params.metadata,
         )
-        column = _ORDER_COLUMNS[orderby]
-        documents = documents.order_by(f"-{column}" if desc else column, "pk")
+        column = _ORDER_COLUMNS[params.orderby]
+        documents = documents.order_by(f"-{column}" if params.desc else column, "pk")
         total = documents.count()
-        start, end = paging(params)
+        page_size = params.page_size
+        if page_size is None or (page_size <= 0 and v027):
+            page_size = 30  # G8: v0.22 returns nothing for page_size=0, v0.27 its default
+        start, end = page_bounds(params.page, page_size)
         docs = [document_out(d) for d in documents[start:end]]
         return Response(ok({"total": total, "docs": docs}))
 
@@ -150,7 +158,9 @@ class DocumentsApi(APIView):
         v0.27 (a `delete_all` key, or the key's generation) deletes nothing when one id is
         unknown and answers `{"deleted": n}`; v0.22 deletes the rest and names the unknown.
         """
-        dataset = _owned(request, dataset_id, f"You don't own the dataset {dataset_id}. ")
+        dataset = dataset_get_owned_or_raise(
+            request.user, dataset_id, error=DataError(f"You don't own the dataset {dataset_id}. ")
+        )
         body = json_body(request)
         v027 = speaks_v027(request, body)
         if body.get("delete_all") is True and body.get("ids"):
@@ -180,41 +190,86 @@ class DocumentsApi(APIView):
 class DocumentApi(APIView):
     def put(self, request: ApiRequest, dataset_id: str, document_id: str) -> Response:
         """Update a document: PUT (v0.22) or PATCH (v0.27), same rules, object or array body."""
-        v027 = is_v027(request)
-        with generation_texts(v027):
-            dataset = _owned(request, dataset_id, "You don't own the dataset.")
-            document = document_update(
-                dataset=dataset, document_id=document_id, body=lenient_json(request)
+        with generation_texts(is_v027(request)):
+            dataset = dataset_get_owned_or_raise(
+                request.user, dataset_id, error=DataError("You don't own the dataset.")
             )
+            document_get_or_raise(
+                dataset, document_id, error=DataError("The dataset doesn't own the document.")
+            )
+            changes = validate(DocumentUpdateIn, lenient_json(request), strict=False).changes()
+            document = document_update(dataset=dataset, document_id=document_id, changes=changes)
         return Response(document_out(document))
 
     patch = put
 
     def get(self, request: ApiRequest, dataset_id: str, document_id: str) -> FileResponse:
-        dataset = dataset_get_visible(request.user, dataset_id)
-        if dataset is None:
-            raise DataError(f"You do not own the dataset {dataset_id}.")
-        document = Document.objects.filter(dataset=dataset, pk=document_id).first()
-        if document is None:
-            raise DataError(f"The dataset not own the document {document_id}.")
+        dataset = dataset_get_visible_or_raise(
+            request.user, dataset_id, error=DataError(f"You do not own the dataset {dataset_id}.")
+        )
+        document = document_get_or_raise(
+            dataset,
+            document_id,
+            error=DataError(f"The dataset not own the document {document_id}."),
+        )
         handle = document_open(document)
         # FileResponse streams, guesses Content-Type from the name and writes a UTF-8
         # filename* parameter for non-ASCII names.
         return FileResponse(handle, as_attachment=True, filename=document.name)
 
 
-def _document_ids(request: ApiRequest) -> list[Any]:
-    ids = json_body(request).get("document_ids")
-    if not ids or not isinstance(ids, list):
-        raise DataError("`document_ids` is required")
-    return ids
+def _owned(request: ApiRequest, dataset_id: str) -> Dataset:
+    return dataset_get_owned_or_raise(request.user, dataset_id)
 
 
 class ParseApi(APIView):
+    """The old routes both SDKs use: POST (parse) and DELETE (stop) /datasets/{id}/chunks."""
+
     def post(self, request: ApiRequest, dataset_id: str) -> Response:
-        dataset = _owned(request, dataset_id, f"You don't own the dataset {dataset_id}.")
-        return _batch_reply(parse_start(dataset=dataset, document_ids=_document_ids(request)))
+        dataset = _owned(request, dataset_id)
+        ids = validate_ids(request)
+        return _batch_reply(parse_start(dataset=dataset, document_ids=ids))
 
     def delete(self, request: ApiRequest, dataset_id: str) -> Response:
-        dataset = _owned(request, dataset_id, f"You don't own the dataset {dataset_id}.")
-        return _batch_reply(parse_stop(dataset=dataset, document_ids=_document_ids(request)))
+        dataset = _owned(request, dataset_id)
+        ids = validate_ids(request)
+        return _batch_reply(parse_stop(dataset=dataset, document_ids=ids))
+
+
+class DocumentsParseApi(APIView):
+    """POST /datasets/{id}/documents/parse (v0.27): queue documents, running ones again too."""
+
+    def post(self, request: ApiRequest, dataset_id: str) -> Response:
+        dataset = _owned(request, dataset_id)
+        ids = validate_ids(request)
+        outcome = parse_start(dataset=dataset, document_ids=ids, restart_running=True)
+        if outcome.not_found:
+            # The known ones stay queued, as in RAGFlow.
+            raise DataError(f"Documents not found: {outcome.not_found!r}")
+        return Response(ok(_counted(outcome.success_count, _duplicate_errors(outcome))))
+
+
+class DocumentsStopApi(APIView):
+    """POST /datasets/{id}/documents/stop (v0.27): what is not parsing is reported, not refused."""
+
+    def post(self, request: ApiRequest, dataset_id: str) -> Response:
+        dataset = _owned(request, dataset_id)
+        ids = validate_ids(request)
+        outcome = parse_stop(dataset=dataset, document_ids=ids, skip_idle=True)
+        errors = _duplicate_errors(outcome) + [
+            "Can't stop parsing document that has not started or already completed"
+            for _doc_id in outcome.idle
+        ]
+        return Response(ok(_counted(outcome.success_count, errors)))
+
+
+def validate_ids(request: ApiRequest) -> list[str]:
+    return validate(DocumentIdsIn, json_body(request), strict=False).document_ids
+
+
+def _duplicate_errors(outcome: BatchOutcome) -> list[str]:
+    return [f"Duplicate document ids: {doc_id}" for doc_id in outcome.duplicates]
+
+
+def _counted(success_count: int, errors: list[str]) -> dict[str, Any]:
+    return {"success_count": success_count, **({"errors": errors} if errors else {})}

@@ -1,10 +1,11 @@
-"""Datasets under RAGFlow's public names (contract §2.1)."""
+"""Datasets, documents and chunks under RAGFlow's public names (contract §2.1, §3, §4)."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
-from knowledge.models import Dataset, Document
+from knowledge.models import Chunk, Dataset, Document
 from ragsite.api.formats import epoch_ms, rfc1123
 
 
@@ -84,4 +85,91 @@ def document_out(document: Document) -> dict[str, Any]:
         "update_time": epoch_ms(document.updated_at),
         "create_date": rfc1123(document.created_at),
         "update_date": rfc1123(document.updated_at),
+    }
+
+
+# --- chunks -------------------------------------------------------------------------------------
+
+
+def _doc_type(chunk: Chunk) -> str:
+    return "image" if chunk.image_id else "text"
+
+
+def chunk_add_out(chunk: Chunk) -> dict[str, Any]:
+    """POST …/chunks: v0.22's keys, and v0.27's tags, image id and type."""
+    created = chunk.created_at.astimezone(UTC)
+    return {
+        "id": chunk.pk,
+        "content": chunk.content,
+        "document_id": chunk.document_id,
+        "dataset_id": chunk.dataset_id,
+        "important_keywords": chunk.important_keywords,
+        "questions": chunk.questions,
+        "tag_kwd": chunk.tags,
+        "image_id": chunk.image_id,
+        "doc_type_kwd": _doc_type(chunk),
+        "create_time": created.strftime("%Y-%m-%d %H:%M:%S"),
+        "create_timestamp": created.timestamp(),
+    }
+
+
+def chunk_list_out(chunk: Chunk, document: Document) -> dict[str, Any]:
+    return {
+        "id": chunk.pk,
+        "content": chunk.content,
+        "document_id": chunk.document_id,
+        "docnm_kwd": document.name,
+        "document_name": document.name,
+        "important_keywords": chunk.important_keywords,
+        "questions": chunk.questions,
+        "tag_kwd": chunk.tags,
+        "dataset_id": chunk.dataset_id,
+        "image_id": chunk.image_id,
+        "doc_type_kwd": _doc_type(chunk),
+        "available": chunk.available,
+        "positions": chunk.positions,
+    }
+
+
+def chunk_internal_out(chunk: Chunk, document: Document) -> dict[str, Any]:
+    """GET …/chunks/{id} (v0.27): the stored chunk under RAGFlow's internal names, without
+    vectors and token fields."""
+    created = chunk.created_at.astimezone(UTC)
+    return {
+        "id": chunk.pk,
+        "content_with_weight": chunk.content,
+        "doc_id": chunk.document_id,
+        "kb_id": chunk.dataset_id,
+        "docnm_kwd": document.name,
+        "important_kwd": chunk.important_keywords,
+        "question_kwd": chunk.questions,
+        "tag_kwd": chunk.tags,
+        "tag_feas": chunk.tag_weights,
+        "img_id": chunk.image_id,
+        "doc_type_kwd": _doc_type(chunk),
+        "available_int": 1 if chunk.available else 0,
+        "page_num_int": list(chunk.page_numbers or []),
+        "position_int": chunk.positions,
+        "create_time": created.strftime("%Y-%m-%d %H:%M:%S"),
+        "create_timestamp_flt": created.timestamp(),
+    }
+
+
+def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "content": hit.content,
+        "content_ltks": hit.content_ltks,
+        "document_id": hit.document_id,
+        "document_keyword": hit.document_name,
+        "document_name": hit.document_name,
+        "dataset_id": hit.dataset_id,
+        "important_keywords": hit.important_keywords,
+        "image_id": "",
+        "similarity": hit.similarity,
+        "vector_similarity": hit.vector_similarity,
+        "term_similarity": hit.term_similarity,
+        "positions": hit.positions,
+        "doc_type_kwd": "",
+        "highlight": hit.highlight,
     }

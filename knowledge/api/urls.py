@@ -2,23 +2,20 @@ from django.urls import re_path
 
 from knowledge.api import chunks, documents, views
 
-# RAGFlow tolerates a trailing slash on every route (strict slashes off).
+DS = r"^datasets/(?P<dataset_id>[^/]+)"
+DOC = DS + r"/documents/(?P<document_id>[^/]+)"
+
+# RAGFlow tolerates a trailing slash on every route (strict slashes off). Django tries the
+# patterns in order: static segments come before the parameterised ones they would match.
 urlpatterns = [
     re_path(r"^datasets/?$", views.DatasetsApi.as_view()),
-    re_path(r"^datasets/(?P<dataset_id>[^/]+)/?$", views.DatasetApi.as_view()),
-    re_path(r"^datasets/(?P<dataset_id>[^/]+)/documents/?$", documents.DocumentsApi.as_view()),
-    re_path(
-        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/?$",
-        documents.DocumentApi.as_view(),
-    ),
-    re_path(r"^datasets/(?P<dataset_id>[^/]+)/chunks/?$", documents.ParseApi.as_view()),
-    re_path(
-        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/chunks/?$",
-        chunks.ChunksApi.as_view(),
-    ),
-    re_path(
-        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/chunks/(?P<chunk_id>[^/]+)/?$",
-        chunks.ChunkApi.as_view(),
-    ),
+    re_path(DS + r"/?$", views.DatasetApi.as_view()),
+    re_path(DS + r"/documents/?$", documents.DocumentsApi.as_view()),
+    re_path(DS + r"/documents/parse/?$", documents.DocumentsParseApi.as_view()),
+    re_path(DS + r"/documents/stop/?$", documents.DocumentsStopApi.as_view()),
+    re_path(DOC + r"/?$", documents.DocumentApi.as_view()),
+    re_path(DS + r"/chunks/?$", documents.ParseApi.as_view()),
+    re_path(DOC + r"/chunks/?$", chunks.ChunksApi.as_view()),
+    re_path(DOC + r"/chunks/(?P<chunk_id>[^/]+)/?$", chunks.ChunkApi.as_view()),
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
 ]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from django.contrib.postgres.search import SearchVector
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.expressions import CombinedExpression
 
@@ -83,10 +85,16 @@ def delete_chunks(document: Document, ids: Sequence[str] | None = None) -> int:
     query = Chunk.objects.filter(document=document)
     if ids is not None:
         query = query.filter(pk__in=list(ids))
-    doomed = list(query.only("pk", "content_ltks", "keywords_ltks", "token_count"))
+    doomed = list(
+        query.only("pk", "content_ltks", "keywords_ltks", "token_count", "image_location")
+    )
     if not doomed:
         return 0
     Chunk.objects.filter(pk__in=[c.pk for c in doomed]).delete()
+    images = [c.image_location for c in doomed if c.image_location]
+    if images:
+        # After the commit: a rolled-back delete keeps its images.
+        transaction.on_commit(partial(_delete_unused_images, images))
     _shift_term_stats(document.dataset_id, doomed, -1)
     tokens = sum(c.token_count for c in doomed)
     Document.objects.filter(pk=document.pk).update(
@@ -98,6 +106,16 @@ def delete_chunks(document: Document, ids: Sequence[str] | None = None) -> int:
     document.chunk_count -= len(doomed)
     document.token_count -= tokens
     return len(doomed)
+
+
+def _delete_unused_images(keys: Sequence[str]) -> None:
+    """Delete stored chunk images no chunk refers to any more (an edit may keep its image)."""
+    used = set(
+        Chunk.objects.filter(image_location__in=keys).values_list("image_location", flat=True)
+    )
+    for key in keys:
+        if key not in used:
+            default_storage.delete(key)
 
 
 def replace_chunk(document: Document, old: Chunk, new: Chunk) -> None:

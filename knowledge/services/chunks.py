@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, QuerySet
 
@@ -16,18 +19,12 @@ from knowledge.models import Chunk, Document
 from knowledge.parsing import count_tokens
 from knowledge.retrieval import highlight, tsquery_for
 from knowledge.services import chunk_store
+from knowledge.services.documents import dataset_folder
 from knowledge.services.ingest import chunk_id
 from ragsite.api.errors import ArgumentError, DataError
 from ragsite.ids import split_duplicates
 
-
-def _check_strings(items: list[Any], field: str) -> None:
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            # RAGFlow's "".join() fails here (code 100 with a TypeError); say it plainly.
-            raise DataError(
-                f"`{field}` should be a list of strings (item {index} is a {type(item).__name__})."
-            )
+T = TypeVar("T")
 
 
 def _check_size(content: str, keywords: list[str], questions: list[str]) -> None:
@@ -56,28 +53,31 @@ def _vector(document: Document, content: str, questions: list[str]) -> list[floa
 
 
 def chunk_add(
-    *, document: Document, content: Any, important_keywords: Any = None, questions: Any = None
+    *,
+    document: Document,
+    content: str,
+    important_keywords: Sequence[str] = (),
+    questions: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    tag_weights: Mapping[str, float] | None = None,
+    image: bytes | None = None,
 ) -> Chunk:
     """Embed and store a chunk now, so it is listable, deletable and retrievable at once."""
-    if not isinstance(content, str) or not content.strip():
+    if not content.strip():
         raise DataError("`content` is required")
-    keywords = [] if important_keywords is None else important_keywords
-    asked = [] if questions is None else questions
-    if not isinstance(keywords, list):
-        raise DataError("`important_keywords` is required to be a list")
-    if not isinstance(asked, list):
-        raise DataError("`questions` is required to be a list")
-    _check_strings(keywords, "important_keywords")
-    _check_strings(asked, "questions")
+    keywords = list(important_keywords)
+    asked = list(questions)
     _check_size(content, keywords, asked)
     asked = _clean_questions(asked)
     # Embedding first, outside the transaction: it is the slow part.
     vector = _vector(document, content, asked)
+    new_id = chunk_id(content, document.pk)
+    stored_image = _store_image(document, new_id, image) if image is not None else ""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         chunk = chunk_store.prepare(
             Chunk(
-                id=chunk_id(content, locked.pk),
+                id=new_id,
                 dataset_id=locked.dataset_id,
                 document=locked,
                 ordinal=(
@@ -88,6 +88,10 @@ def chunk_add(
                 content=content,
                 important_keywords=keywords,
                 questions=asked,
+                tags=list(tags),
+                tag_weights=dict(tag_weights or {}),
+                image_id=f"{locked.dataset_id}-{new_id}" if stored_image else "",
+                image_location=stored_image,
                 available=locked.enabled,
                 token_count=count_tokens(content),
                 embedding=vector,
@@ -100,6 +104,16 @@ def chunk_add(
     return Chunk.objects.get(pk=chunk.pk)
 
 
+def _store_image(document: Document, chunk_pk: str, image: bytes) -> str:
+    """Keep a chunk's image under its dataset's folder, so it goes with the dataset.
+
+    Each image gets a key of its own: the old one is deleted with the old chunk row
+    (chunk_store.delete_chunks), after the commit, once no chunk refers to it.
+    """
+    key = f"{dataset_folder(document.dataset_id)}/images/{chunk_pk}-{uuid.uuid4().hex[:8]}"
+    return default_storage.save(key, ContentFile(image))
+
+
 @dataclass
 class ChunkPage:
     chunks: list[Chunk]
@@ -107,12 +121,26 @@ class ChunkPage:
 
 
 def chunk_list(
-    *, document: Document, page: int = 1, page_size: int = 30, keywords: str = ""
+    *,
+    document: Document,
+    page: int = 1,
+    page_size: int = 30,
+    keywords: str = "",
+    ids: Sequence[str] = (),
+    available: bool | None = None,
 ) -> ChunkPage:
-    """A document's chunks in reading order, or matching `keywords` best first (highlighted)."""
+    """A document's chunks in reading order, or matching `keywords` best first (highlighted).
+
+    `ids` and `available` (RAGFlow v0.27) narrow the list to those chunks, and to those
+    switched on (True) or off (False).
+    """
     query: QuerySet[Chunk] = Chunk.objects.filter(document=document).defer(
         "embedding", "search_vector"
     )
+    if ids:
+        query = query.filter(pk__in=list(ids))
+    if available is not None:
+        query = query.filter(available=available)
     terms = fulltext.tokens(keywords) if keywords.strip() else []
     if terms:
         search = SearchQuery(tsquery_for(terms), search_type="raw", config="simple")
@@ -142,40 +170,44 @@ def _check_qa(content: str) -> None:
     raise DataError("Q&A must be separated by TAB/ENTER key.")
 
 
-def chunk_update(*, document: Document, chunk_id_: str, body: dict[str, Any]) -> Chunk:
+@dataclass(frozen=True)
+class ChunkChanges:
+    """What one chunk update changes; a field left None stays as it is."""
+
+    content: str | None = None
+    important_keywords: list[str] | None = None
+    questions: list[str] | None = None
+    positions: list[Any] | None = None
+    available: bool | None = None
+    tags: list[str] | None = None
+    tag_weights: dict[str, float] | None = None
+    image: bytes | None = None
+
+
+def chunk_update(*, document: Document, chunk_id: str, changes: ChunkChanges) -> Chunk:
     """Edit a chunk in place (same id); a content or questions change re-embeds it."""
-    chunk = Chunk.objects.filter(pk=chunk_id_, document=document).first()
+    chunk = Chunk.objects.filter(pk=chunk_id, document=document).first()
     if chunk is None:
-        raise DataError(f"Can't find this chunk {chunk_id_}")
-    content = body.get("content", chunk.content)
-    if not isinstance(content, str) or not content.strip():
+        raise DataError(f"Can't find this chunk {chunk_id}")
+    content = chunk.content if changes.content is None else changes.content
+    if not content.strip():
         raise DataError("`content` is required")
-    keywords = body.get("important_keywords", chunk.important_keywords)
-    if not isinstance(keywords, list):
-        raise DataError("`important_keywords` should be a list")
-    questions = body.get("questions", chunk.questions)
-    if not isinstance(questions, list):
-        raise DataError("`questions` should be a list")
-    positions = body.get("positions", chunk.positions)
-    if not isinstance(positions, list):
-        raise DataError("`positions` should be a list")
-    _check_strings(keywords, "important_keywords")
-    _check_strings(questions, "questions")
+    keywords = _or(changes.important_keywords, chunk.important_keywords)
+    questions = _or(changes.questions, chunk.questions)
     _check_size(content, keywords, questions)
     questions = _clean_questions(questions)
-    if document.chunk_method == "qa" and "content" in body:
+    if document.chunk_method == "qa" and changes.content is not None:
         _check_qa(content)
-    available = body.get("available", chunk.available)
-    if available not in (0, 1, True, False):
-        raise DataError("`available` should be a boolean")
+    available = _or(changes.available, chunk.available)
 
     needs_vector = content != chunk.content or questions != chunk.questions
     vector = _vector(document, content, questions) if needs_vector else None
+    stored_image = _store_image(document, chunk.pk, changes.image) if changes.image else ""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         old = Chunk.objects.filter(pk=chunk.pk).first()
         if old is None:
-            raise DataError(f"Can't find this chunk {chunk_id_}")
+            raise DataError(f"Can't find this chunk {chunk_id}")
         new = chunk_store.prepare(
             Chunk(
                 id=old.pk,
@@ -185,9 +217,13 @@ def chunk_update(*, document: Document, chunk_id_: str, body: dict[str, Any]) ->
                 content=content,
                 important_keywords=keywords,
                 questions=questions,
+                tags=_or(changes.tags, old.tags),
+                tag_weights=_or(changes.tag_weights, old.tag_weights),
+                image_id=f"{old.dataset_id}-{old.pk}" if stored_image else old.image_id,
+                image_location=stored_image or old.image_location,
                 available=bool(available) and locked.enabled,
                 page_numbers=old.page_numbers,
-                positions=positions,
+                positions=_or(changes.positions, old.positions),
                 token_count=count_tokens(content),
                 embedding=vector if vector is not None else old.embedding,
                 embedding_dim=len(vector) if vector is not None else old.embedding_dim,
@@ -196,6 +232,19 @@ def chunk_update(*, document: Document, chunk_id_: str, body: dict[str, Any]) ->
         )
         chunk_store.replace_chunk(locked, old, new)
     return Chunk.objects.get(pk=chunk.pk)
+
+
+def _or(value: T | None, current: T) -> T:
+    return current if value is None else value
+
+
+def chunk_set_available(*, document: Document, chunk_ids: Sequence[str], available: bool) -> int:
+    """Switch some of a document's chunks on or off (a disabled document's stay off)."""
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        return Chunk.objects.filter(document=locked, pk__in=list(chunk_ids)).update(
+            available=available and locked.enabled
+        )
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -218,59 +218,60 @@ def document_delete(
     return len(documents), missing, duplicates
 
 
-def document_update(*, dataset: Dataset, document_id: str, body: Any) -> Document:
-    """Apply RAGFlow's update rules in its order (contract §3.5)."""
+# Counters a client may send back unchanged (ragflow-sdk echoes whole objects); changing them is
+# refused.
+LOCKED_FIELDS = ("chunk_count", "token_count", "progress")
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    """What one document update changes; a field left None stays as it is."""
+
+    name: str | None = None
+    chunk_method: str | None = None
+    # Merged key by key into the current config; empty means none was sent.
+    parser_config: dict[str, Any] | None = None
+    # Replaces the document's metadata.
+    meta_fields: dict[str, Any] | None = None
+    enabled: bool | None = None
+    # Values of LOCKED_FIELDS the client sent: accepted when they equal the stored ones.
+    locked: dict[str, Any] = field(default_factory=dict)
+
+
+def document_update(*, dataset: Dataset, document_id: str, changes: DocumentChanges) -> Document:
+    """Apply RAGFlow's update rules in its order (contract §3.5), under a row lock."""
     with transaction.atomic():
         document = (
             Document.objects.select_for_update().filter(pk=document_id, dataset=dataset).first()
         )
         if document is None:
             raise DataError("The dataset doesn't own the document.")
-        if isinstance(body, list):
-            # Old docs show doc.update([{...}, {...}]): merge the objects in order.
-            merged: dict[str, Any] = {}
-            for item in body:
-                if isinstance(item, dict):
-                    merged.update(item)
-            body = merged
-        if not isinstance(body, dict):
-            body = {}
-        if "name" not in body and isinstance(body.get("display_name"), str):
-            body["name"] = body["display_name"]
 
-        for key in ("chunk_count", "token_count", "progress"):
-            if key in body and body[key] != getattr(document, key):
+        for key in LOCKED_FIELDS:
+            if key in changes.locked and changes.locked[key] != getattr(document, key):
                 raise DataError(f"Can't change `{key}`.")
 
-        if "meta_fields" in body:
-            if not isinstance(body["meta_fields"], dict):
-                raise DataError("meta_fields must be a dictionary")
-            document.meta_fields = body["meta_fields"]
+        if changes.meta_fields is not None:
+            document.meta_fields = changes.meta_fields
 
-        if "name" in body and body["name"] != document.name:
-            _rename(document, body["name"])
+        if changes.name is not None and changes.name != document.name:
+            _rename(document, changes.name)
 
-        supplied_config = body.get("parser_config")
-        if isinstance(supplied_config, dict) and supplied_config:
-            document.parser_config = deep_merge(document.parser_config, supplied_config)
+        if changes.parser_config:
+            document.parser_config = deep_merge(document.parser_config, changes.parser_config)
 
-        if "chunk_method" in body:
-            _change_chunk_method(document, body["chunk_method"], bool(supplied_config))
+        if changes.chunk_method is not None:
+            _change_chunk_method(document, changes.chunk_method, bool(changes.parser_config))
 
-        if "enabled" in body:
-            enabled = body["enabled"]
-            if enabled not in (0, 1, True, False):
-                raise DataError("`enabled` should be 0 or 1")
-            document.enabled = bool(enabled)
+        if changes.enabled is not None:
+            document.enabled = changes.enabled
             Chunk.objects.filter(document=document).update(available=document.enabled)
 
         document.save()
         return document
 
 
-def _rename(document: Document, name: Any) -> None:
-    if not isinstance(name, str):
-        raise ArgumentError("`name` should be a string.")
+def _rename(document: Document, name: str) -> None:
     if len(name.encode("utf-8")) > NAME_MAX_BYTES:
         raise ArgumentError("File name must be 255 bytes or less.")
     if not suffix_of(name) or suffix_of(name) != suffix_of(document.name):
@@ -284,7 +285,7 @@ def _rename(document: Document, name: Any) -> None:
     document.name = name
 
 
-def _change_chunk_method(document: Document, method: Any, config_supplied: bool) -> None:
+def _change_chunk_method(document: Document, method: str, config_supplied: bool) -> None:
     if method not in DOCUMENT_CHUNK_METHODS:
         raise DataError(f"`chunk_method` {method} doesn't exist")
     if document.type == "visual" or suffix_of(document.name) in {"ppt", "pptx", "pages"}:

@@ -103,14 +103,20 @@ class BatchOutcome:
     duplicates: list[str]
     # Queued in the database but not yet handed to the broker (it was unreachable).
     waiting: list[str] = field(default_factory=list)
+    # parse_stop(skip_idle=True): documents that were not parsing, left as they were.
+    idle: list[str] = field(default_factory=list)
 
 
-def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
+def parse_start(
+    *, dataset: Dataset, document_ids: Sequence[str], restart_running: bool = False
+) -> BatchOutcome:
     """Queue documents for parsing; DONE, FAIL and CANCEL documents may be parsed again.
 
     Queued means RUNNING at progress 0 in the database. The broker gets the tasks after the
     commit; if it is down they wait in the database (`outcome.waiting`) and recovery sends them
     once it is back, so the request still succeeds and the documents can still be cancelled.
+    A document being parsed is refused, unless `restart_running` (RAGFlow v0.27's
+    `/documents/parse`): then its running task turns stale and a new one starts.
     """
     unique, duplicates = split_duplicates(document_ids)
     queued = 0
@@ -125,7 +131,7 @@ def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcom
             document = documents.get(doc_id)
             if document is None:
                 continue
-            if 0 < document.progress < 1:
+            if 0 < document.progress < 1 and not restart_running:
                 raise DataError("Can't parse document that is currently being processed")
             chunk_store.delete_chunks(document)
             document.run = Run.RUNNING
@@ -144,11 +150,26 @@ def parse_start(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcom
     return BatchOutcome(queued, missing, duplicates, waiting)
 
 
-def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome:
-    """Cancel parsing: the row says CANCEL at once and the worker drops its work."""
+def parse_stop(
+    *, dataset: Dataset, document_ids: Sequence[str], skip_idle: bool = False
+) -> BatchOutcome:
+    """Cancel parsing: the row says CANCEL at once and the worker drops its work.
+
+    By default the first document that is unknown or not parsing refuses the whole request.
+    With `skip_idle` (RAGFlow v0.27's `/documents/stop`), unknown ids still stop nothing, but
+    documents that are not parsing are only reported (`outcome.idle`).
+    """
     unique, duplicates = split_duplicates(document_ids)
     stopped = 0
+    idle: list[str] = []
     with transaction.atomic():
+        if skip_idle:
+            found = set(
+                Document.objects.filter(dataset=dataset, pk__in=unique).values_list("pk", flat=True)
+            )
+            missing = [doc_id for doc_id in unique if doc_id not in found]
+            if missing:
+                raise DataError(f"Documents not found: {missing!r}")
         for doc_id in unique:
             document = (
                 Document.objects.select_for_update().filter(dataset=dataset, pk=doc_id).first()
@@ -157,8 +178,11 @@ def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome
                 raise DataError(f"You don't own the document {doc_id}.")
             # A queued document (RUNNING at progress 0) can be stopped too; RAGFlow refuses it,
             # which leaves no way to take back a mistaken parse request.
-            idle = document.progress == 0 and document.run != Run.RUNNING
-            if idle or int(document.progress) == 1:
+            was_idle = document.progress == 0 and document.run != Run.RUNNING
+            if was_idle or int(document.progress) == 1:
+                if skip_idle:
+                    idle.append(doc_id)
+                    continue
                 raise DataError("Can't stop parsing document with progress at 0 or 1")
             chunk_store.delete_chunks(document)
             document.run = Run.CANCEL
@@ -169,7 +193,7 @@ def parse_stop(*, dataset: Dataset, document_ids: Sequence[str]) -> BatchOutcome
             document.heartbeat_at = None
             document.save()
             stopped += 1
-    return BatchOutcome(stopped, [], duplicates)
+    return BatchOutcome(stopped, [], duplicates, idle=idle)
 
 
 # --- the worker side ------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class RetrievalRequest:
     rerank_id: str | None = None
     highlight: bool = True
     conditions: list[dict[str, Any]] = field(default_factory=list)
+    # How the metadata conditions combine: "and" (all must hold) or "or" (v0.27: any).
+    logic: str = "and"
 
 
 def _model_name(model_id: str) -> str:
@@ -61,7 +63,7 @@ def retrieval_run(*, user: User, request: RetrievalRequest) -> Result | None:
     document_ids = list(request.document_ids)
     if not document_ids and request.conditions:
         candidates = Document.objects.filter(dataset_id__in=ids).values_list("pk", "meta_fields")
-        document_ids = matching_documents(candidates, request.conditions)
+        document_ids = matching_documents(candidates, request.conditions, logic=request.logic)
         if not document_ids:
             # A filter that matches nothing returns nothing (RAGFlow would search everything).
             return Result([], 0, [])

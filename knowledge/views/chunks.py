@@ -30,7 +30,14 @@ from knowledge import fulltext
 from knowledge.forms import ChunkForm, chunk_method_label
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.retrieval import highlight
-from knowledge.services.chunks import chunk_add, chunk_delete, chunk_list, chunk_update
+from knowledge.selectors import chunk_get_or_raise
+from knowledge.services.chunks import (
+    ChunkChanges,
+    chunk_add,
+    chunk_delete,
+    chunk_list,
+    chunk_update,
+)
 from knowledge.views.datasets import is_owner, owned_or_404, visible_or_404
 from knowledge.views.documents import Notice, document_or_404, document_row
 from ragsite.api.errors import ServiceError
@@ -98,10 +105,7 @@ def chunk_card(chunk: Chunk, *, highlighted: bool = False, terms: Sequence[str] 
 
 
 def _chunk_or_404(document: Document, chunk_id: str) -> Chunk:
-    chunk = Chunk.objects.filter(document=document, pk=chunk_id).defer("embedding").first()
-    if chunk is None:
-        raise Http404
-    return chunk
+    return chunk_get_or_raise(document, chunk_id, error=Http404())
 
 
 def _page_of(document: Document, chunk_id: str) -> int:
@@ -364,7 +368,7 @@ def edit_chunk(
     form = ChunkForm(data, chunk=chunk)
     if data is not None and form.is_valid():
         try:
-            chunk = chunk_update(document=document, chunk_id_=chunk.pk, body=form.cleaned_data)
+            chunk = chunk_update(document=document, chunk_id=chunk.pk, changes=form.changes())
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
@@ -393,7 +397,9 @@ def toggle_chunk(
     wanted = request.POST.get("available") == "1"
     notices: list[Notice] = []
     try:
-        chunk = chunk_update(document=document, chunk_id_=chunk.pk, body={"available": wanted})
+        chunk = chunk_update(
+            document=document, chunk_id=chunk.pk, changes=ChunkChanges(available=wanted)
+        )
     except ServiceError as exc:
         notices.append(("error", exc.message))
     if wanted and not chunk.available and not notices:

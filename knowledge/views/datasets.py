@@ -16,7 +16,11 @@ from django.views.decorators.http import require_http_methods
 
 from knowledge.forms import DatasetForm, chunk_method_label, embedding_model_label
 from knowledge.models import Dataset
-from knowledge.selectors import dataset_get_owned, dataset_get_visible, datasets_visible_to
+from knowledge.selectors import (
+    dataset_get_owned_or_raise,
+    dataset_get_visible_or_raise,
+    datasets_visible_to,
+)
 from knowledge.services.datasets import (
     DatasetChanges,
     dataset_create,
@@ -41,20 +45,14 @@ def with_labels(datasets: Iterable[Dataset]) -> list[Dataset]:
 def owned_or_404(request: HtmxHttpRequest, dataset_id: str) -> Dataset:
     """The user's own dataset, for anything that changes it."""
     # Someone else's dataset, team-visible or not, is "not found" here: only owners edit.
-    dataset = dataset_get_owned(request.user, dataset_id)
-    if dataset is None:
-        raise Http404
-    return dataset
+    return dataset_get_owned_or_raise(request.user, dataset_id, error=Http404())
 
 
 def visible_or_404(request: HtmxHttpRequest, dataset_id: str) -> Dataset:
     """A dataset the user may look at: their own, or a team mate's shared with the team."""
     # Team mates may look, download and search; everything that changes something uses
     # owned_or_404.
-    dataset = dataset_get_visible(request.user, dataset_id)
-    if dataset is None:
-        raise Http404
-    return dataset
+    return dataset_get_visible_or_raise(request.user, dataset_id, error=Http404())
 
 
 def is_owner(request: HtmxHttpRequest, dataset: Dataset) -> bool:

@@ -25,8 +25,9 @@ from django.views.decorators.http import require_http_methods
 from knowledge.forms import DocumentSettingsForm, DocumentUploadForm, chunk_method_label
 from knowledge.models import Dataset, Document
 from knowledge.parsing.filetypes import SUPPORTED_SUFFIXES
-from knowledge.selectors import documents_filtered
+from knowledge.selectors import document_get_or_raise, documents_filtered
 from knowledge.services.documents import (
+    DocumentChanges,
     Upload,
     document_delete,
     document_open,
@@ -123,10 +124,7 @@ def document_row(document: Document) -> DocumentRow:
 
 
 def document_or_404(dataset: Dataset, document_id: str) -> Document:
-    document = Document.objects.filter(dataset=dataset, pk=document_id).first()
-    if document is None:
-        raise Http404
-    return document
+    return document_get_or_raise(dataset, document_id, error=Http404())
 
 
 def _parsing(dataset: Dataset) -> bool:
@@ -380,7 +378,7 @@ def toggle_document(request: HtmxHttpRequest, dataset_id: str, document_id: str)
         document_update(
             dataset=dataset,
             document_id=document.pk,
-            body={"enabled": request.POST.get("enabled") == "1"},
+            changes=DocumentChanges(enabled=request.POST.get("enabled") == "1"),
         )
     except ServiceError as exc:
         notices.append(("error", exc.message))
@@ -408,8 +406,10 @@ def document_settings(request: HtmxHttpRequest, dataset_id: str, document_id: st
     form = DocumentSettingsForm(data, document=document)
     if request.method == "POST" and form.is_valid():
         try:
-            if changes := form.changes():
-                document = document_update(dataset=dataset, document_id=document.pk, body=changes)
+            if (changes := form.changes()) != DocumentChanges():
+                document = document_update(
+                    dataset=dataset, document_id=document.pk, changes=changes
+                )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:

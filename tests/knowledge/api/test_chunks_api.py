@@ -79,6 +79,9 @@ def test_add_returns_the_add_shape(api, dataset, doc) -> None:
         "dataset_id",
         "important_keywords",
         "questions",
+        "tag_kwd",
+        "image_id",
+        "doc_type_kwd",
         "create_time",
         "create_timestamp",
     }

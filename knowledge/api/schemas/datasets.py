@@ -1,4 +1,4 @@
-"""Request models for the dataset endpoints: pydantic, strict, unknown keys refused (contract §1.7).
+"""Request models of the dataset endpoints: pydantic, strict, unknown keys refused (contract §1.7).
 
 The field constraints and custom messages reproduce RAGFlow v0.22.1's validation_utils, so the
 101 messages match what its clients and tests look for.
