@@ -43,6 +43,16 @@ CHAT_CALLS = [
     ("post", "/api/v1/chats/{id}/completions", {"question": "hello", "stream": False}),
     ("post", "/api/v1/chats/{id}/completions", {"question": "hello", "stream": True}),
     ("post", "/api/v1/chats_openai/{id}/chat/completions", {"model": "m", "messages": QUESTION}),
+    # RAGFlow v0.27
+    ("get", "/api/v1/chats/{id}", None),
+    ("patch", "/api/v1/chats/{id}", {"name": "mine now"}),
+    ("delete", "/api/v1/chats/{id}", None),
+    ("delete", "/api/v1/chats", {"chat_id": "{id}"}),
+    ("get", "/api/v1/chats/{id}/sessions/x", None),
+    ("patch", "/api/v1/chats/{id}/sessions/x", {"name": "n"}),
+    ("post", "/api/v1/chat/completions", {"chat_id": "{id}", "question": "hello", "stream": False}),
+    ("post", "/api/v1/chat/completions", {"chat_id": "{id}", "question": "hello"}),
+    ("post", "/api/v1/openai/{id}/chat/completions", {"model": "m", "messages": QUESTION}),
 ]
 
 
@@ -75,6 +85,13 @@ def test_api_answers_the_same_for_a_foreign_and_a_missing_chat(
     ("method", "path", "body"),
     [
         ("put", "/api/v1/chats/{chat}/sessions/{session}", {"name": "n"}),
+        ("patch", "/api/v1/chats/{chat}/sessions/{session}", {"name": "n"}),
+        ("get", "/api/v1/chats/{chat}/sessions/{session}", None),
+        (
+            "post",
+            "/api/v1/chat/completions",
+            {"chat_id": "{chat}", "session_id": "{session}", "question": "hi", "stream": False},
+        ),
         ("delete", "/api/v1/chats/{chat}/sessions", {"ids": ["{session}"]}),
         (
             "post",
@@ -89,6 +106,8 @@ def test_api_answers_the_same_for_a_foreign_and_a_missing_session(
     def call(session_id: str) -> tuple[int, str]:
         fill = {"chat": mine.pk, "session": session_id}
         url = path.format(**fill)
+        if body is None:
+            return answer(getattr(api, method)(url), session_id)
         sent = {k: v.format(**fill) if isinstance(v, str) else v for k, v in body.items()}
         if "ids" in sent:
             sent["ids"] = [session_id]

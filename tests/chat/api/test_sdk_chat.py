@@ -22,7 +22,7 @@ FACTS = [
 @pytest.fixture
 def key() -> str:
     user = User.objects.create_user("sdk-chat", password="sdk-password-1")
-    return api_key_create(user=user)[1]
+    return api_key_create(user=user, generation="v0.22")[1]
 
 
 def test_sdk_chat_sessions_and_streamed_answers(live_server_url: str, key: str) -> None:
