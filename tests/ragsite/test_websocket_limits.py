@@ -32,7 +32,7 @@ from agents.services.agents import session_create as agent_session_create
 from agents.templates_library import qa_dsl
 from chat.llm.registry import BUILTIN_EXTRACTIVE
 from chat.models import ChatSession
-from chat.services.assistants import chat_create
+from chat.services.assistants import ChatChanges, chat_create
 from chat.services.sessions import session_create as chat_session_create
 from knowledge.models import Document
 from knowledge.services.chunks import chunk_add
@@ -64,12 +64,12 @@ class Conversation:
 def conversation_for(kind: str, tenant: User, dataset_id: str) -> Conversation:
     if kind == "chat":
         name = f"c {ChatSession.objects.count()} {dataset_id}"
-        chat = chat_create(tenant=tenant, body={"name": name, "dataset_ids": [dataset_id]})
+        chat = chat_create(tenant=tenant, changes=ChatChanges(name=name, dataset_ids=[dataset_id]))
         session = chat_session_create(chat=chat, name="s")
         return Conversation(kind, f"/ws/chat/{chat.pk}/sessions/{session.pk}/", session.pk, "final")
     dsl = qa_dsl(dataset_ids=[dataset_id], llm_id=BUILTIN_EXTRACTIVE, prologue="Ask me.")
     title = f"a {AgentSession.objects.count()} {dataset_id}"
-    agent = agent_create(tenant=tenant, body={"title": title, "dsl": dsl})
+    agent = agent_create(tenant=tenant, title=title, dsl=dsl)
     session = agent_session_create(agent=agent, user_id=str(tenant.pk))
     return Conversation(kind, f"/ws/agents/{agent.pk}/sessions/{session.pk}/", session.pk, "done")
 
@@ -290,7 +290,7 @@ def test_live_a_one_megabyte_chunk_streams_in_bounded_memory_and_bytes(
         for name, dataset in (("small", small), ("big", big))
     }
     chats = {
-        name: chat_create(tenant=tenant, body={"name": name, "dataset_ids": [dataset]})
+        name: chat_create(tenant=tenant, changes=ChatChanges(name=name, dataset_ids=[dataset]))
         for name, dataset in (("small", small), ("big", big))
     }
 
