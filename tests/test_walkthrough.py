@@ -67,12 +67,7 @@ def create_api_key(workdir: Path, redis_url: str, username: str, generation: str
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "sdk",
-    [
-        SDK22,
-        pytest.param(
-            SDK27, marks=pytest.mark.xfail(strict=False, reason="v0.27 support in progress")
-        ),
-    ],
+    [SDK22, SDK27],
 )
 def test_seed_walkthrough_passes_with_each_sdk(
     sdk: str,
