@@ -175,7 +175,7 @@ class ChatIn(BaseModel):
             prompt_config = _v027_prompt_config(prompt_config)
             columns = {**V027_COLUMNS, **columns}
         return ChatChanges(
-            name=self._name(creating),
+            name=self._name(),
             description=self._text("description", creating),
             icon=self._icon(),
             dataset_ids=(
@@ -192,7 +192,7 @@ class ChatIn(BaseModel):
             **columns,
         )
 
-    def _name(self, creating: bool) -> str | None:
+    def _name(self) -> str | None:
         if not self._sent("name"):
             return None
         # Null: "required" on create, "cannot be empty" on update (the service says which).
