@@ -51,6 +51,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# Keys RAGFlow v0.27 added: accepted and stored when sent, left out of configs that never had
+# them (so v0.22 clients see the configs they know).
+_V027 = Field(exclude_if=lambda value: value is None)
+
+
 class RaptorConfig(_Strict):
     use_raptor: bool = False
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = RAPTOR_PROMPT
@@ -58,14 +63,38 @@ class RaptorConfig(_Strict):
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     max_cluster: Annotated[int, Field(ge=1, le=1024)] = 64
     random_seed: Annotated[int, Field(ge=0)] = 0
+    # RAGFlow v0.27 (ragsite builds no RAPTOR trees; stored for the clients that set them).
+    clustering_threshold: Annotated[Annotated[float, Field(ge=0.0, le=1.0)] | None, _V027] = None
+    clustering_ratio: Annotated[Annotated[float, Field(ge=0.0, le=1.0)] | None, _V027] = None
+    scope: Annotated[Literal["file", "dataset"] | None, _V027] = None
+    auto_disable_for_structured_data: Annotated[bool | None, _V027] = None
+    clustering_method: Annotated[str | None, _V027] = None
+    tree_builder: Annotated[str | None, _V027] = None
+    ext: Annotated[dict[str, Any] | None, _V027] = None
 
 
 class GraphragConfig(_Strict):
     use_graphrag: bool = False
     entity_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ENTITY_TYPES))
-    method: Literal["light", "general"] = "light"
+    method: Literal["light", "general", "ner"] = "light"
     community: bool = False
     resolution: bool = False
+    # RAGFlow v0.27's job limits (ragsite builds no knowledge graphs; stored as sent).
+    batch_chunk_token_size: Annotated[Annotated[int, Field(ge=512, le=8196)] | None, _V027] = None
+    retry_attempts: Annotated[Annotated[int, Field(ge=1, le=10)] | None, _V027] = None
+    retry_backoff_seconds: Annotated[float | None, _V027] = None
+    retry_backoff_max_seconds: Annotated[float | None, _V027] = None
+    build_subgraph_timeout_per_chunk_seconds: Annotated[float | None, _V027] = None
+    build_subgraph_min_timeout_seconds: Annotated[float | None, _V027] = None
+    merge_timeout_seconds: Annotated[float | None, _V027] = None
+    resolution_timeout_seconds: Annotated[float | None, _V027] = None
+    community_timeout_seconds: Annotated[float | None, _V027] = None
+    lock_acquire_timeout_seconds: Annotated[float | None, _V027] = None
+
+
+class ParentChildConfig(_Strict):
+    use_parent_child: bool = False
+    children_delimiter: str = "\n"
 
 
 class ParserConfig(_Strict):
@@ -82,6 +111,15 @@ class ParserConfig(_Strict):
     filename_embd_weight: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.1
     task_page_size: Annotated[int | None, Field(ge=1)] = None
     pages: list[list[int]] | None = None
+    # RAGFlow v0.27's additions, stored as sent.
+    parent_child: Annotated[ParentChildConfig | None, _V027] = None
+    compilation_template_group_id: Annotated[list[str] | None, _V027] = None
+    ext: Annotated[dict[str, Any] | None, _V027] = None
+    table_column_mode: Annotated[Literal["auto", "manual"] | None, _V027] = None
+    table_column_roles: Annotated[
+        dict[str, Literal["indexing", "metadata", "both", "vectorize"]] | None, _V027
+    ] = None
+    table_column_names: Annotated[list[str] | None, _V027] = None
 
 
 def check_parser_config_size(value: ParserConfig | None) -> ParserConfig | None:

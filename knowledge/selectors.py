@@ -6,11 +6,13 @@ the error RAGFlow answers with (a ServiceError), the HTML views Http404.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from knowledge.metadata_filter import matching_documents, metadata_matches
 from knowledge.models import Chunk, Dataset, Document
@@ -87,6 +89,72 @@ def chunk_get_or_raise(
 def dataset_size(dataset: Dataset) -> int:
     """The total size in bytes of a dataset's documents."""
     return int(dataset.documents.aggregate(size=Sum("size"))["size"] or 0)
+
+
+def parsing_status(dataset_ids: list[str]) -> dict[str, dict[str, int]]:
+    """How many documents of each dataset are in each parse state (RAGFlow v0.27's names)."""
+    names = {
+        Document.Run.UNSTART: "unstart_count",
+        Document.Run.RUNNING: "running_count",
+        Document.Run.CANCEL: "cancel_count",
+        Document.Run.DONE: "done_count",
+        Document.Run.FAIL: "fail_count",
+    }
+    status = {pk: dict.fromkeys(names.values(), 0) for pk in dataset_ids}
+    rows = (
+        Document.objects.filter(dataset_id__in=dataset_ids)
+        .values_list("dataset_id", "run")
+        .annotate(count=Count("pk"))
+    )
+    for dataset_id, run, count in rows:
+        if run in names:
+            status[dataset_id][names[run]] = count
+    return status
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
+
+
+def _metadata_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        return "time"
+    return "string"
+
+
+def dataset_metadata_summary(
+    dataset: Dataset, document_ids: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each metadata key of the dataset's documents (or of `document_ids`): its type and its
+    values with how many documents carry each, most common first."""
+    query = Document.objects.filter(dataset=dataset)
+    if document_ids:
+        query = query.filter(pk__in=document_ids)
+    types: dict[str, str] = {}
+    counts: dict[str, dict[str, tuple[Any, int]]] = {}
+    for meta in query.values_list("meta_fields", flat=True):
+        for key, value in (meta or {}).items():
+            types.setdefault(key, _metadata_type(value))
+            seen = counts.setdefault(key, {})
+            for item in value if isinstance(value, list) else [value]:
+                label = json.dumps(item, sort_keys=True, default=str)
+                first, count = seen.get(label, (item, 0))
+                seen[label] = (first, count + 1)
+    return {
+        key: {
+            "type": types[key],
+            "values": [
+                [value, count]
+                for value, count in sorted(
+                    counts[key].values(), key=lambda vc: (-vc[1], str(vc[0]))
+                )
+            ],
+        }
+        for key in sorted(counts)
+    }
 
 
 def dataset_name_taken(user: User, name: str, *, exclude_id: str | None = None) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from knowledge.api import chunks, documents, views
+from knowledge.api import chunks, documents, metadata, views
 
 DS = r"^datasets/(?P<dataset_id>[^/]+)"
 DOC = DS + r"/documents/(?P<document_id>[^/]+)"
@@ -13,8 +13,12 @@ urlpatterns = [
     re_path(DS + r"/documents/?$", documents.DocumentsApi.as_view()),
     re_path(DS + r"/documents/parse/?$", documents.DocumentsParseApi.as_view()),
     re_path(DS + r"/documents/stop/?$", documents.DocumentsStopApi.as_view()),
+    re_path(DS + r"/documents/metadatas/?$", metadata.DocumentsMetadatasApi.as_view()),
     re_path(DOC + r"/?$", documents.DocumentApi.as_view()),
     re_path(DS + r"/chunks/?$", documents.ParseApi.as_view()),
+    re_path(DS + r"/metadata/config/?$", metadata.MetadataConfigApi.as_view()),
+    re_path(DS + r"/metadata/summary/?$", metadata.MetadataSummaryApi.as_view()),
+    re_path(DS + r"/metadata/update/?$", metadata.MetadataUpdateApi.as_view()),
     re_path(DOC + r"/chunks/?$", chunks.ChunksApi.as_view()),
     re_path(DOC + r"/chunks/(?P<chunk_id>[^/]+)/?$", chunks.ChunkApi.as_view()),
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),

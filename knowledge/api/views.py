@@ -14,13 +14,14 @@ from knowledge.api.schemas import (
     DatasetDeleteIn,
     DatasetDeleteIn27,
     DatasetListIn,
+    DatasetListIn27,
     DatasetUpdateIn,
     uuid1_hex,
     uuid_hex,
 )
 from knowledge.api.serializers import dataset_out
 from knowledge.models import Dataset
-from knowledge.selectors import dataset_get_visible, dataset_size
+from knowledge.selectors import dataset_get_visible, dataset_size, parsing_status
 from knowledge.services.datasets import (
     DatasetChanges,
     dataset_create,
@@ -46,21 +47,38 @@ _LEGACY_COUNTERS = ("chunk_count", "document_count")
 
 class DatasetsApi(APIView):
     def get(self, request: ApiRequest) -> Response:
-        params = validate(DatasetListIn, query_dict(request), strict=False)
-        datasets = dataset_list(
-            user=request.user,
-            dataset_id=params.id,
-            name=params.name or None,
-            orderby=params.orderby,
-            desc=params.desc,
-        )
+        """List; v0.27 adds `ids` (repeated or comma-separated) and `include_parsing_status`."""
+        v027 = is_v027(request)
+        query: dict[str, Any] = query_dict(request)
+        ids = [part for value in request.GET.getlist("ids") for part in value.split(",") if part]
+        query["ids"] = ids
+        if query.get("id") and ids:
+            raise DataError(f"Should not provide both 'id':{query['id']} and 'ids'{ids}")
+        params = validate(DatasetListIn27 if v027 else DatasetListIn, query, strict=False)
+        with permission_as_data_error(v027):
+            datasets = dataset_list(
+                user=request.user,
+                dataset_id=params.id,
+                name=params.name or None,
+                orderby=params.orderby,
+                desc=params.desc,
+                ids=params.ids,
+            )
         total = datasets.count()
         start, end = page_bounds(params.page, params.page_size)
-        data = [dataset_out(ds) for ds in datasets[start:end]]
+        page = list(datasets[start:end])
+        data = [dataset_out(ds) for ds in page]
+        if params.include_parsing_status:
+            status = parsing_status([ds.pk for ds in page])
+            for item in data:
+                # RAGFlow's code nests the counts, its docs show them flat: both are sent.
+                item["parsing_status"] = status[item["id"]]
+                item.update(status[item["id"]])
         return Response(ok(data, total_datasets=total, total=total))
 
     def post(self, request: ApiRequest) -> Response:
         body = validate(DatasetCreateIn, strict_json_object(request))
+        metadata = body.auto_metadata_config
         dataset = dataset_create(
             tenant=request.user,
             name=body.name,
@@ -71,6 +89,7 @@ class DatasetsApi(APIView):
             chunk_method=body.chunk_method,
             parser_config=body.parser_config,
             language=body.language,
+            metadata_config=None if metadata is None else metadata.model_dump(),
         )
         return Response(dataset_out(dataset))
 
@@ -118,7 +137,10 @@ class DatasetApi(APIView):
             if v027:
                 raise DataError("no properties were modified")
             raise ArgumentError("No properties were modified")
-        sent.pop("parser_config", None)
+        for key in ("parser_config", "ext", "parse_type", "pipeline_id", "auto_metadata_config"):
+            sent.pop(key, None)
+        if body.auto_metadata_config is not None:
+            sent["metadata_config"] = body.auto_metadata_config.model_dump()
         changes = DatasetChanges(values=sent, parser_config=body.parser_config)
         with permission_as_data_error(v027):
             dataset = dataset_update(tenant=request.user, dataset_id=dataset_id, changes=changes)

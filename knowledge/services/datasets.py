@@ -60,6 +60,7 @@ def dataset_create(
     chunk_method: str = "naive",
     parser_config: ParserConfig | None = None,
     language: str | None = None,
+    metadata_config: dict[str, Any] | None = None,
 ) -> Dataset:
     """Create a dataset; a name already used by the tenant gets a `(n)` suffix."""
     name = name.strip()
@@ -79,6 +80,7 @@ def dataset_create(
                     chunk_method=chunk_method,
                     parser_config=config,
                     language=language or "English",
+                    metadata_config=metadata_config or {},
                 )
         except IntegrityError:
             # A concurrent create took the same name between the check and the insert.
@@ -141,7 +143,15 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
             dataset.embedding_model = embd_id
             changed.append("embedding_model")
 
-        for key in ("avatar", "description", "permission", "pagerank", "language"):
+        for key in (
+            "avatar",
+            "description",
+            "permission",
+            "pagerank",
+            "language",
+            "metadata_config",
+            "connectors",
+        ):
             if key in values:
                 setattr(dataset, key, values[key])
                 changed.append(key)
@@ -187,9 +197,15 @@ def dataset_list(
     name: str | None = None,
     orderby: str = "create_time",
     desc: bool = True,
+    ids: list[str] | None = None,
 ) -> Any:
-    """The caller's visible datasets, filtered and ordered (contract §2.4)."""
+    """The caller's visible datasets, filtered and ordered (contract §2.4).
+
+    `ids` (RAGFlow v0.27) keeps those datasets; ids the caller cannot see are dropped silently.
+    """
     visible = datasets_visible_to(user)
+    if ids:
+        visible = visible.filter(pk__in=ids)
     if dataset_id and not visible.filter(pk=dataset_id).exists():
         raise AccessDenied(f"User '{user.pk}' lacks permission for dataset '{dataset_id}'")
     if name and not visible.filter(name__iexact=name).exists():

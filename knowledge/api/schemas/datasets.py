@@ -108,7 +108,44 @@ class DatasetFieldsMixin(ParserConfigMixin):
         return value
 
 
-class DatasetCreateIn(DatasetFieldsMixin, _Base):
+class MetadataField(_Base):
+    """One metadata field a dataset's documents may carry (RAGFlow v0.27)."""
+
+    key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    type: Literal["string", "list", "time", "number"]
+    description: str | None = None
+    enum: list[str] | None = None
+
+
+class MetadataConfig(_Base):
+    """`auto_metadata_config`, and the body of PUT /datasets/{id}/metadata/config: a list left
+    out is stored empty."""
+
+    metadata: list[MetadataField] = []
+    built_in_metadata: list[MetadataField] = []
+
+
+class _V027DatasetFields(_Base):
+    """Keys RAGFlow v0.27 added to dataset create and update."""
+
+    auto_metadata_config: MetadataConfig | None = None
+    # Extra columns RAGFlow merges into its row; ragsite has no such columns and ignores them.
+    ext: dict[str, Any] = {}
+    # Ingestion pipelines: ragsite has none, so only "none" is accepted.
+    parse_type: int | None = None
+    pipeline_id: str | None = None
+
+    @field_validator("parse_type", "pipeline_id", mode="before")
+    @classmethod
+    def _no_pipelines(cls, value: Any) -> Any:
+        if value not in (None, ""):
+            raise PydanticCustomError(
+                "no_pipelines", "ragsite has no ingestion pipelines: leave this field out"
+            )
+        return None
+
+
+class DatasetCreateIn(DatasetFieldsMixin, _V027DatasetFields):
     name: DatasetName
     avatar: Annotated[str | None, Field(default=None, max_length=65535)]
     description: Annotated[str | None, Field(default=None, max_length=65535)]
@@ -122,7 +159,7 @@ class DatasetCreateIn(DatasetFieldsMixin, _Base):
     language: Annotated[str | None, Field(default=None, max_length=32)]
 
 
-class DatasetUpdateIn(DatasetFieldsMixin, _Base):
+class DatasetUpdateIn(DatasetFieldsMixin, _V027DatasetFields):
     name: DatasetName = ""
     avatar: Annotated[str | None, Field(default=None, max_length=65535)]
     description: Annotated[str | None, Field(default=None, max_length=65535)]
@@ -134,6 +171,8 @@ class DatasetUpdateIn(DatasetFieldsMixin, _Base):
     parser_config: ParserConfigField
     pagerank: Annotated[int, Field(ge=0, le=100)] = 0
     language: Annotated[str | None, Field(default=None, max_length=32)]
+    # RAGFlow v0.27's data-source connectors: stored and echoed.
+    connectors: list[dict[str, Any]] = []
 
 
 class DatasetDeleteIn(_Base):
@@ -160,18 +199,37 @@ class DatasetDeleteIn27(DatasetDeleteIn):
 
 
 class DatasetListIn(BaseModel):
-    """Query string: lax types (values arrive as strings), unknown parameters refused."""
+    """Query string: lax types (values arrive as strings); unknown parameters are ignored (both
+    generations' clients send some the other does not know)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     id: str | None = None
+    ids: list[str] = []
     name: str | None = None
     page: Annotated[int, Field(ge=1)] = 1
     page_size: Annotated[int, Field(ge=1)] = 30
     orderby: Literal["create_time", "update_time"] = "create_time"
     desc: bool = True
+    include_parsing_status: bool = False
 
     @field_validator("id", mode="before")
     @classmethod
-    def _id_is_uuid1(cls, value: Any) -> Any:
+    def _id_is_uuid(cls, value: Any) -> Any:
         return None if value is None else uuid1_hex(value)
+
+    @field_validator("ids", mode="after")
+    @classmethod
+    def _ids_are_uuids(cls, value: list[str]) -> list[str]:
+        if len(value) > 100:
+            raise PydanticCustomError("too_many_ids", "ids must contain at most 100 IDs")
+        return _unique_ids([uuid_hex(item) for item in value])
+
+
+class DatasetListIn27(DatasetListIn):
+    """RAGFlow v0.27 takes any UUID version as the `id`."""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_uuid(cls, value: Any) -> Any:
+        return None if value is None else uuid_hex(value)

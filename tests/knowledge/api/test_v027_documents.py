@@ -151,3 +151,129 @@ def test_v022_delete_still_deletes_the_rest_and_answers_without_data(api22, data
     )
     assert not Document.objects.filter(pk=a["id"]).exists()
     assert body_of(api22.delete(docs_url(dataset), {"ids": [b["id"]]})) == {"code": 0}
+
+
+# --- list filters -----------------------------------------------------------------------------------
+
+
+def _with_metadata(api, dataset) -> list[dict]:
+    a, b, c = upload(
+        api, dataset["id"], ("a.txt", b"1"), ("b.txt", b"2"), ("c.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+    Document.objects.filter(pk=a["id"]).update(meta_fields={"author": "Ann", "year": 2019})
+    Document.objects.filter(pk=b["id"]).update(meta_fields={"author": "Bob", "year": 2021})
+    return [a, b, c]
+
+
+def names(api, dataset, **params) -> list[str]:
+    data = assert_ok(api.get(docs_url(dataset), {"orderby": "name", "desc": "false", **params}))
+    return [d["name"] for d in data["docs"]]
+
+
+def test_list_by_ids_and_types(api, api22, dataset) -> None:
+    a, b, c = _with_metadata(api, dataset)
+    for client in (api, api22):
+        assert names(client, dataset, ids=[a["id"], c["id"]]) == ["a.txt", "c.pdf"]
+        assert names(client, dataset, types=["pdf"]) == ["c.pdf"]
+        assert names(client, dataset, types="doc,pdf") == ["a.txt", "b.txt", "c.pdf"]
+    assert_error(
+        api.get(docs_url(dataset), {"id": a["id"], "ids": [b["id"]]}),
+        RetCode.DATA_ERROR,
+        f"Should not provide both 'id':{a['id']} and 'ids'",
+    )
+    assert_error(
+        api.get(docs_url(dataset), {"types": "bogus"}),
+        RetCode.DATA_ERROR,
+        "Invalid filter conditions: bogus type",
+    )
+
+
+def test_list_by_metadata(api, dataset) -> None:
+    _with_metadata(api, dataset)
+    after_2020 = '{"conditions": [{"name": "year", "comparison_operator": ">", "value": 2020}]}'
+    assert names(api, dataset, metadata_condition=after_2020) == ["b.txt"]
+    either = (
+        '{"logic": "or", "conditions": [{"name": "author", "comparison_operator": "is", '
+        '"value": "ann"}, {"name": "year", "comparison_operator": "=", "value": 2021}]}'
+    )
+    assert names(api, dataset, metadata_condition=either) == ["a.txt", "b.txt"]
+    nothing = '{"conditions": [{"name": "author", "comparison_operator": "is", "value": "Zed"}]}'
+    data = assert_ok(api.get(docs_url(dataset), {"metadata_condition": nothing}))
+    assert data == {"total": 0, "docs": []}
+    assert names(api, dataset, metadata='{"author": ["Ann", "Bob"]}') == ["a.txt", "b.txt"]
+    assert names(api, dataset, metadata='{"empty_metadata": true}') == ["c.pdf"]
+    everything = names(api, dataset, metadata='{"author": "Zed"}', return_empty_metadata="true")
+    assert everything == ["a.txt", "b.txt", "c.pdf"]
+    assert_error(
+        api.get(docs_url(dataset), {"metadata_condition": "{oops"}),
+        RetCode.DATA_ERROR,
+        "metadata_condition must be valid JSON: {oops.",
+    )
+
+
+def test_page_size_zero_follows_the_generation(api, api22, dataset, doc) -> None:
+    # G8: v0.22 returns no documents for page_size=0, v0.27 falls back to 30.
+    assert assert_ok(api22.get(docs_url(dataset), {"page_size": 0}))["docs"] == []
+    assert len(assert_ok(api.get(docs_url(dataset), {"page_size": 0}))["docs"]) == 1
+
+
+def test_list_of_an_unknown_document_is_worded_by_generation(api, api22, dataset) -> None:
+    assert_error(
+        api.get(docs_url(dataset), {"id": "nope"}),
+        RetCode.DATA_ERROR,
+        "you don't own the document nope",
+    )
+    assert_error(
+        api22.get(docs_url(dataset), {"name": "nope.txt"}),
+        RetCode.DATA_ERROR,
+        "You don't own the document nope.txt.",
+    )
+
+
+# --- POST /documents/parse and /documents/stop ----------------------------------------------
+
+
+def test_documents_parse_and_stop(api, dataset, doc, django_capture_on_commit_callbacks) -> None:
+    url = f"{docs_url(dataset)}/parse"
+    data = assert_ok(api.post(url, {"document_ids": [doc["id"], doc["id"]]}))
+    assert data == {"success_count": 1, "errors": [f"Duplicate document ids: {doc['id']}"]}
+    assert Document.objects.get(pk=doc["id"]).run == Document.Run.RUNNING
+    # A running document may be parsed again.
+    Document.objects.filter(pk=doc["id"]).update(progress=0.5)
+    assert assert_ok(api.post(url, {"document_ids": [doc["id"]]})) == {"success_count": 1}
+    stop = f"{docs_url(dataset)}/stop"
+    assert assert_ok(api.post(stop, {"document_ids": [doc["id"]]})) == {"success_count": 1}
+    assert Document.objects.get(pk=doc["id"]).run == Document.Run.CANCEL
+    # Not parsing: reported, still code 0.
+    data = assert_ok(api.post(stop, {"document_ids": [doc["id"]]}))
+    assert data == {
+        "success_count": 0,
+        "errors": ["Can't stop parsing document that has not started or already completed"],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_ok(api.post(url, {"document_ids": [doc["id"]]}))
+    assert Document.objects.get(pk=doc["id"]).run == Document.Run.DONE
+
+
+def test_documents_parse_and_stop_errors(api, other_api, dataset, doc) -> None:
+    url, stop = f"{docs_url(dataset)}/parse", f"{docs_url(dataset)}/stop"
+    assert_error(api.post(url, {}), RetCode.DATA_ERROR, "`document_ids` is required")
+    assert_error(
+        other_api.post(url, {"document_ids": [doc["id"]]}),
+        RetCode.DATA_ERROR,
+        f"You don't own the dataset {dataset['id']}.",
+    )
+    # Unknown ids: the known ones are queued anyway, as in RAGFlow.
+    assert_error(
+        api.post(url, {"document_ids": [doc["id"], "ghost"]}),
+        RetCode.DATA_ERROR,
+        "Documents not found: ['ghost']",
+    )
+    assert Document.objects.get(pk=doc["id"]).run == Document.Run.RUNNING
+    # Stop: an unknown id stops nothing.
+    assert_error(
+        api.post(stop, {"document_ids": [doc["id"], "ghost"]}),
+        RetCode.DATA_ERROR,
+        "Documents not found: ['ghost']",
+    )
+    assert Document.objects.get(pk=doc["id"]).run == Document.Run.RUNNING
