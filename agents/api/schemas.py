@@ -37,7 +37,6 @@ from ragsite.api.parsing import (
     validation_message,
 )
 
-DATAFLOW_CANVAS = "dataflow_canvas"
 CanvasCategory = Literal["agent_canvas", "dataflow_canvas"]
 # The model's column widths.
 CanvasType = Annotated[str, StringConstraints(max_length=64)]
@@ -321,6 +320,7 @@ class AgentCompletionIn(_Lenient):
     stream: Annotated[bool | None, BeforeValidator(lambda v: body_flag(v, True))] = None
     session_id: str | None = None
     user_id: str | None = None
+    name: str = ""  # a new session's name (v0.27)
     inputs: dict[str, Any] | None = None
     files: list[Any] = Field(default_factory=list)
     return_trace: Flag = False
@@ -334,7 +334,7 @@ class AgentCompletionIn(_Lenient):
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Self:
         values = _without_nulls(body)
-        check_lengths(values, "session_id", "user_id", "agent_id")
+        check_lengths(values, "session_id", "user_id", "agent_id", "name")
         question, query = values.pop("question", None), values.pop("query", None)
         for key, value in (("question", question), ("query", query)):
             if value is not None and not isinstance(value, str):

@@ -98,6 +98,7 @@ async def agent_chat_completions(request: HttpRequest, user: User) -> HttpRespon
         question=values.question,
         session_id=values.session_id,
         user_id=values.user_id,
+        name=values.name,
         inputs=values.inputs,
         agent_error=_no_access,
     )

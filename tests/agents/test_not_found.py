@@ -44,13 +44,28 @@ def theirs(other_tenant: User) -> Agent:
 
 API_CALLS = [
     ("get", "/api/v1/agents?id={id}", None),
+    ("get", "/api/v1/agents/{id}", None),
     ("put", "/api/v1/agents/{id}", {"title": "mine now"}),
     ("delete", "/api/v1/agents/{id}", {}),
     ("post", "/api/v1/agents/{id}/sessions", {}),
     ("get", "/api/v1/agents/{id}/sessions", None),
     ("delete", "/api/v1/agents/{id}/sessions", {"ids": ["x"]}),
+    ("delete", "/api/v1/agents/{id}/sessions", {"delete_all": True}),
+    ("get", "/api/v1/agents/{id}/sessions/{sid}", None),
+    ("delete", "/api/v1/agents/{id}/sessions/{sid}", {}),
     ("post", "/api/v1/agents/{id}/completions", {"question": "hello", "stream": False}),
     ("post", "/api/v1/agents/{id}/completions", {"question": "hello", "stream": True}),
+    ("post", "/api/v1/agents/chat/completions", {"agent_id": "{id}", "query": "hello"}),
+    (
+        "post",
+        "/api/v1/agents/chat/completions",
+        {"agent_id": "{id}", "query": "hello", "stream": True},
+    ),
+    (
+        "post",
+        "/api/v1/agents/chat/completions",
+        {"agent_id": "{id}", "openai-compatible": True, "messages": QUESTION},
+    ),
     ("post", "/api/v1/agents_openai/{id}/chat/completions", {"model": "m", "messages": QUESTION}),
     (
         "post",
@@ -60,22 +75,34 @@ API_CALLS = [
 ]
 
 
+@pytest.mark.parametrize("generation", ["v0.22", "v0.27"])
 @pytest.mark.parametrize(("method", "path", "body"), API_CALLS)
 def test_api_answers_the_same_for_a_foreign_and_a_missing_agent(
-    api: ApiClient, theirs: Agent, method: str, path: str, body: Any
+    request: pytest.FixtureRequest,
+    generation: str,
+    theirs: Agent,
+    method: str,
+    path: str,
+    body: Any,
 ) -> None:
+    api: ApiClient = request.getfixturevalue("api22" if generation == "v0.22" else "api")
     missing = new_id()
+    session_id = theirs.sessions.get().pk
 
     def call(agent_id: str) -> tuple[int, str]:
-        url = path.format(id=agent_id)
+        url = path.format(id=agent_id, sid=session_id)
         if method == "get":
             base, _, query = url.partition("?")
             params = dict(p.split("=") for p in query.split("&")) if query else None
             return answer(api.get(base, params), agent_id)
-        return answer(getattr(api, method)(url, body), agent_id)
+        sent = body
+        if isinstance(body, dict):
+            sent = {k: v.format(id=agent_id) if isinstance(v, str) else v for k, v in body.items()}
+        return answer(getattr(api, method)(url, sent), agent_id)
 
     assert call(theirs.pk) == call(missing)
     assert Agent.objects.get(pk=theirs.pk).title == "private"
+    assert theirs.sessions.count() == 1
 
 
 def test_pages_answer_404_for_a_foreign_and_a_missing_agent(

@@ -98,10 +98,20 @@ def test_question_or_query_and_inputs(api: ApiClient, echo: Agent, tenant: User)
 
 def test_without_a_session_one_is_made(api: ApiClient, echo: Agent) -> None:
     data = assert_ok(
-        api.post(PATH, {"agent_id": echo.pk, "query": "hi", "user_id": "end-user", "stream": False})
+        api.post(
+            PATH,
+            {
+                "agent_id": echo.pk,
+                "query": "hi",
+                "user_id": "end-user",
+                "name": "Run",
+                "stream": False,
+            },
+        )
     )
     session = AgentSession.objects.get(pk=data["session_id"])
     assert session.agent_key == echo.pk and session.user_id == "end-user"
+    assert session.name == "Run"
     events, last = sse_events(api.post(PATH, {"agent_id": echo.pk, "query": "hi", "stream": True}))
     assert last == "data:[DONE]" and events[0]["event"] == "message"
     assert AgentSession.objects.filter(agent_key=echo.pk).count() == 2
