@@ -14,6 +14,7 @@ from chat.models import Chat, ChatSession
 from chat.services.errors import WordedError, no_authorization
 from knowledge.models import Document
 from ragsite.accounts.models import User
+from ragsite.api.errors import DataError
 
 # Orderings the list endpoints accept (RAGFlow's names → columns); anything else: creation time.
 ORDERINGS = {"create_time": "created_at", "update_time": "updated_at", "name": "name", "id": "id"}
@@ -81,6 +82,17 @@ def session_get_or_raise(
     session = session_get(chat, session_id)
     if session is None:
         raise session_missing(message)
+    return session
+
+
+def session_of_chat_or_raise(chat: Chat, session_id: str) -> ChatSession:
+    """Session `session_id` of `chat` (v0.27's words): `Session does not belong to this chat!`
+    for a session of another of the owner's chats, `Session not found!` for any other."""
+    session = ChatSession.objects.filter(pk=session_id, chat__tenant_id=chat.tenant_id).first()
+    if session is None:
+        raise DataError("Session not found!")
+    if session.chat_id != chat.pk:
+        raise DataError("Session does not belong to this chat!")
     return session
 
 

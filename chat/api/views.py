@@ -15,8 +15,12 @@ from rest_framework.response import Response
 from chat.api.schemas import chat_in, query_ids, session_in
 from chat.api.serializers import chat_out, datasets_of, session_out
 from chat.api.wording import ChatApiView
-from chat.models import ChatSession
-from chat.selectors import chat_get_owned_or_raise, chat_list, session_list
+from chat.selectors import (
+    chat_get_owned_or_raise,
+    chat_list,
+    session_list,
+    session_of_chat_or_raise,
+)
 from chat.services import assistants, sessions
 from chat.services.assistants import Deletion
 from ragsite.api.auth import ApiRequest
@@ -201,11 +205,7 @@ class SessionApi(ChatApiView):
     def get(self, request: ApiRequest, chat_id: str, session_id: str) -> Response:
         self.signal = V0_27
         chat = chat_get_owned_or_raise(request.user, chat_id)
-        session = ChatSession.objects.filter(pk=session_id, chat__tenant=request.user).first()
-        if session is None:
-            raise DataError("Session not found!")
-        if session.chat_id != chat.pk:
-            raise DataError("Session does not belong to this chat!")
+        session = session_of_chat_or_raise(chat, session_id)
         return Response(session_out(session, avatar=chat.avatar))
 
     def put(self, request: ApiRequest, chat_id: str, session_id: str) -> Response:

@@ -26,7 +26,11 @@ from django.conf import settings
 from chat.llm import Message
 from chat.llm.registry import chat_model_exists, default_chat_model_id
 from chat.models import Chat, ChatSession
-from chat.selectors import chat_get_owned_or_raise, session_get_or_raise
+from chat.selectors import (
+    chat_get_owned_or_raise,
+    session_get_or_raise,
+    session_of_chat_or_raise,
+)
 from chat.services.answering import AnswerEvent, ChatContext, answer_stream
 from chat.services.assistants import fill_variables
 from chat.services.sessions import (
@@ -146,13 +150,6 @@ def direct_context(tenant: User) -> ChatContext:
     )
 
 
-def _session_of_turn(tenant: User, chat: Chat, session_id: str) -> ChatSession:
-    session = ChatSession.objects.filter(pk=session_id, chat__tenant=tenant).first()
-    if session is not None and session.chat_id != chat.pk:
-        raise DataError("Session does not belong to this chat!")
-    return session_get_or_raise(chat, session_id, message="Session not found!")
-
-
 def turn_prepare(*, tenant: User, turn: ChatTurn) -> Prepared:
     """Resolve (or create) what the turn needs; nothing is answered yet (contract §3.5)."""
     if not turn.store_history and not turn.pass_all_history:
@@ -177,7 +174,7 @@ def turn_prepare(*, tenant: User, turn: ChatTurn) -> Prepared:
         stored: list[Message] = []
         session_id: str | None = None
         if turn.session_id:
-            session = _session_of_turn(tenant, chat, turn.session_id)
+            session = session_of_chat_or_raise(chat, turn.session_id)
             stored = [Message(m["role"], m["content"]) for m in history_of(session)]
             session_id = session.pk
         _check_variables(chat, options)
