@@ -41,6 +41,7 @@ class ApiKeyCreateForm(_NoLabelSuffix, forms.Form):
         label=_("Client API"),
         choices=Generation.choices,
         initial=Generation.V0_27,
+        required=False,  # older pages and scripts post only a name: the current generation
         help_text=_(
             "Pick the ragflow-sdk your program uses: a few answers differ between RAGFlow "
             "v0.22 and v0.27 (for example the shape of the chat list)."

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from ragsite.accounts import services
 from ragsite.accounts.forms import ApiKeyCreateForm, LoginForm
-from ragsite.accounts.models import ApiKey
+from ragsite.accounts.models import ApiKey, Generation
 from ragsite.accounts.throttle import login_locked_until
 from ragsite.http import HtmxHttpRequest, login_required
 
@@ -51,7 +51,7 @@ def create_api_key(request: HtmxHttpRequest) -> HttpResponse:
         _key, raw_key = services.api_key_create(
             user=request.user,
             name=form.cleaned_data["name"],
-            generation=form.cleaned_data["generation"],
+            generation=form.cleaned_data["generation"] or Generation.V0_27,
         )
         # The clear key goes into this response and nowhere else (not even the session), so a
         # reload cannot show it again.
