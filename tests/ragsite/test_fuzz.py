@@ -14,6 +14,7 @@ from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agents.models import AgentSession
 from ragsite.accounts.models import User
 from tests.conftest import ApiClient
 from tests.world import World
@@ -98,6 +99,20 @@ ROUTES = [
     ("delete", "/api/v1/agents/{agent}/sessions"),
     ("post", "/api/v1/agents/{agent}/completions"),
     ("post", "/api/v1/agents_openai/{agent}/chat/completions"),
+    # RAGFlow v0.27's routes.
+    ("get", "/api/v1/datasets/{ds}"),
+    ("patch", "/api/v1/datasets/{ds}/documents/{doc}"),
+    ("get", "/api/v1/datasets/{ds}/documents/{doc}/chunks/{chunk}"),
+    ("patch", "/api/v1/datasets/{ds}/documents/{doc}/chunks/{chunk}"),
+    ("get", "/api/v1/chats/{chat}"),
+    ("patch", "/api/v1/chats/{chat}"),
+    ("get", "/api/v1/chats/{chat}/sessions/{session}"),
+    ("patch", "/api/v1/chats/{chat}/sessions/{session}"),
+    ("post", "/api/v1/chat/completions"),
+    ("post", "/api/v1/openai/{chat}/chat/completions"),
+    ("get", "/api/v1/agents/{agent}"),
+    ("post", "/api/v1/agents/chat/completions"),
+    ("get", "/api/v1/agents/{agent}/sessions/{agent_session}"),
 ]
 
 
@@ -124,6 +139,12 @@ GOOD: dict[str, dict[str, Any]] = {
     "/api/v1/agents/{agent}": {"title": "a3"},
     "/api/v1/agents/{agent}/sessions": {},
     "/api/v1/agents/{agent}/completions": {"question": "walrus?", "stream": False},
+    "/api/v1/chat/completions": {"question": "walrus?", "chat_id": "{chat}", "stream": False},
+    "/api/v1/openai/{chat}/chat/completions": {
+        "model": "model",
+        "messages": [{"role": "user", "content": "walrus?"}],
+    },
+    "/api/v1/agents/chat/completions": {"agent_id": "{agent}", "query": "walrus?"},
     "/api/v1/agents_openai/{agent}/chat/completions": {
         "model": "m",
         "messages": [{"role": "user", "content": "walrus?"}],
@@ -151,6 +172,7 @@ def _ids(world: World) -> dict[str, str]:
         "chat": world.chats[0].pk,
         "session": world.sessions[1].pk,
         "agent": world.agent.pk,
+        "agent_session": AgentSession.objects.filter(tenant=world.tenant).first().pk,  # type: ignore[union-attr]
     }
 
 
@@ -195,6 +217,7 @@ def worlds(tenant: User, other_tenant: User) -> tuple[World, World]:
     route=st.sampled_from(ROUTES),
     body=st.one_of(BODIES, MUTATIONS),
     query=QUERIES,
+    generation=st.sampled_from(["", "v0.22", "v0.27"]),
 )
 def test_hostile_requests_answer_the_envelope_and_lose_nothing(
     api: ApiClient,
@@ -202,6 +225,7 @@ def test_hostile_requests_answer_the_envelope_and_lose_nothing(
     route: tuple[str, str],
     body: str | tuple[str, Any],
     query: dict,
+    generation: str,
 ) -> None:
     mine, theirs = worlds
     method, template = route
@@ -209,6 +233,7 @@ def test_hostile_requests_answer_the_envelope_and_lose_nothing(
     path = template.format(**ids)
     if isinstance(body, tuple):
         body = _good_body(template, ids, body)
+    headers = {**api.headers, "X-Ragsite-Generation": generation}
     their_rows = theirs.counts()
     before = mine.counts()
     if method == "get":
@@ -217,11 +242,11 @@ def test_hostile_requests_answer_the_envelope_and_lose_nothing(
             f"{quote(k.encode('utf-8', 'surrogatepass'))}={quote(v.encode('utf-8', 'surrogatepass'))}"
             for k, v in query.items()
         )
-        response = api.client.get(f"{path}?{raw}", headers=api.headers)
+        response = api.client.get(f"{path}?{raw}", headers=headers)
     else:
         response = getattr(api.client, method)(
             path, data=body.encode("utf-8", "surrogatepass"), content_type="application/json",
-            headers=api.headers,
+            headers=headers,
         )  # fmt: skip
     assert response.status_code == 200, (method, path, body[:200], response.status_code)
     answers = _messages(response)
