@@ -496,6 +496,9 @@ class Launcher:
             "            or, in another terminal in this directory:",
             f"              {prefix}.venv/bin/python manage.py create_api_key admin",
             "            (the last line it prints is the key; send it as `Authorization: Bearer <key>`)",
+            "  Clients:  ragflow-sdk 0.27.x (RAGFlow v0.27 API, the default for new keys) and",
+            "            ragflow-sdk 0.22.x (v0.22: add --generation v0.22, or pick it on the keys",
+            "            page); openai clients at /api/v1/openai/<chat_id> and /api/v1/chats_openai/<chat_id>",
             f"  Data:     {self.var_dir}",
             "  Stop:     Ctrl-C (stops Daphne, Celery, Valkey and PostgreSQL)",
         ]

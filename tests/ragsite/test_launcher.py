@@ -23,6 +23,8 @@ def test_launcher_starts_serves_and_stops_cleanly(launch: Launch) -> None:
 
     first = start()
     first.wait_for(lambda line: "ragsite is running at" in line, "banner")
+    first.wait_for(lambda line: "ragflow-sdk 0.22.x" in line, "the SDKs that work")
+    assert "ragflow-sdk 0.27.x" in first.output
     assert http_status(f"http://127.0.0.1:{web_port}/accounts/login/") == 200
     first.wait_for(lambda line: line.startswith("worker |") and " ready." in line, "ready worker")
     assert any(line.startswith("web    | ") for line in first.lines)
