@@ -46,7 +46,17 @@ _V027_TEXTS = [
         "the dataset doesn't own the document",
     ),
     (re.compile(r"^Can't change `(\w+)`\.$"), r"can't change `\1`"),
+    (
+        re.compile(r"^Can't stop parsing document with progress at 0 or 1$"),
+        "Can't stop parsing document that has not started or already completed",
+    ),
 ]
+# v0.27 adds a machine-readable code to some errors (`data.error_code`).
+_V027_ERROR_CODES = {
+    "Can't stop parsing document that has not started or already completed": (
+        "DOC_STOP_PARSING_INVALID_STATE"
+    ),
+}
 
 
 def v027_text(message: str) -> str:
@@ -67,4 +77,6 @@ def generation_texts(v027: bool) -> Iterator[None]:
             raise
         exc.message = text
         exc.args = (text,)
+        if text in _V027_ERROR_CODES:
+            exc.data = {"error_code": _V027_ERROR_CODES[text]}
         raise

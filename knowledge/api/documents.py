@@ -95,11 +95,11 @@ class DocumentsApi(APIView):
             raise ArgumentError(
                 f"The upload is {length} bytes, larger than the limit of {limit} bytes."
             )
-        dataset = dataset_get_owned_or_raise(
-            request.user,
-            dataset_id,
-            error=ExceptionError(f"Can't find the dataset with ID {dataset_id}!"),
+        # v0.22 answers an unknown dataset with code 100, v0.27 with 102.
+        unknown = (DataError if is_v027(request) else ExceptionError)(
+            f"Can't find the dataset with ID {dataset_id}!"
         )
+        dataset = dataset_get_owned_or_raise(request.user, dataset_id, error=unknown)
         raw = request._request
         names = _RawNames(raw)
         raw.upload_handlers.insert(0, names)
@@ -204,13 +204,18 @@ class DocumentApi(APIView):
     patch = put
 
     def get(self, request: ApiRequest, dataset_id: str, document_id: str) -> FileResponse:
+        """The original bytes; errors keep exactly `{code, message}` (SDK 0.22's test)."""
+        v027 = is_v027(request)
+        not_found = DataError("document not found") if v027 else None
         dataset = dataset_get_visible_or_raise(
-            request.user, dataset_id, error=DataError(f"You do not own the dataset {dataset_id}.")
+            request.user,
+            dataset_id,
+            error=not_found or DataError(f"You do not own the dataset {dataset_id}."),
         )
         document = document_get_or_raise(
             dataset,
             document_id,
-            error=DataError(f"The dataset not own the document {document_id}."),
+            error=not_found or DataError(f"The dataset not own the document {document_id}."),
         )
         handle = document_open(document)
         # FileResponse streams, guesses Content-Type from the name and writes a UTF-8
@@ -233,7 +238,9 @@ class ParseApi(APIView):
     def delete(self, request: ApiRequest, dataset_id: str) -> Response:
         dataset = _owned(request, dataset_id)
         ids = validate_ids(request)
-        return _batch_reply(parse_stop(dataset=dataset, document_ids=ids))
+        # v0.27 words a refused stop more exactly and adds `data.error_code`.
+        with generation_texts(is_v027(request)):
+            return _batch_reply(parse_stop(dataset=dataset, document_ids=ids))
 
 
 class DocumentsParseApi(APIView):

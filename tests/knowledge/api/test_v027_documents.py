@@ -277,3 +277,48 @@ def test_documents_parse_and_stop_errors(api, other_api, dataset, doc) -> None:
         "Documents not found: ['ghost']",
     )
     assert Document.objects.get(pk=doc["id"]).run == Document.Run.RUNNING
+
+
+# --- texts that differ between the generations ------------------------------------------------
+
+
+def test_stop_on_the_old_route_is_worded_by_generation(api, api22, dataset, doc) -> None:
+    url = f"/api/v1/datasets/{dataset['id']}/chunks"
+    assert body_of(api.delete(url, {"document_ids": [doc["id"]]})) == {
+        "code": RetCode.DATA_ERROR,
+        "message": "Can't stop parsing document that has not started or already completed",
+        "data": {"error_code": "DOC_STOP_PARSING_INVALID_STATE"},
+    }
+    assert body_of(api22.delete(url, {"document_ids": [doc["id"]]})) == {
+        "code": RetCode.DATA_ERROR,
+        "message": "Can't stop parsing document with progress at 0 or 1",
+    }
+
+
+def test_upload_to_an_unknown_dataset_is_102_in_v027_and_100_in_v022(api, api22) -> None:
+    ghost = uuid.uuid1().hex
+    part = io.BytesIO(b"x")
+    part.name = "a.txt"
+    for client, code in ((api, RetCode.DATA_ERROR), (api22, RetCode.EXCEPTION_ERROR)):
+        part.seek(0)
+        response = client.client.post(
+            f"/api/v1/datasets/{ghost}/documents", {"file": [part]}, headers=client.headers
+        )
+        assert_error(response, code, f"Can't find the dataset with ID {ghost}!")
+
+
+def test_download_errors_are_worded_by_generation(api, api22, other_api, dataset, doc) -> None:
+    ghost = {"id": "nope"}
+    assert body_of(api.get(doc_url(dataset, ghost))) == {
+        "code": RetCode.DATA_ERROR,
+        "message": "document not found",
+    }
+    assert body_of(other_api.get(doc_url(dataset, doc))) == {
+        "code": RetCode.DATA_ERROR,
+        "message": "document not found",
+    }
+    assert body_of(api22.get(doc_url(dataset, ghost)))["message"] == (
+        "The dataset not own the document nope."
+    )
+    response = api.client.get(doc_url(dataset, doc), headers=api.headers)
+    assert response["Content-Disposition"].startswith("attachment")
