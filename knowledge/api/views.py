@@ -20,8 +20,12 @@ from knowledge.api.schemas import (
     uuid_hex,
 )
 from knowledge.api.serializers import dataset_out
-from knowledge.models import Dataset
-from knowledge.selectors import dataset_get_visible, dataset_size, parsing_status
+from knowledge.selectors import (
+    dataset_get_owned,
+    dataset_get_visible_or_raise,
+    dataset_size,
+    parsing_status,
+)
 from knowledge.services.datasets import (
     DatasetChanges,
     dataset_create,
@@ -115,9 +119,13 @@ class DatasetApi(APIView):
             dataset_id = uuid_hex(dataset_id)
         except PydanticCustomError as exc:
             raise DataError("Invalid Dataset ID") from exc
-        dataset = dataset_get_visible(request.user, dataset_id)
-        if dataset is None:
-            raise DataError(f"User '{request.user.pk}' lacks permission for dataset '{dataset_id}'")
+        dataset = dataset_get_visible_or_raise(
+            request.user,
+            dataset_id,
+            error=DataError(
+                f"User '{request.user.pk}' lacks permission for dataset '{dataset_id}'"
+            ),
+        )
         return Response({**dataset_out(dataset), "size": dataset_size(dataset)})
 
     def put(self, request: ApiRequest, dataset_id: str) -> Response:
@@ -153,7 +161,7 @@ def _drop_unchanged_legacy_counters(
     present = [key for key in _LEGACY_COUNTERS if key in payload]
     if not present:
         return
-    dataset = Dataset.objects.filter(pk=dataset_id, tenant=request.user).first()
+    dataset = dataset_get_owned(request.user, dataset_id)
     if dataset is None:
         return
     for key in present:
