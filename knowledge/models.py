@@ -232,3 +232,8 @@ class TermStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term}: {self.df}"
+
+
+from knowledge.models_evaluation import EvaluationQuestion  # noqa: E402
+
+__all__ = ["Chunk", "Dataset", "Document", "EvaluationQuestion", "ModelProvider", "TermStat"]

@@ -287,6 +287,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = RAGSITE_MAX_UPLOAD_FILES
 # --- Input limits (every interface: API, UI forms, websockets) -------------------------
 # Longest question to a chat, an agent or retrieval, in characters.
 RAGSITE_MAX_QUESTION_CHARS = env_int("RAGSITE_MAX_QUESTION_CHARS", 8000)
+# Evaluation questions one knowledge base keeps (its retrieval-evaluation page and API).
+RAGSITE_MAX_EVALUATION_QUESTIONS = env_int("RAGSITE_MAX_EVALUATION_QUESTIONS", 200)
 # Longest chunk a client may add or edit, in characters.
 RAGSITE_MAX_CHUNK_CHARS = env_int("RAGSITE_MAX_CHUNK_CHARS", 100_000)
 # Longest name of a chat, session, agent or document (datasets keep RAGFlow's 128).
