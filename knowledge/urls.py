@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
+from knowledge.views import evaluation
 
 app_name = "knowledge"
 
@@ -39,5 +40,21 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/edit/", views.edit_dataset, name="edit_dataset"),
     path("datasets/<str:dataset_id>/delete/", views.delete_dataset, name="delete_dataset"),
     path("datasets/<str:dataset_id>/retrieval/", views.retrieval_test, name="retrieval_test"),
+    path("datasets/<str:dataset_id>/evaluation/", evaluation.evaluation, name="evaluation"),
+    path(
+        "datasets/<str:dataset_id>/evaluation/questions/",
+        evaluation.add_evaluation_question,
+        name="add_evaluation_question",
+    ),
+    path(
+        "datasets/<str:dataset_id>/evaluation/questions/<str:question_id>/delete/",
+        evaluation.delete_evaluation_question,
+        name="delete_evaluation_question",
+    ),
+    path(
+        "datasets/<str:dataset_id>/evaluation/run/",
+        evaluation.run_evaluation,
+        name="run_evaluation",
+    ),
     path("datasets/<str:dataset_id>/documents/", include(document_urls)),
 ]
