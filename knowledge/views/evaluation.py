@@ -7,7 +7,7 @@ semantic weight and the similarity threshold, so settings are picked from eviden
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpResponse
@@ -34,7 +34,7 @@ class QuestionForm(forms.Form):
 
     def __init__(self, *args: Any, dataset: Dataset, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["document_ids"].choices = list(
+        cast(forms.MultipleChoiceField, self.fields["document_ids"]).choices = list(
             dataset.documents.order_by("name").values_list("pk", "name")
         )
 
