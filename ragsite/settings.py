@@ -7,6 +7,7 @@ that `make run` (ragsite.launcher) starts under var/. Production sets both URLs.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -313,8 +314,17 @@ RAGSITE_DEFAULT_EMBEDDING_MODEL = env_str(
 RAGSITE_DEFAULT_CHAT_MODEL = env_str("RAGSITE_DEFAULT_CHAT_MODEL", "ragsite-extractive@Builtin")
 # Load the default embedding model in each web process at start-up (in a thread).
 RAGSITE_PRELOAD_MODELS = env_bool("RAGSITE_PRELOAD_MODELS", True)
-# Threads torch may use per process; 1 keeps a 2-core box responsive under load.
-RAGSITE_TORCH_THREADS = env_int("RAGSITE_TORCH_THREADS", 1)
+# Threads one process's embedding model may use (ONNX Runtime for MiniLM, numpy for USE); 1
+# keeps a 2-core box responsive under load. The launcher gives the Celery worker more.
+# RAGSITE_TORCH_THREADS is the old name of the same setting.
+RAGSITE_EMBED_THREADS = env_int("RAGSITE_EMBED_THREADS", env_int("RAGSITE_TORCH_THREADS", 1))
+# Where the ONNX export of the bundled MiniLM is kept (made once per installation; the
+# var dir is used when this one is not writable).
+RAGSITE_MODEL_CACHE_DIR = Path(
+    env_str("RAGSITE_MODEL_CACHE_DIR", str(Path(sys.prefix) / "share" / "ragsite-models"))
+)
+# Question vectors each process keeps (bundled models, least recently used dropped first).
+RAGSITE_QUERY_CACHE_SIZE = env_int("RAGSITE_QUERY_CACHE_SIZE", 2048)
 
 # --- REST API (RAGFlow-compatible envelope, see ragsite/api) ------------------------
 # The API generation (v0.22 or v0.27) of requests that carry no valid key and no other sign
