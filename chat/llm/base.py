@@ -41,6 +41,11 @@ class ChatRequest:
     # Lets the extractive model tell "this chat has no datasets" from "retrieval found nothing";
     # generative models ignore it.
     has_datasets: bool = True
+    # For the extractive model (generative models ignore both): the datasets' embedding model,
+    # to compare sentences with the question ("" = terms only), and the one text to answer when
+    # the knowledge does not answer (the chat's empty_response; "" = the built-in one).
+    embedding_model: str = ""
+    no_answer: str = ""
 
 
 class ChatModelError(Exception):

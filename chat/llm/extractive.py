@@ -1,25 +1,40 @@
-"""The built-in offline chat model: it quotes the knowledge-base sentences that answer best.
+"""The built-in offline chat model: it quotes the knowledge-base passages that answer best.
 
-It never generates text. It splits the retrieved chunks into sentences, scores each by the
-IDF-weighted share of the question's terms it contains, and streams the best one to three back
-with their citations. Pure Python and jieba, so it needs no model download and answers at once.
+It never generates text. It reads the retrieved chunks as prose sentences, list items, lists,
+table rows and code blocks (headings and lead-in lines such as "Requirements:" are context, never
+an answer on their own), scores each against the question by the IDF-weighted share of the
+question's terms it holds and, when the datasets' embedding model is known, by embedding
+similarity, then picks up to MAX_UNITS with maximal marginal relevance (MMR) so that near-repeats
+stay out. A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
+requirements:"). The answer goes chunk by chunk, best chunk first, each passage followed by its
+`[ID:n]` citation. When nothing answers it says the one no-answer text (`ChatRequest.no_answer`).
+jieba and the bundled embedding model only: no download, no network for built-in models.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from chat.llm.base import ChatRequest, KnowledgeChunk
 from knowledge.fulltext import tokens
 
+logger = logging.getLogger(__name__)
+
 MODEL_ID = "ragsite-extractive@Builtin"
 
-NOT_FOUND_EN = "I could not find anything relevant to this question in the knowledge base."
-NOT_FOUND_ZH = "知识库中没有找到与这个问题相关的内容。"
+# The one no-answer text; chat.models.DEFAULT_EMPTY_RESPONSE is the same sentence (tested), and
+# a chat's own empty_response replaces it.
+NOT_FOUND_EN = "Sorry! No relevant content was found in the knowledge base!"
+NOT_FOUND_ZH = "抱歉！知识库中没有找到相关内容！"
 NO_DATASETS_EN = (
     "The built-in extractive model can only quote a knowledge base, and this chat has no "
     "datasets. Add a dataset to the chat, or ask an administrator to configure a chat model."
@@ -29,16 +44,34 @@ NO_DATASETS_ZH = (
     "请为对话添加知识库，或请管理员配置一个对话模型。"
 )
 
-MAX_SENTENCES = 3
-# A sentence must carry at least this share of the question's (IDF-weighted) terms.
-MIN_SCORE = 0.2
-# Further sentences must score at least this fraction of the best one, so weak matches stay out.
-RELATIVE_CUTOFF = 0.5
+# At most this many passages, and about this many characters, in one answer.
+MAX_UNITS = 4
+MAX_CHARS = 1500
+# A whole list is a candidate when it is this small; longer lists are quoted item by item.
+MAX_LIST_ITEMS = 12
+MAX_BLOCK_CHARS = 1200
+# A passage qualifies when it holds this IDF-weighted share of the question's terms, or when its
+# embedding is this similar to the question's (cosine) on its own.
+MIN_TERM_SHARE = 0.2
+MIN_COSINE_ALONE = 0.55
+# Cosines below EMBEDDING_FLOOR count as no similarity; the rest is scaled to 0..1.
+EMBEDDING_FLOOR = 0.2
+# Weight of embedding similarity against term share; MiniLM reads English only, so for a
+# Chinese question it counts for less.
+EMBEDDING_WEIGHT = 0.5
+EMBEDDING_WEIGHT_ENGLISH_ONLY_MODEL_CJK = 0.15
+ENGLISH_ONLY_MODELS = frozenset(["sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+# Further passages must score at least this fraction of the best one.
+RELATIVE_CUTOFF = 0.6
+# MMR: relevance against similarity to what is already chosen.
+MMR_LAMBDA = 0.75
+# Passages this similar (cosine, or term Jaccard without embeddings) say the same thing.
+DUPLICATE_SIMILARITY = 0.9
+DUPLICATE_JACCARD = 0.8
 # Higher-ranked chunks win ties; small enough never to outweigh one more matching term.
 RANK_BONUS = 0.02
-# Sentences whose token sets overlap this much say the same thing (chunk overlaps, repeats).
-DUPLICATE_JACCARD = 0.8
-
+# Passages embedded per question at most (the rest are scored by their terms alone).
+EMBED_LIMIT = 48
 STOP_WORDS = frozenset(
     [
         "a",
@@ -176,25 +209,49 @@ STOP_WORDS = frozenset(
     ]
 )
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_CLASS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_CLASS}]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Latin sentence ends need a following space so "3.5" and "pgvector.org" stay whole;
 # CJK ends are unambiguous.
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+")
 _SPACES = re.compile(r"\s+")
 _TRAILING_PUNCT = re.compile(r"[\s.!?。！？；;,，:：]+$")
-_CJK_CLASS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # Every character falls in one alternative, so the pieces always join back to the whole text.
 _PIECES = re.compile(rf"[{_CJK_CLASS}]{{1,3}}\s*|[^\s{_CJK_CLASS}]+\s*|\s+")
+_BULLET = re.compile(
+    r"^\s*(?:[-*+•·▪◦‣]\s+|\d{1,3}[.)]\s+|\d{1,3}、\s*|[a-z][.)]\s+|[（(]\d{1,3}[)）]\s*)"
+)
+_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_LEAD_IN = re.compile(r"[:：]\s*$")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？；;:：]\s*$")
+_ENDS_CLAUSE = re.compile(r"[.!?。！？；;:：,，]\s*$")
+# A line this short without end punctuation, after a blank line or a finished sentence, heads
+# what follows (parsers keep headings as plain lines).
+HEADING_MAX_WORDS = 8
+HEADING_MAX_CJK = 20
+# Lines after a lead-in line become list items when there are at least two this short.
+LINE_ITEM_MAX_CHARS = 100
 
 
 @dataclass(frozen=True)
-class _Sentence:
-    text: str
+class Unit:
+    """A passage that can answer: a sentence, a list item, a whole list, a table row, code."""
+
+    text: str  # as quoted (Markdown: list lines, table rows, fences)
     chunk: KnowledgeChunk
-    order: int  # position among all candidates: chunk rank, then place in the chunk
     rank: int  # the chunk's position in the retrieval order
+    order: int  # reading position among all passages
     terms: frozenset[str]
+    score_text: str  # what is compared with the question: headings and lead-in included
+    kind: str = "sentence"  # sentence | item | list | row | code
+    block: bool = False  # quoted on lines of its own (lists, rows, code)
+    group: int = -1  # the list or table it belongs to (-1: none)
+    head: str = ""  # what introduces the group when quoted: lead-in, or table header and rule
+    members: frozenset[int] = field(default_factory=frozenset)  # a whole list: its items' orders
 
 
 def _stem(token: str) -> str:
@@ -229,7 +286,7 @@ def is_mostly_cjk(text: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a chunk, split at English and Chinese sentence ends and at newlines."""
+    """Sentences of a text, split at English and Chinese sentence ends and at newlines."""
     sentences: list[str] = []
     for line in text.splitlines():
         for part in _SENTENCE_END.split(line):
@@ -239,75 +296,443 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _dedupe_key(sentence: str) -> str:
-    return _TRAILING_PUNCT.sub("", _SPACES.sub(" ", sentence.lower())).strip()
+def _dedupe_key(text: str) -> str:
+    return _TRAILING_PUNCT.sub("", _SPACES.sub(" ", text.lower())).strip()
 
 
-def _candidates(knowledge: list[KnowledgeChunk]) -> list[_Sentence]:
-    """Every distinct sentence, credited to the best-ranked chunk that contains it."""
-    seen: set[str] = set()
-    out: list[_Sentence] = []
-    for rank, chunk in enumerate(knowledge):
-        for text in split_sentences(chunk.content):
-            key = _dedupe_key(text)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(_Sentence(text, chunk, len(out), rank, _terms(text)))
+def _join_lines(lines: Sequence[str]) -> str:
+    """Hard-wrapped lines as one paragraph: a space between Latin words, none between CJK."""
+    out = ""
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        if out and not (_CJK.match(line[0]) and _CJK.match(out[-1])):
+            out += " "
+        out += line
     return out
 
 
-def select_sentences(question: str, knowledge: list[KnowledgeChunk]) -> list[_Sentence]:
-    """The one to three sentences that answer `question` best, in reading order."""
+def _is_heading_like(line: str) -> bool:
+    """A short line without end punctuation: a title that parsers kept as plain text."""
+    text = line.strip()
+    if not text or _ENDS_CLAUSE.search(text) or _BULLET.match(line) or _TABLE_ROW.match(line):
+        return False
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        return cjk <= HEADING_MAX_CJK and len(text) <= HEADING_MAX_CJK * 2
+    return len(text.split()) <= HEADING_MAX_WORDS
+
+
+@dataclass
+class _Block:
+    kind: str  # heading | paragraph | list | table | code
+    lines: list[str]
+    lead: str = ""  # a lead-in ("… as follows:") that introduces this block
+    heading: str = ""  # the nearest heading above
+
+
+def _raw_blocks(content: str) -> list[_Block]:
+    """The chunk's lines grouped into headings, paragraphs, lists, tables and code."""
+    lines = content.splitlines()
+    blocks: list[_Block] = []
+    index = 0
+    after_break = True  # at the start, after a blank line or a finished sentence
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped:
+            index += 1
+            after_break = True
+            continue
+        fence = _FENCE.match(line)
+        if fence:
+            end = index + 1
+            while end < len(lines) and not lines[end].lstrip().startswith(fence.group(1)):
+                end += 1
+            blocks.append(_Block("code", lines[index : end + 1]))
+            index, after_break = end + 1, True
+            continue
+        atx = _ATX_HEADING.match(line)
+        if atx or (after_break and _is_heading_like(line) and not _last_is_lead(blocks)):
+            blocks.append(_Block("heading", [atx.group(1) if atx else stripped]))
+            index, after_break = index + 1, True
+            continue
+        if _TABLE_ROW.match(line):
+            end = index
+            while end < len(lines) and _TABLE_ROW.match(lines[end]):
+                end += 1
+            blocks.append(_Block("table", lines[index:end]))
+            index, after_break = end, True
+            continue
+        if _BULLET.match(line):
+            items: list[str] = []
+            end = index
+            while end < len(lines):
+                current = lines[end]
+                if _BULLET.match(current):
+                    items.append(current.strip())
+                elif current.strip() and items and (current[:1].isspace()):
+                    items[-1] += " " + current.strip()  # an item's wrapped continuation
+                elif not current.strip() and end + 1 < len(lines) and _BULLET.match(lines[end + 1]):
+                    pass  # a loose list: a blank line between items
+                else:
+                    break
+                end += 1
+            blocks.append(_Block("list", items))
+            index, after_break = end, True
+            continue
+        # Prose up to a blank line or a structure.
+        end = index
+        para: list[str] = []
+        while end < len(lines):
+            current = lines[end]
+            if not current.strip() or _FENCE.match(current) or _BULLET.match(current):
+                break
+            if _TABLE_ROW.match(current) or _ATX_HEADING.match(current):
+                break
+            para.append(current)
+            end += 1
+            if _LEAD_IN.search(current):
+                break  # a lead-in line ends its paragraph: what follows is what it introduces
+        following = _plain_item_lines(lines, end) if _LEAD_IN.search(para[-1]) else []
+        blocks.append(_Block("paragraph", para))
+        if following:
+            blocks.append(_Block("list", [line.strip() for line in following]))
+            end += len(following)
+        index = end
+        after_break = bool(_ENDS_SENTENCE.search(para[-1]))
+    return blocks
+
+
+def _last_is_lead(blocks: list[_Block]) -> bool:
+    return (
+        bool(blocks)
+        and blocks[-1].kind == "paragraph"
+        and bool(_LEAD_IN.search(blocks[-1].lines[-1]))
+    )
+
+
+def _plain_item_lines(lines: list[str], start: int) -> list[str]:
+    """Short lines right after a lead-in line, up to a blank line: a list without bullets."""
+    out: list[str] = []
+    for line in lines[start:]:
+        if not line.strip() or _BULLET.match(line) or _FENCE.match(line) or _TABLE_ROW.match(line):
+            break
+        if len(line.strip()) > LINE_ITEM_MAX_CHARS:
+            return []
+        if _ENDS_SENTENCE.search(line) and not _LEAD_IN.search(line):
+            break  # a finished sentence is prose again
+        out.append(line)
+    return out if len(out) >= 2 else []
+
+
+def _blocks(content: str) -> list[_Block]:
+    """Blocks with their context: each lead-in moves onto the block it introduces, each block
+    knows its heading; headings and lone lead-ins are never blocks of their own."""
+    out: list[_Block] = []
+    heading = ""
+    raw = _raw_blocks(content)
+    for position, block in enumerate(raw):
+        if block.kind == "heading":
+            heading = block.lines[0]
+            continue
+        block.heading = heading
+        nxt = raw[position + 1] if position + 1 < len(raw) else None
+        if block.kind == "paragraph":
+            sentences = split_sentences(_join_lines(block.lines))
+            if sentences and _LEAD_IN.search(sentences[-1]):
+                lead = sentences.pop()
+                if nxt is not None and nxt.kind != "heading":
+                    nxt.lead = lead  # "Check the hardware requirements:" + the list
+            if not sentences:
+                continue
+            block.lines = sentences
+        out.append(block)
+    return out
+
+
+def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -> list[Unit]:
+    """The passages of one chunk, numbered from `start`; `groups` counts lists and tables."""
+    units: list[Unit] = []
+
+    def add(text: str, score_text: str, **kwargs: object) -> Unit:
+        unit = Unit(
+            text=text,
+            chunk=chunk,
+            rank=rank,
+            order=start + len(units),
+            terms=_terms(score_text),
+            score_text=score_text,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        units.append(unit)
+        return unit
+
+    for block in _blocks(chunk.content):
+        context = f"{block.heading}\n{block.lead}".strip()
+        if block.kind == "paragraph":
+            # A lead-in (from the paragraph before, or a sentence ending in ":") is quoted with
+            # the sentence it introduces.
+            pending = block.lead
+            for sentence in block.lines:
+                if _LEAD_IN.search(sentence):
+                    pending = f"{pending} {sentence}".strip()
+                    continue
+                text = f"{pending} {sentence}".strip()
+                pending = ""
+                add(text, f"{block.heading}\n{text}".strip())
+        elif block.kind == "list":
+            groups.append(1)
+            group = len(groups)
+            items = [
+                add(
+                    item,
+                    f"{context}\n{item}",
+                    kind="item",
+                    block=True,
+                    group=group,
+                    head=block.lead,
+                )
+                for item in block.lines
+            ]
+            whole = "\n".join(block.lines)
+            if 1 < len(items) <= MAX_LIST_ITEMS and len(whole) <= MAX_BLOCK_CHARS:
+                add(
+                    whole,
+                    f"{context}\n{whole}",
+                    kind="list",
+                    block=True,
+                    group=group,
+                    head=block.lead,
+                    members=frozenset(i.order for i in items),
+                )
+        elif block.kind == "table":
+            rows = [r for r in block.lines if not _TABLE_RULE.match(r)]
+            if len(rows) < 2:
+                continue
+            groups.append(1)
+            group = len(groups)
+            header = rows[0].strip()
+            rule = "|" + "|".join(" --- " for _ in range(max(header.count("|") - 1, 1))) + "|"
+            head = f"{block.lead}\n{header}\n{rule}".strip()
+            for row in rows[1:]:
+                add(
+                    row.strip(),
+                    f"{context}\n{header}\n{row}",
+                    kind="row",
+                    block=True,
+                    group=group,
+                    head=head,
+                )
+        elif block.kind == "code":
+            code = "\n".join(block.lines)
+            if len(code) <= MAX_BLOCK_CHARS:
+                add(code, f"{context}\n{code}", kind="code", block=True, head=block.lead)
+    return units
+
+
+def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:
+    """Every distinct passage of the chunks, credited to the best-ranked chunk holding it."""
+    seen: set[str] = set()
+    out: list[Unit] = []
+    groups: list[int] = []
+    for rank, chunk in enumerate(knowledge):
+        for unit in _units_of(chunk, rank, len(out), groups):
+            key = _dedupe_key(unit.text)
+            if key in seen or not unit.terms:
+                continue
+            seen.add(key)
+            out.append(unit)
+    # Keep `order` dense and members consistent after dropping repeats.
+    return out
+
+
+# --- embeddings -------------------------------------------------------------------------------
+
+_CACHE_SIZE = 8192
+_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _embed(model_id: str, texts: list[str]) -> np.ndarray:
+    """L2-normalised rows for `texts`, remembering recent passages (chunks come back often)."""
+    from knowledge.embeddings import embed_texts
+
+    rows: list[np.ndarray | None] = []
+    missing: list[int] = []
+    with _cache_lock:
+        for index, text in enumerate(texts):
+            row = _cache.get((model_id, text))
+            if row is None:
+                missing.append(index)
+            else:
+                _cache.move_to_end((model_id, text))
+            rows.append(row)
+    if missing:
+        fresh = embed_texts(model_id, [texts[i] for i in missing])
+        with _cache_lock:
+            for index, row in zip(missing, fresh, strict=True):
+                rows[index] = row
+                _cache[(model_id, texts[index])] = row
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return np.vstack([r for r in rows if r is not None]) if rows else np.zeros((0, 0))
+
+
+def _similarities(
+    model_id: str, question: str, units: list[Unit], chosen: list[int]
+) -> tuple[dict[int, float], dict[int, np.ndarray]]:
+    """Cosine of each embedded passage (by index) with the question, and the passage vectors."""
+    if not model_id or not chosen:
+        return {}, {}
+    try:
+        vectors = _embed(model_id, [question, *(units[i].score_text for i in chosen)])
+    except Exception:  # noqa: BLE001 - an unreachable embedding service: answer by terms alone
+        logger.warning("embedding for the extractive answer failed", exc_info=True)
+        return {}, {}
+    question_vector = vectors[0]
+    cosines = vectors[1:] @ question_vector
+    return (
+        {i: float(c) for i, c in zip(chosen, cosines, strict=True)},
+        {i: vectors[k + 1] for k, i in enumerate(chosen)},
+    )
+
+
+# --- choosing ---------------------------------------------------------------------------------
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def _overlaps(a: Unit, b: Unit) -> bool:
+    """One holds the other: a whole list and one of its items."""
+    return a.order in b.members or b.order in a.members
+
+
+def select_passages(
+    question: str, knowledge: Sequence[KnowledgeChunk], embedding_model: str = ""
+) -> list[Unit]:
+    """The passages that answer `question`, best first (at most MAX_UNITS), or [] for none."""
     question_terms = _terms(question)
-    candidates = _candidates(knowledge)
-    if not question_terms or not candidates:
+    units = passages(knowledge)
+    if not units:
         return []
-    total = len(candidates)
+    total = len(units)
 
     def idf(term: str) -> float:
-        # BM25's smoothed IDF: always positive, largest for terms few sentences contain.
-        df = sum(1 for c in candidates if term in c.terms)
+        # BM25's smoothed IDF: always positive, largest for terms few passages contain.
+        df = sum(1 for u in units if term in u.terms)
         return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
     weights = {term: idf(term) for term in question_terms}
-    norm = sum(weights.values())
-    scored: list[tuple[float, _Sentence]] = []
-    for candidate in candidates:
-        matched = sum(w for term, w in weights.items() if term in candidate.terms)
-        if matched == 0:
+    norm = sum(weights.values()) or 1.0
+    shares = [sum(w for t, w in weights.items() if t in u.terms) / norm for u in units]
+
+    # Embed the passages most likely to matter: those sharing terms first, then by rank.
+    ordered = sorted(range(total), key=lambda i: (-shares[i], units[i].rank, units[i].order))
+    cosines, vectors = _similarities(embedding_model, question, units, ordered[:EMBED_LIMIT])
+    weight = EMBEDDING_WEIGHT if cosines else 0.0
+    if weight and embedding_model in ENGLISH_ONLY_MODELS and is_mostly_cjk(question):
+        weight = EMBEDDING_WEIGHT_ENGLISH_ONLY_MODEL_CJK
+
+    relevance: dict[int, float] = {}
+    for i, unit in enumerate(units):
+        cosine = cosines.get(i, 0.0)
+        if shares[i] < MIN_TERM_SHARE and cosine < MIN_COSINE_ALONE:
             continue
-        share = matched / norm
-        scored.append((share + RANK_BONUS / (1 + candidate.rank), candidate))
-    scored.sort(key=lambda item: (-item[0], item[1].order))
-    if not scored or scored[0][0] < MIN_SCORE:
+        semantic = max(0.0, (cosine - EMBEDDING_FLOOR) / (1 - EMBEDDING_FLOOR))
+        score = (1 - weight) * shares[i] + weight * semantic
+        relevance[i] = score + RANK_BONUS / (1 + unit.rank)
+    if not relevance:
         return []
-    cutoff = max(MIN_SCORE, scored[0][0] * RELATIVE_CUTOFF)
-    chosen: list[_Sentence] = []
-    for score, candidate in scored:
-        if score < cutoff or len(chosen) == MAX_SENTENCES:
-            break
-        if any(_similar(candidate.terms, other.terms) for other in chosen):
+    best = max(relevance.values())
+    pool = {i: r for i, r in relevance.items() if r >= best * RELATIVE_CUTOFF}
+
+    def similarity(i: int, j: int) -> float:
+        if _overlaps(units[i], units[j]):
+            return 1.0
+        if i in vectors and j in vectors:
+            return float(vectors[i] @ vectors[j])
+        return _jaccard(units[i].terms, units[j].terms)
+
+    limit = DUPLICATE_SIMILARITY if vectors else DUPLICATE_JACCARD
+    chosen: list[int] = []
+    chars = 0
+    while pool and len(chosen) < MAX_UNITS:
+
+        def mmr(i: int) -> float:
+            redundancy = max((similarity(i, j) for j in chosen), default=0.0)
+            return MMR_LAMBDA * pool[i] - (1 - MMR_LAMBDA) * redundancy
+
+        # Ties go to the passage holding more (a whole list over its items), then reading order.
+        pick = max(pool, key=lambda i: (mmr(i), len(units[i].members), -units[i].order))
+        del pool[pick]
+        if any(similarity(pick, j) >= limit for j in chosen):
             continue
-        chosen.append(candidate)
-    return sorted(chosen, key=lambda c: c.order)
+        size = len(units[pick].text)
+        if chosen and chars + size > MAX_CHARS:
+            continue
+        chosen.append(pick)
+        chars += size
+    return [units[i] for i in chosen]
 
 
-def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
-    union = a | b
-    return bool(union) and len(a & b) / len(union) >= DUPLICATE_JACCARD
+# --- composing --------------------------------------------------------------------------------
+
+
+def _answer_order(chosen: list[Unit]) -> list[Unit]:
+    """Chunk by chunk, the chunk of the best passage first; reading order within a chunk."""
+    first: dict[int, int] = {}
+    for position, unit in enumerate(chosen):
+        first.setdefault(unit.rank, position)
+    return sorted(chosen, key=lambda u: (first[u.rank], u.order))
+
+
+def render(chosen: list[Unit], *, quote: bool) -> str:
+    """The passages as one Markdown answer, each followed by its `[ID:n]` when quoting."""
+    parts: list[tuple[str, bool]] = []  # (text, on lines of its own)
+    previous: Unit | None = None
+    for unit in _answer_order(chosen):
+        marker = f" [ID:{unit.chunk.index}]" if quote else ""
+        same_group = previous is not None and unit.group >= 0 and previous.group == unit.group
+        if not unit.block:
+            parts.append((unit.text + marker, False))
+        elif unit.kind == "code":
+            head = f"{unit.head}{marker}\n" if unit.head else ""
+            parts.append(
+                (f"{head}{unit.text}" + ("" if unit.head else f"\n{marker.strip()}"), True)
+            )
+        else:
+            head = f"{unit.head}\n" if unit.head and not same_group else ""
+            text = f"{head}{unit.text}{marker}"
+            if same_group and parts:
+                parts[-1] = (f"{parts[-1][0]}\n{unit.text}{marker}", True)
+            else:
+                parts.append((text, True))
+        previous = unit
+    out = ""
+    for index, (text, block) in enumerate(parts):
+        if index:
+            out += "\n\n" if block or parts[index - 1][1] else " "
+        out += text
+    return out.strip()
 
 
 def compose_answer(request: ChatRequest) -> str:
-    """The whole answer: the chosen sentences with citations, or a plain "nothing found"."""
+    """The whole answer: the chosen passages with citations, or the no-answer text."""
     chinese = is_mostly_cjk(request.question)
     if not request.knowledge and not request.has_datasets:
         return NO_DATASETS_ZH if chinese else NO_DATASETS_EN
-    chosen = select_sentences(request.question, request.knowledge)
+    chosen = select_passages(request.question, request.knowledge, request.embedding_model)
     if not chosen:
-        return NOT_FOUND_ZH if chinese else NOT_FOUND_EN
-    parts = [f"{s.text} [ID:{s.chunk.index}]" if request.quote else s.text for s in chosen]
-    return " ".join(parts)
+        return no_answer_text(request)
+    return render(chosen, quote=request.quote)
+
+
+def no_answer_text(request: ChatRequest) -> str:
+    return request.no_answer or (NOT_FOUND_ZH if is_mostly_cjk(request.question) else NOT_FOUND_EN)
 
 
 def pieces(text: str) -> list[str]:
@@ -323,7 +748,8 @@ class ExtractiveChatModel:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """Yield the answer word by word, letting other coroutines run between pieces."""
-        # jieba's first use loads its dictionary (about a second): keep that off the event loop.
+        # jieba's first use loads its dictionary (about a second) and embedding blocks:
+        # keep both off the event loop.
         answer = await asyncio.to_thread(compose_answer, request)
         for piece in pieces(answer):
             yield piece

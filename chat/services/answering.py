@@ -8,6 +8,11 @@ so an answer of any length costs linear memory; frames that need cumulative text
 SSE) build it themselves, sparingly. Everything blocking (ORM, retrieval, embeddings) runs in
 threads via sync_to_async; the model streams with an async HTTP client or pure-Python code.
 
+Citations read in answer order: the first chunk the answer cites is `[ID:0]` (shown as 1), the
+next new one `[ID:1]`, and the reference lists the cited chunks first, in that order, then the
+others in retrieval order. Nothing found (retrieval found nothing, or the model says the
+no-answer text): one no-answer text, and a reference without chunks.
+
 Ceilings: a chunk is quoted (in the prompt, to the model, in the reference) up to
 RAGSITE_MAX_QUOTED_CHUNK_CHARS, and a model's answer stops at RAGSITE_MAX_ANSWER_CHARS.
 """
@@ -23,13 +28,14 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from chat.llm import ChatModelError, ChatRequest, KnowledgeChunk, Message
+from chat.llm import ChatModelError, ChatRequest, KnowledgeChunk, Message, extractive
 from chat.llm.registry import get_chat_model
 from chat.llm.streaming import answer_deltas
-from chat.models import Chat
+from chat.models import DEFAULT_EMPTY_RESPONSE, Chat
 from chat.services.assistants import fill_variables
-from chat.services.citations import has_citations, insert_citations
+from chat.services.citations import AnswerOrder, has_citations, insert_citations
 from knowledge.retrieval import Hit
+from knowledge.selectors import datasets_visible_to
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
@@ -170,6 +176,43 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
     return quoted_hits(result.hits) if result else []
 
 
+def no_answer_text(config: dict[str, Any], question: str) -> str:
+    """The one text for "nothing found": the chat's empty_response, the default one in the
+    question's language, or "" when the chat cleared it (then the model answers freely)."""
+    text = str(config.get("empty_response") or "").strip()
+    if text == DEFAULT_EMPTY_RESPONSE and extractive.is_mostly_cjk(question):
+        return extractive.NOT_FOUND_ZH
+    return text
+
+
+def embedding_model_of(ctx: ChatContext) -> str:
+    """The embedding model of the chat's datasets ("" without datasets)."""
+    if not ctx.dataset_ids:
+        return ""
+    model = (
+        datasets_visible_to(ctx.tenant)
+        .filter(pk__in=ctx.dataset_ids)
+        .values_list("embedding_model", flat=True)
+        .first()
+    )
+    return model or ""
+
+
+async def _renumbered(source: AsyncIterator[str], order: AnswerOrder) -> AsyncIterator[str]:
+    try:
+        async for delta in source:
+            text = order.feed(delta)
+            if text:
+                yield text
+        rest = order.flush()
+        if rest:
+            yield rest
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 async def answer_stream(
     ctx: ChatContext, *, question: str, history: list[Message], extra: dict[str, Any]
 ) -> AsyncIterator[AnswerEvent]:
@@ -179,16 +222,18 @@ async def answer_stream(
     quote = bool(extra.get("quote", config.get("quote", True)))
     try:
         hits = await sync_to_async(_retrieve)(ctx, question, extra)
-        reference = reference_of(hits) if ctx.dataset_ids else {"chunks": []}
-        empty_response = config.get("empty_response")
-        if ctx.dataset_ids and not hits and empty_response:
-            # Nothing relevant: say so without calling the model (contract §5.1).
-            yield AnswerEvent(empty_response, {}, final=True, created_at=time.time())
+        no_answer = no_answer_text(config, question)
+        if ctx.dataset_ids and not hits and no_answer:
+            # Nothing relevant: say so without calling the model (contract §5.1), no sources.
+            yield AnswerEvent(no_answer, reference_of([]), final=True, created_at=time.time())
             return
         system = fill_variables(
             str(config.get("system") or ""), list(config.get("parameters") or []), extra
         ).replace("{knowledge}", knowledge_text(hits))
         model = await sync_to_async(get_chat_model)(ctx.llm_id)
+        embedding_model = (
+            await sync_to_async(embedding_model_of)(ctx) if model.extractive and hits else ""
+        )
         setting = ctx.llm_setting
         request = ChatRequest(
             system=system,
@@ -205,14 +250,22 @@ async def answer_stream(
             max_tokens=int(setting.get("max_tokens", 512)),
             presence_penalty=float(setting.get("presence_penalty", 0.4)),
             frequency_penalty=float(setting.get("frequency_penalty", 0.7)),
+            embedding_model=embedding_model,
+            no_answer=no_answer,
         )
+        limit = settings.RAGSITE_MAX_ANSWER_CHARS
+        order = AnswerOrder(len(hits))
         parts: list[str] = []
-        async for delta in answer_deltas(model.stream(request), settings.RAGSITE_MAX_ANSWER_CHARS):
+        async for delta in answer_deltas(_renumbered(model.stream(request), order), limit):
             parts.append(delta)
             yield AnswerEvent("", {"chunks": []}, delta=delta)
         answer = "".join(parts)
-        if quote and hits and not has_citations(answer):
-            answer = insert_citations(answer, [h.content for h in hits])
+        if model.extractive and answer.strip() == extractive.no_answer_text(request):
+            reference = reference_of([])  # "nothing found" shows no sources
+        else:
+            if quote and hits and not has_citations(answer):
+                answer = order.text(insert_citations(answer, [h.content for h in hits]))[:limit]
+            reference = reference_of(order.reorder(hits)) if ctx.dataset_ids else {"chunks": []}
         timing = f"\n\n### Elapsed: {time.time() - started:.2f}s, model {model.model_id}"
         yield AnswerEvent(
             answer, reference, final=True, prompt=system + timing, created_at=time.time()

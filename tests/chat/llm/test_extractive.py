@@ -12,6 +12,8 @@ from chat.llm.extractive import (
     NOT_FOUND_EN,
     NOT_FOUND_ZH,
     ExtractiveChatModel,
+    compose_answer,
+    passages,
     split_sentences,
 )
 
@@ -193,3 +195,75 @@ def test_model_identity() -> None:
     model = ExtractiveChatModel()
     assert model.model_id == "ragsite-extractive@Builtin"
     assert model.extractive is True
+
+
+HARDWARE = (
+    "Prerequisites\n"
+    "Before you install, make sure your machine meets the minimum hardware requirements:\n"
+    "- CPU >= 4 cores\n"
+    "- RAM >= 16 GB\n"
+    "- Disk >= 50 GB\n"
+    "Stop all running containers:\n"
+    "docker compose down"
+)
+
+
+@pytest.mark.parametrize("embedding_model", ["", "sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+def test_a_list_that_answers_is_quoted_whole_without_its_heading(embedding_model: str) -> None:
+    knowledge = [
+        KnowledgeChunk(0, "Upgrading\nTo upgrade, stop the server. Back up the database.", "u.md"),
+        KnowledgeChunk(1, HARDWARE, "readme.md"),
+    ]
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="What are the minimum hardware requirements?",
+        knowledge=knowledge,
+        embedding_model=embedding_model,
+    )
+    text = compose_answer(request)
+    assert "- CPU >= 4 cores\n- RAM >= 16 GB\n- Disk >= 50 GB [ID:1]" in text
+    assert "Prerequisites" not in text and "docker" not in text and "upgrade" not in text
+
+
+def test_one_item_of_a_list_can_answer_with_its_lead_in() -> None:
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="How much RAM do I need?",
+        knowledge=[KnowledgeChunk(0, HARDWARE, "readme.md")],
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    text = compose_answer(request)
+    assert "RAM >= 16 GB" in text and text.startswith("Before you install")
+
+
+def test_headings_and_lead_ins_are_context_not_passages() -> None:
+    kinds = {u.text: u.kind for u in passages([KnowledgeChunk(0, HARDWARE, "readme.md")])}
+    assert "Prerequisites" not in kinds
+    assert not any(text.rstrip().endswith(":") for text in kinds)
+    assert kinds["- CPU >= 4 cores\n- RAM >= 16 GB\n- Disk >= 50 GB"] == "list"
+    assert kinds["Stop all running containers: docker compose down"] == "sentence"
+
+
+def test_table_rows_are_quoted_under_their_header() -> None:
+    table = "Ports\n| Service | Port |\n| --- | --- |\n| web | 9380 |\n| valkey | 6379 |"
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="Which port does valkey use?",
+        knowledge=[KnowledgeChunk(0, table, "ports.md")],
+    )
+    text = compose_answer(request)
+    assert text == "| Service | Port |\n| --- | --- |\n| valkey | 6379 | [ID:0]"
+
+
+def test_the_no_answer_text_of_the_chat_is_said() -> None:
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="What is the capital of France?",
+        knowledge=walkthrough_knowledge(),
+        no_answer="Nothing here.",
+    )
+    assert compose_answer(request) == "Nothing here."
