@@ -60,6 +60,10 @@ def parse_document(
         ctx.note(note)
 
     extracted = read_file(data, name, ctx, options)
+    if extracted.metadata:
+        keys = list(extracted.metadata)
+        shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+        ctx.note(f"Front matter kept as metadata: {shown}.")
     if not any(block.text.strip() for block in extracted.all_blocks()):
         raise ParseError(f"No text could be extracted from {name}.")
 
@@ -68,7 +72,12 @@ def parse_document(
     if not chunks:
         raise ParseError(f"No text could be extracted from {name}.")
     ctx.report(1.0, f"{len(chunks)} chunk(s).", force=True)
-    return ParseResult(chunks=chunks, pages=max(1, extracted.pages), notes=ctx.notes)
+    return ParseResult(
+        chunks=chunks,
+        pages=max(1, extracted.pages),
+        notes=ctx.notes,
+        metadata=extracted.metadata,
+    )
 
 
 def finish(drafts: list[ChunkDraft]) -> list[ChunkDraft]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -18,11 +19,13 @@ class ChunkDraft:
 
 @dataclass
 class ParseResult:
-    """The chunks of one document, its size, and sentences for its progress log."""
+    """The chunks of one document, its size, sentences for its progress log, and metadata
+    fields the file itself declares (a Markdown file's YAML front matter)."""
 
     chunks: list[ChunkDraft]
     pages: int
     notes: list[str]
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class ParseError(Exception):
@@ -74,6 +77,7 @@ class Extracted:
     tables: list[Table] = field(default_factory=list)
     tabular: bool = False  # the whole file is a table (xlsx, csv): qa/table read `tables`
     attachments: list[Attachment] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # fields declared in the file
 
     def all_blocks(self) -> list[Block]:
         """Blocks of the file followed by those of its attachments, each under a heading."""

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -330,7 +331,7 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
         ),
     )
     run.report(0.92, "Indexing.", force=True)
-    _index(run, drafts, vectors, started)
+    _index(run, drafts, vectors, started, metadata=result.metadata)
     return "done"
 
 
@@ -347,9 +348,18 @@ def _unique_drafts(drafts: Sequence[ChunkDraft], document_id: str) -> list[Chunk
 
 
 def _index(
-    run: _ParseRun, drafts: Sequence[ChunkDraft], vectors: np.ndarray, started: float
+    run: _ParseRun,
+    drafts: Sequence[ChunkDraft],
+    vectors: np.ndarray,
+    started: float,
+    *,
+    metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Swap the document's chunks for the new ones atomically, if the parse is still wanted."""
+    """Swap the document's chunks for the new ones atomically, if the parse is still wanted.
+
+    Metadata the file declares (front matter) fills the document's `meta_fields` where the
+    document has no value of its own: what a person or the API set wins.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=run.document_id).first()
         if (
@@ -385,6 +395,8 @@ def _index(
                 f"Task done ({duration:.2f}s): {len(rows)} chunks, {document.token_count} tokens."
             )
         )
+        if metadata:
+            document.meta_fields = {**metadata, **(document.meta_fields or {})}
         document.run = Run.DONE
         document.progress = 1.0
         document.progress_msg = "\n".join(run.log)

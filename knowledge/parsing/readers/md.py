@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.parsing.front_matter import split_front_matter
 from knowledge.parsing.text import decode_text
 from knowledge.parsing.types import Block, Extracted, Table
 
@@ -14,9 +15,13 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
 def read_markdown(data: bytes, filename: str) -> Extracted:
-    """Blocks for headings, paragraphs, code and tables; tables are also kept as cells."""
-    lines = decode_text(data, filename).split("\n")
-    extracted = Extracted()
+    """Blocks for headings, paragraphs, code and tables; tables are also kept as cells.
+
+    A YAML front matter block becomes the document's metadata, not text.
+    """
+    front_matter, text = split_front_matter(decode_text(data, filename))
+    lines = text.split("\n")
+    extracted = Extracted(metadata=front_matter or {})
     paragraph: list[str] = []
 
     def flush() -> None:
