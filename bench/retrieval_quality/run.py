@@ -78,13 +78,16 @@ class Server:
 
 
 @contextlib.contextmanager
-def launched_server() -> Iterator[Server]:
-    """`python -m ragsite.launcher` in a mkdtemp dir (the postgres user must traverse it)."""
+def launched_server(var_dir: Path | None = None) -> Iterator[Server]:
+    """`python -m ragsite.launcher` in a mkdtemp dir (the postgres user must traverse it).
+
+    With `var_dir`, the server keeps its data there (it survives; only the temp dir goes).
+    """
     tmp = Path(tempfile.mkdtemp(prefix="ragsite-quality-"))
     web_port, valkey_port = free_ports(2)
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {
-        "RAGSITE_VAR_DIR": str(tmp / "var"),
+        "RAGSITE_VAR_DIR": str(var_dir or tmp / "var"),
         "RAGSITE_PORT": str(web_port),
         "RAGSITE_VALKEY_PORT": str(valkey_port),
         "RAGSITE_ADMIN_PASSWORD": "bench-admin-password",

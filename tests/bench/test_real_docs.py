@@ -1,0 +1,58 @@
+"""The real-document benchmark's questions hold up against the installed Debian doc pages.
+
+Offline: no server, no model. Skips (with the apt-get command to run) when python3.11-doc or
+postgresql-doc-15 is not installed, since the pages are the ground truth the labels refer to.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.real_docs import corpus, questions
+
+MISSING = corpus.missing_packages()
+needs_pages = pytest.mark.skipif(
+    bool(MISSING),
+    reason=f"Debian doc packages not installed: apt-get install -y {' '.join(MISSING)}",
+)
+
+
+def test_the_question_file_has_the_promised_mix() -> None:
+    qs = questions.load()
+    by = {(lang, style): 0 for lang in ("en", "zh") for style in ("keyword", "paraphrase")}
+    for q in qs:
+        by[q["lang"], q["style"]] += 1
+    assert by["en", "keyword"] >= 40 and by["en", "paraphrase"] >= 40
+    assert by["zh", "keyword"] + by["zh", "paraphrase"] >= 60
+    assert sum(1 for q in qs if q["fact"]) >= 70
+    dev = sum(1 for q in qs if q["split"] == "dev") / len(qs)
+    assert 0.3 <= dev <= 0.5
+
+
+def test_corpus_names_are_distinct_and_prefixed() -> None:
+    names = list(corpus.files())
+    assert len(names) == len(set(names)) and 60 <= len(names) <= 80
+    assert all(n.startswith(("python-", "postgresql-")) and n.endswith(".html") for n in names)
+
+
+@needs_pages
+def test_every_relevant_page_exists_and_every_fact_is_on_it() -> None:
+    assert questions.problems(questions.load()) == []
+
+
+@needs_pages
+def test_the_check_reports_a_wrong_page_and_a_fact_not_on_the_page() -> None:
+    good = {"qid": "x-1", "lang": "en", "style": "keyword", "split": "dev",
+            "question": "json ensure_ascii", "relevant": ["python-json.html"], "fact": "ensure_ascii"}  # fmt: skip
+    wrong_fact = good | {"qid": "x-2", "fact": "autovacuum_naptime"}
+    wrong_page = good | {"qid": "x-3", "relevant": ["python-nosuchpage.html"]}
+    bad_split = good | {"qid": "x-4", "split": "train"}
+    found = questions.problems([good, wrong_fact, wrong_page, bad_split])
+    assert [line.split(":")[0] for line in found] == ["x-2", "x-3", "x-4"]
+    assert "autovacuum_naptime" in found[0] and "python-nosuchpage.html" in found[1]
+
+
+@needs_pages
+def test_page_text_is_the_visible_text_only() -> None:
+    text = corpus.page_text("postgresql-sql-vacuum.html")
+    assert "VACUUM FULL" in text and "<" not in text[:200] and "stylesheet" not in text
