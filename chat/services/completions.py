@@ -34,6 +34,7 @@ from chat.selectors import (
 from chat.services.answering import AnswerEvent, ChatContext, answer_stream
 from chat.services.assistants import fill_variables
 from chat.services.sessions import (
+    DEFAULT_NAME,
     history_of,
     new_message_id,
     session_create,
@@ -50,7 +51,7 @@ class Question:
 
     text: str = ""
     session_id: str | None = None
-    session_name: str = "New session"
+    session_name: str = DEFAULT_NAME
     user_id: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -115,7 +116,7 @@ def completion_prepare(*, tenant: User, chat_id: str, question: Question) -> Pre
     options = dict(question.options)
     if not question.session_id:
         session = session_create(
-            chat=chat, name=question.session_name or "New session", user_id=question.user_id
+            chat=chat, name=question.session_name or DEFAULT_NAME, user_id=question.user_id
         )
         opener = str(chat.prompt_config.get("prologue") or "")
         return Prepared(ctx, "", [], options, session.pk, new_session=session, opener=opener)

@@ -8,12 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from chat.models import Chat, ChatSession
 from chat.selectors import session_missing
 from chat.services.assistants import Deletion
 from chat.services.errors import WordedError
+
+DEFAULT_NAME = "New session"
+# A session named after its first question shows at most this much of it (as agents do).
+NAME_FROM_QUESTION_CHARS = 60
 
 REFERENCE_KEYS = (
     "id",
@@ -38,7 +44,24 @@ def _name_empty() -> WordedError:
     return WordedError("`name` can not be empty.", v027="`name` can not be empty")
 
 
-def session_create(*, chat: Chat, name: str = "New session", user_id: str = "") -> ChatSession:
+def default_names() -> frozenset[str]:
+    """ "New session" in every language of the site: the names nobody chose."""
+    names = {DEFAULT_NAME}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(translation.gettext(DEFAULT_NAME))
+    return frozenset(names)
+
+
+def name_from_question(question: str) -> str:
+    """The first question on one line, cut to NAME_FROM_QUESTION_CHARS with an ellipsis."""
+    name = " ".join(question.split())
+    if len(name) > NAME_FROM_QUESTION_CHARS:
+        name = name[: NAME_FROM_QUESTION_CHARS - 1].rstrip() + "…"
+    return name
+
+
+def session_create(*, chat: Chat, name: str = DEFAULT_NAME, user_id: str = "") -> ChatSession:
     """A new conversation whose first message is the assistant's opener."""
     if not name.strip():
         raise _name_empty()
@@ -126,11 +149,20 @@ def history_of(session: ChatSession) -> list[dict[str, str]]:
 def session_record_turn(
     *, session_id: str, question: str, answer: str, reference: dict[str, Any], message_id: str
 ) -> None:
-    """Append the question and its answer (same message id) and the answer's reference."""
+    """Append the question and its answer (same message id) and the answer's reference.
+
+    A session still called by its default name is named after its first question; a name
+    somebody chose is kept.
+    """
     with transaction.atomic():
         session = ChatSession.objects.select_for_update().filter(pk=session_id).first()
         if session is None:  # deleted while answering
             return
+        fields = ["messages", "references", "updated_at"]
+        first = not any(m.get("role") == "user" for m in session.messages)
+        if first and session.name in default_names() and name_from_question(question):
+            session.name = name_from_question(question)
+            fields.append("name")
         now = time.time()
         session.messages = [
             *session.messages,
@@ -138,7 +170,7 @@ def session_record_turn(
             {"role": "assistant", "content": answer, "id": message_id, "created_at": now},
         ]
         session.references = [*session.references, reference]
-        session.save(update_fields=["messages", "references", "updated_at"])
+        session.save(update_fields=fields)
 
 
 def new_message_id() -> str:
