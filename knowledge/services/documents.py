@@ -91,13 +91,28 @@ def check_upload_names(names: Sequence[str]) -> None:
             raise ArgumentError("File name must be 255 bytes or less.")
 
 
+def check_upload_not_empty(uploads: Sequence[Upload]) -> None:
+    """101 naming every 0-byte file. RAGFlow accepts them (and then cannot parse or download
+    them); an empty file is almost always a mistake, so ragsite says so at once."""
+    empty = []
+    for upload in uploads:
+        upload.file.seek(0)
+        if upload.size == 0 or not upload.file.read(1):
+            empty.append(f"{upload.name}: The file is empty (0 bytes).")
+        upload.file.seek(0)
+    if empty:
+        raise ArgumentError("\n".join(empty))
+
+
 def document_upload(*, tenant: User, dataset: Dataset, uploads: Sequence[Upload]) -> list[Document]:
     """Store files and create their documents; all or nothing.
 
-    Every file is checked (supported type, content matching the extension, size) before any is
-    stored, so a bad file in a batch loses nothing and leaves nothing half-done.
+    Every file is checked (not empty, supported type, content matching the extension, size)
+    before any is stored, so a bad file in a batch loses nothing and leaves nothing half-done.
+    RAGFlow stores the good files of a batch and reports the rest; ragsite refuses the batch.
     """
     check_upload_names([u.name for u in uploads])
+    check_upload_not_empty(uploads)
     limit = settings.RAGSITE_MAX_UPLOAD_BYTES
     problems: list[str] = []
     for upload in uploads:

@@ -92,9 +92,16 @@ def test_upload_picks_chunk_method_by_type(api, dataset) -> None:
     assert (image["type"], image["chunk_method"]) == ("visual", "picture")
 
 
-def test_upload_accepts_an_empty_file(api, dataset) -> None:
-    (document,) = assert_ok(upload(api, dataset["id"], ("empty.txt", b"")))
-    assert document["size"] == 0
+def test_upload_refuses_empty_files_and_stores_nothing(api, dataset) -> None:
+    # RAGFlow accepts a 0-byte file (then can neither parse nor download it); ragsite refuses
+    # the whole batch with 101, naming each empty file, as it does for other bad files.
+    response = upload(api, dataset["id"], ("ok.txt", b"fine"), ("empty.txt", b""), ("e.md", b""))
+    assert assert_error(response, RetCode.ARGUMENT_ERROR) == (
+        "empty.txt: The file is empty (0 bytes).\ne.md: The file is empty (0 bytes)."
+    )
+    assert not Document.objects.exists()
+    assert Dataset.objects.get(pk=dataset["id"]).document_count == 0
+    assert not default_storage.exists(f"documents/{dataset['id']}")
 
 
 def test_upload_refuses_unsupported_types_and_stores_nothing(api, dataset) -> None:
@@ -329,7 +336,12 @@ def test_download_errors_have_exactly_code_and_message(api, other_api, dataset, 
         "code": RetCode.DATA_ERROR,
         "message": "The dataset not own the document nope.",
     }
-    (empty,) = assert_ok(upload(api, dataset["id"], ("empty.txt", b"")))
+    # A document whose stored file is empty (kept from before uploads refused empty files).
+    (empty,) = assert_ok(upload(api, dataset["id"], ("empty.txt", b"x")))
+    stored = Document.objects.get(pk=empty["id"])
+    default_storage.delete(stored.location)
+    default_storage.save(stored.location, io.BytesIO(b""))
+    Document.objects.filter(pk=stored.pk).update(size=0)
     assert body_of(api.get(doc_url(dataset, empty))) == {
         "code": RetCode.DATA_ERROR,
         "message": "This file is empty.",
