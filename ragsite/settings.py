@@ -142,6 +142,20 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
     )
 }
+# A pool of PostgreSQL connections (psycopg_pool) for ASGI web processes, where Django runs
+# each request in a thread of its own, so persistent connections would never be reused:
+# without it every request opens a connection. The launcher turns it on for Daphne only; the
+# Celery worker (prefork: a pool must not cross a fork) keeps plain connections. Django's
+# pool checks each connection at checkout, so a restarted PostgreSQL fails no request.
+RAGSITE_DB_POOL = env_bool("RAGSITE_DB_POOL", False)
+if RAGSITE_DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent ones
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("RAGSITE_DB_POOL_MIN", 2),
+        "max_size": env_int("RAGSITE_DB_POOL_MAX", 16),
+        "timeout": 10.0,
+        "max_idle": 300.0,
+    }
 
 # --- Redis / Valkey: Celery broker and Channels layer ------------------------------
 # Default: the embedded Valkey that `make run` starts on this port.
