@@ -7,7 +7,6 @@ and render stored conversations, citations included.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
@@ -40,6 +41,7 @@ from knowledge.selectors import datasets_visible_to
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
+from ragsite.markdown import Cite, circled, render_markdown
 
 # How run_events records a turn that failed (agents/services/runs.py).
 ERROR_MARKER = "**ERROR**: "
@@ -220,30 +222,23 @@ def delete_agent(request: HtmxHttpRequest, agent_id: str) -> HttpResponse:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """A run of answer text, or citation markers (`cites`) with the word before them (`hug`)."""
-
-    text: str = ""
-    hug: str = ""
-    cites: list[str] = field(default_factory=list)  # reference keys: "n" of [ID:n]
-
-
-@dataclass(frozen=True)
 class Citation:
     key: str  # n of [ID:n]: the chunk's number in the run, and its key in the reference
+    number: int  # from 1, in the order the reply first cites the chunks
     document_name: str
-    content: str
+    content: SafeString  # the passage, rendered
     download_url: str
 
     @property
-    def number(self) -> int:
-        return int(self.key) + 1
+    def circled(self) -> str:
+        return circled(self.number)
 
 
 @dataclass
 class MessageView:
     role: str
-    segments: list[Segment]
+    text: str = ""  # questions: plain text
+    html: SafeString | None = None  # replies: rendered Markdown with citation buttons
     error: str = ""  # the run's error, naming the failing component
     citations: list[Citation] = field(default_factory=list)
 
@@ -254,50 +249,56 @@ def _download_url(chunk: dict[str, Any]) -> str:
     return reverse("knowledge:download_document", args=[chunk["dataset_id"], chunk["document_id"]])
 
 
-def answer_segments(text: str, chunks: dict[str, Any]) -> tuple[list[Segment], list[str]]:
-    """`text` split around its [ID:n] markers, and the keys cited, in order of appearance.
+def cited_keys(text: str, chunks: dict[str, Any]) -> list[str]:
+    """The reference keys `text` cites with [ID:n], in order of first appearance.
 
-    A marker whose chunk is not in the reference is dropped, as the page does while streaming.
+    A marker whose chunk is not in the reference does not count (the page drops it).
     """
-    segments: list[Segment] = []
     cited: list[str] = []
-    position = 0
     for match in CITATION.finditer(text):
-        before = text[position : match.start()]
-        position = match.end()
         key = str(int(match.group(1)))
-        if not isinstance(chunks.get(key), dict):
-            segments.append(Segment(text=before))
-            continue
-        if segments and segments[-1].cites and not before.strip():
-            segments[-1].cites.append(key)  # "[ID:0][ID:1]": one group
-        else:
-            # The markers hug the word before them, like a footnote, so they never wrap alone.
-            head = before.rstrip(" ")
-            stem = re.sub(r"\S+\Z", "", head)
-            segments.append(Segment(text=stem))
-            segments.append(Segment(hug=head[len(stem) :], cites=[key]))
-        if key not in cited:
+        if isinstance(chunks.get(key), dict) and key not in cited:
             cited.append(key)
-    segments.append(Segment(text=text[position:]))
-    return [s for s in segments if s.text or s.cites], cited
+    return cited
 
 
-def _answer_view(content: str, reference: Any) -> MessageView:
-    answer, marker, error = content.partition(ERROR_MARKER)
-    chunks = (reference or {}).get("chunks") if isinstance(reference, dict) else None
-    chunks = chunks if isinstance(chunks, dict) else {}
-    segments, cited = answer_segments(answer, chunks)
+def reply_view(answer: str, chunks: dict[str, Any], error: str, number: int | str) -> MessageView:
+    """A reply as message `number` shows it: Markdown rendered, markers numbered ①②③."""
+    cited = cited_keys(answer, chunks)
+    cites = {
+        key: Cite(
+            number=position,
+            controls=f"message-{number}-cite-{key}",
+            label=_("Source %(n)s") % {"n": position},
+        )
+        for position, key in enumerate(cited, start=1)
+    }
     citations = [
         Citation(
             key=key,
+            number=position,
             document_name=str(chunks[key].get("document_name") or ""),
-            content=str(chunks[key].get("content") or ""),
+            content=render_markdown(str(chunks[key].get("content") or "")),
             download_url=_download_url(chunks[key]),
         )
-        for key in cited
+        for position, key in enumerate(cited, start=1)
     ]
-    return MessageView("assistant", segments, error if marker else "", citations)
+    html = render_markdown(answer, markers=CITATION, cites=cites) if answer else None
+    return MessageView("assistant", html=html, error=error, citations=citations)
+
+
+def reply_item_html(answer: str, chunks: dict[str, Any], error: str, number: str) -> str:
+    """The <li> of a streamed reply once the run is over, as a reload would show it."""
+    view = reply_view(answer, chunks, error, number)
+    return render_to_string("agents/_message.html", {"message": view, "number": number}).strip()
+
+
+def _answer_view(content: str, reference: Any, number: int) -> MessageView:
+    answer, marker, error = content.partition(ERROR_MARKER)
+    chunks = (reference or {}).get("chunks") if isinstance(reference, dict) else None
+    return reply_view(
+        answer, chunks if isinstance(chunks, dict) else {}, error if marker else "", number
+    )
 
 
 def conversation_of(session: AgentSession) -> list[MessageView]:
@@ -309,15 +310,16 @@ def conversation_of(session: AgentSession) -> list[MessageView]:
     answers = 0
     for index, message in enumerate(session.messages):
         content = str(message.get("content") or "")
+        number = len(views) + 1  # as the template's forloop.counter
         if message.get("role") == "user":
-            views.append(MessageView("user", [Segment(text=content)]))
+            views.append(MessageView("user", text=content))
         elif message.get("role") == "assistant" and index == 0:
-            views.append(MessageView("assistant", [Segment(text=content)]))  # the prologue
+            views.append(reply_view(content, {}, "", number))  # the prologue
         elif message.get("role") == "assistant":
             references = session.references
             reference = references[answers] if answers < len(references) else None
             answers += 1
-            views.append(_answer_view(content, reference))
+            views.append(_answer_view(content, reference, number))
     return views
 
 

@@ -2,7 +2,8 @@
 
 Client → server: `{"question": "..."}`. Server → client, per question: zero or more
 `{"type": "delta", "content": <new text>}` (the page appends them), then
-`{"type": "final", "answer", "reference"}` (the whole answer, with its citations) or
+`{"type": "final", "answer", "reference", "html"}` (the whole answer, with its citations, and
+`html`: the answer's <li> as a reload shows it, Markdown rendered, which the page swaps in) or
 `{"type": "error", "message"}`. The final (or error) message is sent only once the turn is
 recorded in the session, so a reload right after it shows the whole conversation. Connection
 rules and close codes: ragsite/consumers.py.
@@ -11,13 +12,16 @@ rules and close codes: ragsite/consumers.py.
 from __future__ import annotations
 
 import logging
+import secrets
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
 from chat.selectors import chat_get_owned, session_get
 from chat.services.answering import AnswerEvent
 from chat.services.completions import Question, completion_events, completion_prepare
+from chat.views import answer_item_html
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.consumers import ConversationConsumer
@@ -66,6 +70,12 @@ class ChatConsumer(ConversationConsumer):
         elif last.error is not None:
             await self.send_payload({"type": "error", "message": last.error})
         else:
+            # Rendering is CPU work (Markdown of the answer and its passages): off the loop.
+            # The ids only need to be unique on the page, which also holds earlier answers.
+            number = f"live-{secrets.token_hex(4)}"
+            html = await sync_to_async(answer_item_html, thread_sensitive=False)(
+                last.answer, last.reference, number
+            )
             await self.send_payload(
-                {"type": "final", "answer": last.answer, "reference": last.reference}
+                {"type": "final", "answer": last.answer, "reference": last.reference, "html": html}
             )

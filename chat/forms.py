@@ -74,14 +74,16 @@ class ChatForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01"}),
         help_text=_("Passages scoring below this (0–1) are left out."),
     )
-    keyword_weight = forms.FloatField(
-        label=_("Keyword weight"),
+    # RAGFlow's vector_similarity_weight: 0 keyword only, 1 semantic only. The same label,
+    # direction and value as on the retrieval test page (knowledge/forms.py).
+    vector_similarity_weight = forms.FloatField(
+        label=_("Keyword ↔ Semantic"),
         min_value=0,
         max_value=1,
-        widget=RangeInput(attrs={"step": "0.01", "data-weight-slider": ""}),
+        widget=RangeInput(attrs={"step": "0.01"}),
         help_text=_(
-            "How much keyword matching counts against meaning (vector) similarity when "
-            "passages are ranked."
+            "How much the meaning of the question counts against its exact words. "
+            "Similarity is the weighted sum of the two."
         ),
     )
     top_n = forms.IntegerField(
@@ -130,7 +132,7 @@ class ChatForm(forms.Form):
             "opener": config["prologue"],
             "empty_response": config["empty_response"],
             "similarity_threshold": 0.2,
-            "keyword_weight": 0.7,
+            "vector_similarity_weight": 0.3,
             "top_n": 6,
             "show_quote": True,
         }
@@ -153,9 +155,7 @@ class ChatForm(forms.Form):
                 "opener": config.get("prologue") or "",
                 "empty_response": config.get("empty_response") or "",
                 "similarity_threshold": chat.similarity_threshold,
-                # RAGFlow stores the API's keywords_similarity_weight as the *vector* weight
-                # and reports 1 − it (see prompt_out); the slider shows the real keyword share.
-                "keyword_weight": round(1 - chat.vector_similarity_weight, 4),
+                "vector_similarity_weight": chat.vector_similarity_weight,
                 "top_n": chat.top_n,
                 "show_quote": bool(config.get("quote", True)),
             },
@@ -193,8 +193,7 @@ class ChatForm(forms.Form):
                 "quote": data["show_quote"],
             },
             similarity_threshold=data["similarity_threshold"],
-            # Stored the RAGFlow way: the column holds the share the slider does not show.
-            vector_similarity_weight=round(1 - data["keyword_weight"], 4),
+            vector_similarity_weight=data["vector_similarity_weight"],
             top_n=data["top_n"],
         )
 

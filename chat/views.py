@@ -6,7 +6,6 @@ sessions and render stored conversations, citations included.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,9 @@ from django.contrib import messages
 from django.db.models import Count, F, Func, IntegerField, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
@@ -39,6 +40,7 @@ from knowledge.selectors import datasets_visible_to
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
+from ragsite.markdown import Cite, circled, render_markdown
 
 # How completion_events records an answer that failed (chat/services/completions.py).
 ERROR_PREFIX = "**ERROR**: "
@@ -106,30 +108,23 @@ def _model_info(model_id: str, labels: dict[str, str]) -> ModelInfo:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """A run of answer text, or citation markers (`cites`) with the word before them (`hug`)."""
-
-    text: str = ""
-    hug: str = ""
-    cites: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class Citation:
     index: int  # the chunk's position in the answer's reference, as in [ID:n]
+    number: int  # from 1, in the order the answer first cites the chunks
     document_name: str
-    content: str
+    content: SafeString  # the passage, rendered
     download_url: str
 
     @property
-    def number(self) -> int:
-        return self.index + 1
+    def circled(self) -> str:
+        return circled(self.number)
 
 
 @dataclass
 class MessageView:
     role: str
-    segments: list[Segment]
+    text: str = ""  # questions and errors: plain text
+    html: SafeString | None = None  # answers: rendered Markdown with citation buttons
     error: bool = False
     citations: list[Citation] = field(default_factory=list)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (name, url), uncited
@@ -141,35 +136,33 @@ def _download_url(chunk: dict[str, Any]) -> str:
     return reverse("knowledge:download_document", args=[chunk["dataset_id"], chunk["document_id"]])
 
 
-def _answer_view(content: str, chunks: list[dict[str, Any]]) -> MessageView:
-    segments: list[Segment] = []
+def _answer_view(content: str, chunks: list[dict[str, Any]], number: int | str) -> MessageView:
+    """An answer as message `number` shows it: its [ID:n] markers numbered ①②③ as first cited.
+
+    A marker without its chunk is dropped.
+    """
     cited: list[int] = []
-    position = 0
     for match in CITATION.finditer(content):
-        before = content[position : match.start()]
-        position = match.end()
         index = int(match.group(1))
-        if index >= len(chunks):  # a marker without its chunk is dropped, as the page does live
-            segments.append(Segment(text=before))
-        elif segments and segments[-1].cites and not before.strip():
-            segments[-1].cites.append(index)  # "[ID:0][ID:1]": one group
-        else:
-            # The markers hug the word before them, like a footnote, so they never wrap alone.
-            head = before.rstrip(" ")
-            stem = re.sub(r"\S+\Z", "", head)
-            segments.append(Segment(text=stem))
-            segments.append(Segment(hug=head[len(stem) :], cites=[index]))
         if index < len(chunks) and index not in cited:
             cited.append(index)
-    segments.append(Segment(text=content[position:]))
+    cites = {
+        str(index): Cite(
+            number=position,
+            controls=f"message-{number}-cite-{index}",
+            label=_("Source %(n)s") % {"n": position},
+        )
+        for position, index in enumerate(cited, start=1)
+    }
     citations = [
         Citation(
-            index=i,
-            document_name=str(chunks[i].get("document_name") or ""),
-            content=str(chunks[i].get("content") or ""),
-            download_url=_download_url(chunks[i]),
+            index=index,
+            number=position,
+            document_name=str(chunks[index].get("document_name") or ""),
+            content=render_markdown(str(chunks[index].get("content") or "")),
+            download_url=_download_url(chunks[index]),
         )
-        for i in cited
+        for position, index in enumerate(cited, start=1)
     ]
     documents: list[tuple[str, str]] = []
     if not citations:
@@ -182,11 +175,17 @@ def _answer_view(content: str, chunks: list[dict[str, Any]]) -> MessageView:
                 documents.append((name, _download_url(chunk)))
     return MessageView(
         "assistant",
-        [s for s in segments if s.text or s.cites],
-        False,
-        citations,
-        documents,
+        html=render_markdown(content, markers=CITATION, cites=cites),
+        citations=citations,
+        documents=documents,
     )
+
+
+def answer_item_html(answer: str, reference: Any, number: str) -> str:
+    """The <li> of a streamed answer once it is complete, as a reload would show it."""
+    chunks = reference.get("chunks") if isinstance(reference, dict) else None
+    view = _answer_view(answer, list(chunks or []), number)
+    return render_to_string("chat/_message.html", {"message": view, "number": number}).strip()
 
 
 def message_views(session: ChatSession) -> list[MessageView]:
@@ -194,14 +193,13 @@ def message_views(session: ChatSession) -> list[MessageView]:
     views: list[MessageView] = []
     for message in messages_with_references(session):
         content = str(message.get("content") or "")
+        number = len(views) + 1  # as the template's forloop.counter
         if message.get("role") == "user":
-            views.append(MessageView("user", [Segment(text=content)]))
+            views.append(MessageView("user", text=content))
         elif content.startswith(ERROR_PREFIX):
-            views.append(
-                MessageView("assistant", [Segment(text=content[len(ERROR_PREFIX) :])], True)
-            )
+            views.append(MessageView("assistant", text=content[len(ERROR_PREFIX) :], error=True))
         elif content:
-            views.append(_answer_view(content, list(message.get("reference") or [])))
+            views.append(_answer_view(content, list(message.get("reference") or []), number))
     return views
 
 

@@ -370,11 +370,13 @@ class RetrievalTestForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # RAGFlow's vector_similarity_weight: 0 keyword only, 1 semantic only. The same label,
+    # direction and value as in the chat assistant's settings (chat/forms.py).
     vector_similarity_weight = forms.FloatField(
-        label=_("Keyword or semantic"),
+        label=_("Keyword ↔ Semantic"),
         min_value=0,
         max_value=1,
-        widget=RangeInput(attrs={"step": "0.05"}),
+        widget=RangeInput(attrs={"step": "0.01"}),
         help_text=_(
             "How much the meaning of the question counts against its exact words. "
             "Similarity is the weighted sum of the two."

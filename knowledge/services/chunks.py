@@ -75,16 +75,14 @@ def chunk_add(
     stored_image = _store_image(document, new_id, image) if image is not None else ""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        # Ordinals count from 0, as parsing numbers chunks; a new one goes after the last.
+        last = locked.chunks.order_by("-ordinal").values_list("ordinal", flat=True).first()
         chunk = chunk_store.prepare(
             Chunk(
                 id=new_id,
                 dataset_id=locked.dataset_id,
                 document=locked,
-                ordinal=(
-                    locked.chunks.order_by("-ordinal").values_list("ordinal", flat=True).first()
-                    or 0
-                )
-                + 1,
+                ordinal=0 if last is None else last + 1,
                 content=content,
                 important_keywords=keywords,
                 questions=asked,

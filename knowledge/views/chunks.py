@@ -8,6 +8,8 @@ change, so the document's and the knowledge base's numbers stay right.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
@@ -20,8 +22,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -42,6 +43,7 @@ from knowledge.views.datasets import is_owner, owned_or_404, visible_or_404
 from knowledge.views.documents import Notice, document_or_404, document_row
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
+from ragsite.markdown import render_markdown
 
 PAGE_SIZE = 20
 
@@ -77,7 +79,7 @@ class ChunkCard:
     """What a card shows for a chunk: the text, safe to print, and where it came from."""
 
     chunk: Chunk
-    text: SafeString  # escaped, with <em> around matches when the list is searched
+    text: SafeString  # rendered Markdown, with <mark> around matches when the list is searched
     pages: str
 
 
@@ -92,16 +94,31 @@ def _pages_label(pages: Sequence[int]) -> str:
     return _("Pages %(pages)s") % {"pages": ", ".join(str(p) for p in unique)}
 
 
+_EMPHASIS = re.compile(r"<em>(.*?)</em>", re.DOTALL)
+
+
+def unhighlight(highlighted: str) -> tuple[str, list[str]]:
+    """The text and the matched terms of knowledge.retrieval.highlight()'s output.
+
+    That output is the escaped text with <em> around the matches, so undoing it is exact; the
+    page renders the text as Markdown and marks the same terms again (ragsite/markdown.py).
+    """
+    terms = list(dict.fromkeys(html.unescape(t).lower() for t in _EMPHASIS.findall(highlighted)))
+    return html.unescape(_EMPHASIS.sub(r"\1", highlighted)), terms
+
+
 def chunk_card(chunk: Chunk, *, highlighted: bool = False, terms: Sequence[str] = ()) -> ChunkCard:
-    """A card for `chunk`; `highlighted` says its content is already the service's HTML."""
+    """A card for `chunk`; `highlighted` says its content is the service's highlighted HTML."""
+    content = chunk.content
     if highlighted:
-        # chunk_list escaped the text itself before adding <em> around the matches.
-        text = mark_safe(chunk.content)
+        content, terms = unhighlight(content)
     elif terms:
-        text = mark_safe(highlight(chunk.content, terms))  # highlight() escapes, then adds <em>
-    else:
-        text = escape(chunk.content)
-    return ChunkCard(chunk=chunk, text=text, pages=_pages_label(chunk.page_numbers or []))
+        _text, terms = unhighlight(highlight(content, terms))  # the same matches as a search
+    return ChunkCard(
+        chunk=chunk,
+        text=render_markdown(content, marks=terms),
+        pages=_pages_label(chunk.page_numbers or []),
+    )
 
 
 def _chunk_or_404(document: Document, chunk_id: str) -> Chunk:
@@ -315,7 +332,7 @@ def add_chunk(request: HtmxHttpRequest, dataset_id: str, document_id: str) -> Ht
         )
         return HttpResponse(html)
 
-    notices = [("success", _("Added chunk #%(number)d.") % {"number": chunk.ordinal})]
+    notices = [("success", _("Added chunk #%(number)d.") % {"number": chunk.ordinal + 1})]
     if not request.htmx:
         return _back_to_browser(request, dataset, document, ListState(), notices, chunk_id=chunk.pk)
     state = ListState(page=_page_of(document, chunk.pk))
@@ -372,7 +389,7 @@ def edit_chunk(
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            notices = [("success", _("Saved chunk #%(number)d.") % {"number": chunk.ordinal})]
+            notices = [("success", _("Saved chunk #%(number)d.") % {"number": chunk.ordinal + 1})]
             return _card_response(request, dataset, document, chunk, state, notices)
     context = {
         "form": form,
@@ -426,7 +443,7 @@ def delete_chunk(
     document = document_or_404(dataset, document_id)
     chunk = _chunk_or_404(document, chunk_id)
     chunk_delete(document=document, ids=[chunk.pk])
-    notices = [("success", _("Deleted chunk #%(number)d.") % {"number": chunk.ordinal})]
+    notices = [("success", _("Deleted chunk #%(number)d.") % {"number": chunk.ordinal + 1})]
     return _list_response(request, dataset, document, ListState.of(request.POST), notices)
 
 

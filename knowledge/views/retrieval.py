@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -22,9 +22,11 @@ from knowledge.forms import RetrievalTestForm
 from knowledge.models import Dataset
 from knowledge.retrieval import Hit
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
+from knowledge.views.chunks import unhighlight
 from knowledge.views.datasets import is_owner, visible_or_404
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
+from ragsite.markdown import render_markdown
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ def _hit_row(rank: int, hit: Hit) -> HitRow:
     return HitRow(
         rank=rank,
         hit=hit,
-        # The service escaped the chunk's text and wrapped the question's terms in <em>.
-        text=mark_safe(hit.highlight),
+        # The chunk as Markdown, with the terms the service highlighted marked again.
+        text=render_markdown(hit.content, marks=unhighlight(hit.highlight)[1]),
         scores=[
             _score("similarity", _("Similarity"), hit.similarity),
             _score("semantic", _("Semantic"), hit.vector_similarity),

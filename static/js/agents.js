@@ -1,6 +1,7 @@
 // Agent pages: the conversation (ask over a websocket, stream the replies in, then their
 // citations) and the DSL editor's Format button.
-// Untrusted text (questions, replies, passages, names) only ever goes in through textContent.
+// Untrusted text (questions, replies while they stream, names) only ever goes in through
+// textContent; the finished reply comes from the server already rendered and sanitized.
 (function () {
   "use strict";
 
@@ -74,7 +75,7 @@
   var text = root.dataset;
 
   var socket = null;
-  var answering = null; // the reply being streamed: {item, text, committed, chunks, question}
+  var answering = null; // the reply being streamed: {item, text, heldBack, question, failed}
   var retries = 0;
   var finished = false; // a 4401/4404 close: reconnecting would not help
   var liveCount = 0;
@@ -100,7 +101,8 @@
     item.id = "live-" + liveCount;
     item.append(element("span", "visually-hidden", role === "user" ? text.youLabel : text.assistantLabel));
     var bubble = element("div", "message__bubble");
-    bubble.append(element("p", "message__text"));
+    // Plain text while it streams (white-space: pre-wrap); the finished reply replaces it.
+    bubble.append(element(role === "user" ? "p" : "div", "message__text"));
     item.append(bubble);
     var stick = nearBottom();
     list.append(item);
@@ -121,119 +123,31 @@
     list.setAttribute("aria-busy", answering ? "true" : "false");
   }
 
-  function sourceLabel(number) {
-    return text.sourceLabel.replace("%(n)s", number);
+  // The finished reply as the server renders it (templates/agents/_message.html): Markdown
+  // rendered and sanitized by ragsite/markdown.py, markers as buttons, then the sources.
+  function swapIn(item, html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var rendered = template.content.firstElementChild;
+    if (!rendered) return item;
+    item.replaceWith(rendered);
+    return rendered;
   }
 
-  function documentLink(chunk) {
-    var name = chunk.document_name || "";
-    if (!chunk.dataset_id || !chunk.document_id) return element("span", "", name);
-    var link = element("a", "", name);
-    link.href = text.downloadUrl
-      .replace("__dataset__", encodeURIComponent(chunk.dataset_id))
-      .replace("__document__", encodeURIComponent(chunk.document_id));
-    return link;
-  }
-
-  function citeButton(item, key) {
-    var number = String(Number(key) + 1);
-    var button = element("button", "cite__button", number);
-    button.type = "button";
-    button.setAttribute("aria-expanded", "false");
-    button.setAttribute("aria-controls", item.id + "-cite-" + key);
-    button.setAttribute("aria-label", sourceLabel(number));
-    return button;
-  }
-
-  function withoutMarkers(value) {
-    return value.replace(CITATION, "").replace(PARTIAL_CITATION, "");
-  }
-
-  // The same markup the server renders for stored replies (templates/agents/_message.html).
-  // `chunks` is the reference's {"n": chunk} object: [ID:n] cites chunks[n].
-  function renderAnswer(item, answer, chunks) {
-    var paragraph = item.querySelector(".message__text");
-    var cited = [];
-    var position = 0;
-    var group = null; // the .cite-hug span the last marker went into
-    var match;
-    paragraph.replaceChildren();
-    CITATION.lastIndex = 0;
-    while ((match = CITATION.exec(answer)) !== null) {
-      var before = answer.slice(position, match.index);
-      position = match.index + match[0].length;
-      var key = String(Number(match[1]));
-      if (!chunks[key]) { // a marker without its chunk is dropped
-        paragraph.append(before);
-        group = null;
-        continue;
-      }
-      var sup = element("sup", "cite");
-      sup.append(citeButton(item, key));
-      if (group && !before.trim()) {
-        group.append(sup); // "[ID:0][ID:1]": one group
-      } else {
-        // The markers hug the word before them, like a footnote, so they never wrap alone.
-        var head = before.replace(/ +$/, "");
-        var hug = head.match(/\S*$/)[0];
-        paragraph.append(head.slice(0, head.length - hug.length));
-        group = element("span", "cite-hug", hug);
-        group.append(sup);
-        paragraph.append(group);
-      }
-      if (cited.indexOf(key) < 0) cited.push(key);
-    }
-    paragraph.append(withoutMarkers(answer.slice(position)));
-
-    item.querySelectorAll(".citation, .sources").forEach(function (node) { node.remove(); });
-    if (!cited.length) return;
-    var sources = element("div", "sources");
-    sources.append(element("p", "sources__title", text.sourcesLabel));
-    var ordered = element("ol", "sources__list");
-    cited.forEach(function (key) {
-      var panel = element("div", "citation");
-      panel.id = item.id + "-cite-" + key;
-      panel.hidden = true;
-      var head = element("p", "citation__head");
-      head.append(element("span", "citation__number", String(Number(key) + 1)), " ", documentLink(chunks[key]));
-      panel.append(head, element("blockquote", "citation__text", chunks[key].content || ""));
-      item.append(panel);
-      var entry = element("li");
-      entry.append(citeButton(item, key), " ", documentLink(chunks[key]));
-      ordered.append(entry);
-    });
-    sources.append(ordered);
-    item.append(sources);
-  }
-
-  // While a reply streams, the text after the last message_end sits in a tail span, markers
-  // hidden; each message_end renders everything so far with its citations.
-  function tailOf(item) {
-    var paragraph = item.querySelector(".message__text");
-    var tail = paragraph.querySelector(".message__tail");
-    if (!tail) {
-      tail = element("span", "message__tail");
-      paragraph.append(tail);
-    }
-    return tail;
-  }
-
+  // While a reply streams it is plain text, appended; markers are hidden, and one cut in two
+  // at the end of a delta waits for its second half.
   function onDelta(content) {
     answering.text += content;
     answering.item.classList.remove("is-waiting");
-    tailOf(answering.item).textContent = withoutMarkers(answering.text.slice(answering.committed));
-  }
-
-  function onMessageEnd(reference) {
-    var chunks = (reference && reference.chunks) || {};
-    Object.keys(chunks).forEach(function (key) { answering.chunks[key] = chunks[key]; });
-    answering.committed = answering.text.length;
-    renderAnswer(answering.item, answering.text, answering.chunks);
+    var pending = answering.heldBack + content;
+    var cut = pending.search(PARTIAL_CITATION);
+    answering.heldBack = cut < 0 ? "" : pending.slice(cut);
+    var shown = (cut < 0 ? pending : pending.slice(0, cut)).replace(CITATION, "");
+    if (shown) answering.item.querySelector(".message__text").append(shown);
   }
 
   function onError(message) {
     var item = answering.item;
-    renderAnswer(item, answering.text, answering.chunks);
     item.classList.add("message--error");
     item.classList.remove("is-waiting", "is-streaming");
     var paragraph = item.querySelector(".message__text");
@@ -243,7 +157,8 @@
     answering.failed = true;
   }
 
-  function onDone() {
+  function onDone(html) {
+    if (html) answering.item = swapIn(answering.item, html);
     var item = answering.item;
     item.classList.remove("is-streaming", "is-waiting");
     if (!answering.text && !answering.failed) {
@@ -273,9 +188,8 @@
     if (!answering) return;
     var stick = nearBottom();
     if (data.type === "delta") onDelta(String(data.content || ""));
-    else if (data.type === "message_end") onMessageEnd(data.reference);
     else if (data.type === "error") onError(String(data.message || ""));
-    else if (data.type === "done") onDone();
+    else if (data.type === "done") onDone(data.html ? String(data.html) : "");
     keepScrolled(stick);
   }
 
@@ -283,7 +197,7 @@
     socket = null;
     if (answering) {
       onError(text.dropped);
-      onDone();
+      onDone("");
     }
     if (event.code === 4401 || event.code === 4404) {
       finished = true;
@@ -320,7 +234,7 @@
     var item = addMessage("assistant");
     item.classList.add("is-streaming", "is-waiting");
     item.querySelector(".message__text").setAttribute("data-waiting", text.thinking);
-    answering = { item: item, text: "", committed: 0, chunks: {}, question: question, failed: false };
+    answering = { item: item, text: "", heldBack: "", question: question, failed: false };
     input.value = "";
     setStatus("");
     updateControls();

@@ -1,5 +1,6 @@
 // The chat page: ask over a websocket, stream the answer in, then show its citations.
-// Untrusted text (questions, answers, passages, names) only ever goes in through textContent.
+// Untrusted text (questions, answers while they stream, names) only ever goes in through
+// textContent; the finished answer comes from the server already rendered and sanitized.
 (function () {
   "use strict";
 
@@ -36,13 +37,6 @@
     var message = event.target.closest(".message");
     if (!message) return;
     message.querySelectorAll(".citation").forEach(function (panel) { setExpanded(panel, false); });
-  });
-
-  // --- the settings page: show the keyword weight next to its slider -----------------------------
-  document.addEventListener("input", function (event) {
-    if (!event.target.matches("[data-weight-slider]")) return;
-    var output = event.target.parentElement.querySelector("[data-weight-output]");
-    if (output) output.textContent = Number(event.target.value).toFixed(2);
   });
 
   // --- the conversation ----------------------------------------------------------------------------
@@ -83,7 +77,8 @@
     item.id = "live-" + liveCount;
     item.append(element("span", "visually-hidden", role === "user" ? text.youLabel : text.assistantLabel));
     var bubble = element("div", "message__bubble");
-    bubble.append(element("p", "message__text"));
+    // Plain text while it streams (white-space: pre-wrap); the final answer replaces it.
+    bubble.append(element(role === "user" ? "p" : "div", "message__text"));
     item.append(bubble);
     var stick = nearBottom();
     list.append(item);
@@ -104,103 +99,15 @@
     list.setAttribute("aria-busy", answering ? "true" : "false");
   }
 
-  function sourceLabel(number) {
-    return text.sourceLabel.replace("%(n)s", number);
-  }
-
-  function downloadUrl(chunk) {
-    if (!chunk.dataset_id || !chunk.document_id) return "";
-    return text.downloadUrl
-      .replace("__dataset__", encodeURIComponent(chunk.dataset_id))
-      .replace("__document__", encodeURIComponent(chunk.document_id));
-  }
-
-  function documentLink(chunk) {
-    var url = downloadUrl(chunk);
-    var name = chunk.document_name || "";
-    if (!url) return element("span", "", name);
-    var link = element("a", "", name);
-    link.href = url;
-    return link;
-  }
-
-  function citeButton(item, index) {
-    var button = element("button", "cite__button", String(index + 1));
-    button.type = "button";
-    button.setAttribute("aria-expanded", "false");
-    button.setAttribute("aria-controls", item.id + "-cite-" + index);
-    button.setAttribute("aria-label", sourceLabel(index + 1));
-    return button;
-  }
-
-  // The same markup the server renders for stored answers (templates/chat/_message.html).
-  function renderAnswer(item, answer, reference) {
-    var chunks = (reference && reference.chunks) || [];
-    var paragraph = item.querySelector(".message__text");
-    var cited = [];
-    var position = 0;
-    var match;
-    paragraph.replaceChildren();
-    CITATION.lastIndex = 0;
-    var group = null; // the .cite-hug span the last marker went into
-    while ((match = CITATION.exec(answer)) !== null) {
-      var before = answer.slice(position, match.index);
-      position = match.index + match[0].length;
-      var index = Number(match[1]);
-      var sup = element("sup", "cite");
-      sup.append(citeButton(item, index));
-      if (!chunks[index]) { // a marker without its chunk is dropped
-        paragraph.append(before);
-        group = null;
-        continue;
-      }
-      if (group && !before.trim()) {
-        group.append(sup); // "[ID:0][ID:1]": one group
-      } else {
-        // The markers hug the word before them, like a footnote, so they never wrap alone.
-        var head = before.replace(/ +$/, "");
-        var hug = head.match(/\S*$/)[0];
-        paragraph.append(head.slice(0, head.length - hug.length));
-        group = element("span", "cite-hug", hug);
-        group.append(sup);
-        paragraph.append(group);
-      }
-      if (cited.indexOf(index) < 0) cited.push(index);
-    }
-    paragraph.append(answer.slice(position));
-
-    var sources = element("div", "sources");
-    sources.append(element("p", "sources__title", text.sourcesLabel));
-    if (cited.length) {
-      var ordered = element("ol", "sources__list");
-      cited.forEach(function (i) {
-        var panel = element("div", "citation");
-        panel.id = item.id + "-cite-" + i;
-        panel.hidden = true;
-        var head = element("p", "citation__head");
-        head.append(element("span", "citation__number", String(i + 1)), " ", documentLink(chunks[i]));
-        panel.append(head, element("blockquote", "citation__text", chunks[i].content || ""));
-        item.insertBefore(panel, null);
-        var entry = element("li");
-        entry.append(citeButton(item, i), " ", documentLink(chunks[i]));
-        ordered.append(entry);
-      });
-      sources.append(ordered);
-      item.append(sources);
-    } else if (chunks.length) {
-      // Nothing cited: still say where the answer came from, one line per document.
-      var seen = {};
-      var unordered = element("ul", "sources__list");
-      chunks.forEach(function (chunk) {
-        if (!chunk.document_name || seen[chunk.document_name]) return;
-        seen[chunk.document_name] = true;
-        var entry = element("li");
-        entry.append(documentLink(chunk));
-        unordered.append(entry);
-      });
-      sources.append(unordered);
-      item.append(sources);
-    }
+  // The finished answer as the server renders it (templates/chat/_message.html): Markdown
+  // rendered and sanitized by ragsite/markdown.py, markers as buttons, then the sources.
+  function swapIn(item, html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var rendered = template.content.firstElementChild;
+    if (!rendered) return item;
+    item.replaceWith(rendered);
+    return rendered;
   }
 
   function renderError(item, message) {
@@ -237,7 +144,11 @@
       var shown = (cut < 0 ? pending : pending.slice(0, cut)).replace(CITATION, "");
       if (shown) paragraph.append(shown);
     } else if (data.type === "final") {
-      renderAnswer(answering, String(data.answer || ""), data.reference);
+      if (data.html) {
+        answering = swapIn(answering, String(data.html));
+      } else {
+        paragraph.textContent = String(data.answer || "").replace(CITATION, "");
+      }
       var meta = document.querySelector(".session-item.is-current .session-item__meta");
       if (meta) meta.textContent = text.justNow;
       finish();

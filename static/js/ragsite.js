@@ -1,4 +1,5 @@
-// Copy-to-clipboard for [data-copy] buttons and select-on-focus for read-only fields.
+// Copy-to-clipboard for [data-copy] buttons, select-on-focus for read-only fields, and the
+// values of sliders.
 // Listeners sit on document, so they also work for content htmx swaps in later.
 (function () {
   "use strict";
@@ -70,5 +71,18 @@
 
   document.addEventListener("focusin", function (event) {
     if (event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
+  // Sliders show their value in the <output data-range-output="<slider id>"> next to them.
+  function showValue(input) {
+    var output = document.querySelector('output[data-range-output="' + input.id + '"]');
+    if (output) output.textContent = Number(input.value).toFixed(2);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("input[type=range]")) showValue(event.target);
+  });
+  // Back/forward can restore a form with other values than the page was drawn with.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("input[type=range]").forEach(showValue);
   });
 })();

@@ -1,23 +1,8 @@
-// Retrieval testing: the sliders show their value as they move, a changed setting searches
+// Retrieval testing (ragsite.js shows the sliders' values): a changed setting searches
 // again once there is a question, and Enter in the question box searches (Shift+Enter for a
 // new line). htmx sends the form and swaps the results.
 (function () {
   "use strict";
-
-  function showValue(input) {
-    var output = document.querySelector('output[data-range-output="' + input.id + '"]');
-    if (output) output.textContent = Number(input.value).toFixed(2);
-  }
-
-  document.addEventListener("input", function (event) {
-    if (event.target.matches("#retrieval-form input[type=range]")) showValue(event.target);
-  });
-
-  // Back/forward can restore the form with other values than the page was drawn with.
-  window.addEventListener("pageshow", function () {
-    var ranges = document.querySelectorAll("#retrieval-form input[type=range]");
-    for (var i = 0; i < ranges.length; i++) showValue(ranges[i]);
-  });
 
   var rerun = 0;
   document.addEventListener("change", function (event) {

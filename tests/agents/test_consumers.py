@@ -94,7 +94,7 @@ def test_agent_socket_streams_deltas_then_the_reference_then_done(
     (received,) = conversation(tenant, agent.pk, session.pk, QUESTION)
 
     *deltas, end, done = received
-    assert done == {"type": "done"}
+    assert done["type"] == "done"
     assert end["type"] == "message_end"
     assert len(deltas) > 1 and all(m["type"] == "delta" for m in deltas)
     answer = "".join(m["content"] for m in deltas)
@@ -111,6 +111,13 @@ def test_agent_socket_streams_deltas_then_the_reference_then_done(
     assert stored.messages[2]["content"] == answer
     assert stored.references == [end["reference"]]
 
+    # "done" brings the reply as a reload shows it: Markdown rendered, the marker a button.
+    html = done["html"]
+    assert html.startswith('<li id="message-live-') and "4312" in html
+    assert '<div class="message__text md">' in html and "[ID:" not in html
+    assert 'aria-label="Source 1" data-cite="1">①</button>' in html
+    assert "walrus.txt" in html and WALRUS in html
+
 
 def test_agent_socket_answers_several_questions_on_one_connection(
     tenant: User, agent: Agent, session: AgentSession
@@ -118,7 +125,7 @@ def test_agent_socket_answers_several_questions_on_one_connection(
     first, second = conversation(
         tenant, agent.pk, session.pk, QUESTION, "When was the walrus colony counted?"
     )
-    assert first[-1] == second[-1] == {"type": "done"}
+    assert first[-1]["type"] == second[-1]["type"] == "done"
     assert "2019" in "".join(m.get("content", "") for m in second)
     assert len(AgentSession.objects.get(pk=session.pk).messages) == 5
 
@@ -146,11 +153,13 @@ def test_a_failing_component_is_named_and_the_session_stays_usable(tenant: User)
     assert [m["type"] for m in failed] == ["error", "done"]
     assert failed[0]["message"].startswith("Component 'LLM:Broken' failed:")
     assert "missing@Nowhere" in failed[0]["message"]
-    assert fine == [
+    assert "message--error" in failed[1]["html"] and "LLM:Broken" in failed[1]["html"]
+    *streamed, done = fine
+    assert streamed == [
         {"type": "delta", "content": "All good."},
         {"type": "message_end", "reference": None},
-        {"type": "done"},
     ]
+    assert done["type"] == "done" and "<p>All good.</p>" in done["html"]
     stored = AgentSession.objects.get(pk=session.pk)
     assert "**ERROR**: Component 'LLM:Broken' failed" in stored.messages[1]["content"]
     assert stored.messages[3]["content"] == "All good."

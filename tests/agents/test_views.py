@@ -528,9 +528,11 @@ def test_stored_conversation_shows_citations_and_errors(alice: Client, agent: Ag
     page = alice.get(url("session_detail", agent.pk, session.pk)).content.decode()
     assert "Ask me." in page
     assert "How many walruses?" in page and "And &lt;b&gt;seals&lt;/b&gt;?" in page
+    # Numbered ①②③ in the order the reply cites, whatever the chunk's key.
     assert (
         '<span class="cite-hug">animals<sup class="cite"><button type="button" class="cite__button" '
-        'aria-expanded="false" aria-controls="message-3-cite-3" aria-label="Source 4">4</button>'
+        'aria-expanded="false" aria-controls="message-3-cite-3" aria-label="Source 1" '
+        'data-cite="1">①</button></sup></span>'
     ) in page
     assert "[ID:" not in page  # markers become buttons, or go when their chunk is unknown
     assert 'id="message-3-cite-3" class="citation" hidden' in page

@@ -103,6 +103,14 @@ def test_chat_socket_streams_deltas_then_final_and_records_the_turn(
     assert stored.messages[2]["content"] == final["answer"]
     assert stored.references[0]["chunks"][0]["content"] == WALRUS
 
+    # The final message brings the answer as a reload shows it: Markdown rendered, the marker
+    # a button numbered ①, the passage and its document below.
+    html = final["html"]
+    assert html.startswith('<li id="message-live-') and "4312" in html
+    assert '<div class="message__text md">' in html and "[ID:" not in html
+    assert 'aria-label="Source 1" data-cite="1">①</button>' in html
+    assert "walrus.txt" in html and WALRUS in html
+
 
 def test_chat_socket_answers_several_questions_on_one_connection(
     tenant: User, chat: Chat, session: ChatSession

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import escape
 
 from chat.llm.registry import BUILTIN_EXTRACTIVE
 from chat.models import Chat, ChatSession
@@ -65,7 +64,7 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "opener": "Ask me about walruses.",
         "empty_response": "Nothing found.",
         "similarity_threshold": "0.25",
-        "keyword_weight": "0.8",
+        "vector_similarity_weight": "0.2",
         "top_n": "4",
         "show_quote": "on",
     }
@@ -170,7 +169,11 @@ def test_new_assistant_form_lists_datasets_and_disables_those_without_chunks(
     assert "No chunks yet: parse its documents first." in page
     assert "{knowledge}" in page  # the system prompt's help
     assert "(extractive, offline)" in page
-    assert 'name="keyword_weight"' in page and 'type="range"' in page
+    assert 'name="vector_similarity_weight"' in page and 'type="range"' in page
+    # The same words and direction as the retrieval test page: keyword left, semantic right.
+    assert "Keyword ↔ Semantic" in page and "Semantic weight" in page
+    assert page.index(">Keyword</span>") < page.index('name="vector_similarity_weight"')
+    assert page.index('name="vector_similarity_weight"') < page.index(">Semantic</span>")
 
 
 def test_create_assistant_builds_the_api_body(
@@ -189,9 +192,10 @@ def test_create_assistant_builds_the_api_body(
     assert chat.prompt_config["prologue"] == "Ask me about walruses."
     assert chat.prompt_config["empty_response"] == "Nothing found."
     assert chat.prompt_config["quote"] is True
-    # "Keyword weight" means what it says: the API reports it back unchanged.
-    assert prompt_out(chat)["keywords_similarity_weight"] == pytest.approx(0.8)
+    # The slider is RAGFlow's vector_similarity_weight (the semantic weight), stored as is;
+    # the v0.22 API reports 1 − it as keywords_similarity_weight, as RAGFlow does.
     assert chat.vector_similarity_weight == pytest.approx(0.2)
+    assert prompt_out(chat)["keywords_similarity_weight"] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +203,7 @@ def test_create_assistant_builds_the_api_body(
     [
         ({"name": ""}, "This field is required."),
         ({"top_n": "0"}, "Ensure this value is greater than or equal to 1."),
-        ({"keyword_weight": "1.5"}, "Ensure this value is less than or equal to 1."),
+        ({"vector_similarity_weight": "1.5"}, "Ensure this value is less than or equal to 1."),
         ({"llm_id": "gpt-x@Nowhere"}, "Select a valid choice."),
         (
             {"system_prompt": "Answer briefly."},
@@ -247,13 +251,13 @@ def test_settings_are_prefilled_and_saved(
     page = alice.get(url("chat_settings", chat.pk)).content.decode()
     assert 'value="Walrus bot"' in page
     assert re.search(rf'value="{walrus_dataset.pk}"\s*checked', page)
-    # Stored like RAGFlow (0.4 as the vector weight): the slider shows the keyword share.
-    assert re.search(r'name="keyword_weight" value="0.6"', page)
+    # The slider shows the stored semantic weight itself, as the retrieval test page does.
+    assert re.search(r'name="vector_similarity_weight" value="0.4"', page)
     assert 'name="top_n" value="9"' in page
 
     response = alice.post(
         url("chat_settings", chat.pk),
-        form_data(name="Walrus bot 2", top_n="3", show_quote=None, keyword_weight="0.6"),
+        form_data(name="Walrus bot 2", top_n="3", show_quote=None, vector_similarity_weight="0.4"),
     )
 
     assert response.status_code == 302 and response["Location"] == url("chat_detail", chat.pk)
@@ -313,7 +317,7 @@ def test_new_session_starts_with_the_opener(alice: Client, chat: Chat) -> None:
     session = ChatSession.objects.get(chat=chat)
     assert response["Location"] == url("session_detail", chat.pk, session.pk)
     page = alice.get(response["Location"]).content.decode()
-    assert escape(chat.prompt_config["prologue"]) in page
+    assert f"<p>{chat.prompt_config['prologue']}</p>" in page  # rendered as Markdown
     assert f'data-socket-path="/ws/chat/{chat.pk}/sessions/{session.pk}/"' in page
     assert 'aria-current="page"' in page
 
@@ -398,7 +402,7 @@ def test_chat_page_renders_stored_messages_with_citations(
             {"role": "user", "content": "How many walruses?", "id": "m1"},
             {
                 "role": "assistant",
-                "content": "4312 animals in 2019. [ID:0] <b>bold</b>",
+                "content": "4312 **animals** in 2019. [ID:0] <b>bold</b><script>x()</script>",
                 "id": "m1",
             },
             {"role": "user", "content": "And seals?", "id": "m2"},
@@ -411,14 +415,20 @@ def test_chat_page_renders_stored_messages_with_citations(
 
     messages = re.findall(r'<li id="message-\d+" class="message message--(\w+)', page)
     assert messages == ["assistant", "user", "assistant", "user", "assistant"]
-    assert escape(chat.prompt_config["prologue"]) in page
+    assert f"<p>{chat.prompt_config['prologue']}</p>" in page
     assert "How many walruses?" in page
     answer_html = page.split('<li id="message-3"')[1].split('<li id="message-4"')[0]
     assert "[ID:0]" not in answer_html
-    assert "&lt;b&gt;bold&lt;/b&gt;" in answer_html  # answers are text, never markup
+    # Answers are Markdown: rendered, raw HTML sanitized (<b> kept, <script> gone with its text).
+    assert "<strong>animals</strong>" in answer_html and "<b>bold</b>" in answer_html
+    assert "script" not in answer_html and "x()" not in answer_html
     assert 'aria-controls="message-3-cite-0"' in answer_html
     # The marker sticks to the word it follows, so it never wraps onto a line of its own.
-    assert '<span class="cite-hug">2019.<sup class="cite"><button' in answer_html
+    assert (
+        '<span class="cite-hug">2019.<sup class="cite"><button type="button" class="cite__button"'
+        ' aria-expanded="false" aria-controls="message-3-cite-0" aria-label="Source 1"'
+        ' data-cite="1">①</button></sup></span>'
+    ) in answer_html
     assert re.search(r'<div id="message-3-cite-0" class="citation" hidden>', answer_html)
     assert WALRUS in answer_html
     download = reverse("knowledge:download_document", args=["ds1", "doc1"])

@@ -107,9 +107,9 @@ def test_page_shows_each_chunk_with_its_details_and_the_counters(
     assert "How many walruses live on Kolguev?" in one
     assert 'role="switch" aria-checked="true"' in one
     assert chunk_url("edit_chunk", first) in one and chunk_url("delete_chunk", first) in one
-    # Plain text is escaped, never run.
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in card(page, second)
-    assert "<script>alert" not in page
+    # Chunks are Markdown: raw HTML in them is sanitized, a <script> dropped with its text.
+    assert '<div class="chunk__text md">&amp; more</div>' in card(page, second)
+    assert "<script>alert" not in page and "alert(" not in card(page, second)
     tokens = fresh(document).token_count
     assert counters(page) == ["2", f"{tokens:,}", "2 chunks"]
     assert 'id="chunk-add-form"' in page and 'id="chunk-bulk-form"' in page
@@ -164,7 +164,7 @@ def test_search_shows_only_matching_chunks_with_the_matches_highlighted(
 
     body = response.content.decode()
     assert re.findall(r'<article id="chunk-(\w+)"', body) == [walrus.pk]
-    assert "The <em>walrus</em> colony on Kolguev island" in body
+    assert "The <mark>walrus</mark> colony on Kolguev island" in body
     assert "1 chunk contains “walrus”" in body
     # The hidden state tells the bulk form which search to come back to.
     assert 'name="keywords" value="walrus" form="chunk-bulk-form"' in body
@@ -195,7 +195,7 @@ def test_add_embeds_the_chunk_and_updates_list_and_counters(
     chunk = Chunk.objects.get(document=document, content=WALRUS)
     assert chunk.important_keywords == ["walrus", "Kolguev", "count", "island"]
     assert chunk.questions == ["How many walruses?", "Where do they live?"]
-    assert chunk.available and chunk.ordinal == 2
+    assert chunk.available and chunk.ordinal == 1  # after the first (0): "Chunk #2"
     assert fresh(document).chunk_count == 2 and fresh(dataset).chunk_count == 2
     # The form comes back empty with a confirmation; the list and the counters out of band.
     assert body.lstrip().startswith('<form id="chunk-add-form"')
@@ -303,7 +303,7 @@ def test_edit_saves_text_keywords_and_questions_and_updates_the_counters(
     assert fresh(dataset).token_count == fresh(document).token_count
     assert body.lstrip().startswith(f'<article id="chunk-{chunk.pk}" class="chunk"')
     # Still highlighted like the searched list around it.
-    assert "<em>Seals</em> haul out" in body
+    assert "<mark>Seals</mark> haul out" in body
     assert counters(body)[1] == f"{fresh(document).token_count:,}"
     assert "Saved chunk #1." in body
 
@@ -507,7 +507,7 @@ def test_team_mates_browse_and_search_read_only(
     for name in ["edit_chunk", "toggle_chunk", "delete_chunk"]:
         assert chunk_url(name, chunk) not in page
     searched = alice.get(browser(document), {"keywords": "Kolguev"}, headers=HTMX)
-    assert "<em>Kolguev</em>" in searched.content.decode()
+    assert "<mark>Kolguev</mark>" in searched.content.decode()
     for method, path in all_requests(document, chunk):
         if method == "post" or "edit" in path:
             assert getattr(alice, method)(path, headers=HTMX).status_code == 404, path
