@@ -151,7 +151,7 @@ def _mark(text: str, pattern: re.Pattern[str]) -> str:
 
 
 def _cite_group(match: re.Match[str], cites: Mapping[str, Cite]) -> str:
-    word, spaces, run = match.group(1), match.group(2), match.group(3)
+    word, run = match.group(1), match.group(3)
     buttons = [
         format_html(
             '<sup class="cite"><button type="button" class="cite__button" aria-expanded="false"'
@@ -164,7 +164,7 @@ def _cite_group(match: re.Match[str], cites: Mapping[str, Cite]) -> str:
         for key in _PLACEHOLDER.findall(run)
         if (cite := cites.get(key)) is not None
     ]
-    if not buttons:  # markers without their chunk are dropped
-        return word + spaces
+    if not buttons:  # markers without their chunk are dropped, with the spaces before them
+        return word
     # `word` is already HTML (escaped text) from nh3's output.
     return f'<span class="cite-hug">{word}{"".join(buttons)}</span>'

@@ -437,3 +437,16 @@ def test_chat_page_renders_stored_messages_with_citations(
     # A failed answer is shown as one.
     assert re.search(r'class="message message--assistant message--error"', page)
     assert "The chat model is down." in page and "**ERROR**" not in page
+
+
+def test_the_weight_slider_reads_the_same_in_chinese(
+    alice: Client, chat: Chat, walrus_dataset: Dataset
+) -> None:
+    alice.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    settings_page = alice.get(url("chat_settings", chat.pk)).content.decode()
+    retrieval_page = alice.get(
+        reverse("knowledge:retrieval_test", args=[walrus_dataset.pk])
+    ).content.decode()
+    for page in (settings_page, retrieval_page):
+        assert "关键词 ↔ 语义" in page and "语义权重" in page
+        assert '<span class="range__end" aria-hidden="true">关键词</span>' in page
