@@ -448,14 +448,24 @@ class Launcher:
         admin = self.bootstrap_admin()
         self.say(f"starting Daphne on {self.host}:{self.port} and a Celery worker")
         daphne = ["-m", "daphne", "-b", self.host, "-p", str(self.port), "ragsite.asgi:application"]
-        self.spawn("web (daphne)", "web", [sys.executable, *daphne])
+        # The web process borrows PostgreSQL connections from a pool (ragsite/settings.py).
+        web_env = {**self.env, "RAGSITE_DB_POOL": self.env.get("RAGSITE_DB_POOL", "1")}
+        self.spawn("web (daphne)", "web", [sys.executable, *daphne], env=web_env)
         # -B: the embedded beat runs the periodic recovery of parses whose worker died. With
         # several workers in production, run one `celery beat` instead.
         beat_file = str(self.var_dir / "celerybeat-schedule")
         celery = ["-m", "celery", "-A", "ragsite", "worker", "-l", "info", "--concurrency=1",
                   "-B", "--schedule", beat_file]  # fmt: skip
-        # One torch thread: the worker shares two cores with Daphne and Postgres.
-        worker_env = {**self.env, "OMP_NUM_THREADS": "1"}
+        # Embedding batches may use every core (ONNX Runtime's idle threads sleep rather than
+        # spin, so Daphne and PostgreSQL still get a core when they need one); OpenMP and BLAS
+        # elsewhere keep to one thread.
+        worker_env = {
+            **self.env,
+            "OMP_NUM_THREADS": "1",
+            "RAGSITE_EMBED_THREADS": self.env.get(
+                "RAGSITE_EMBED_THREADS", str(min(4, os.cpu_count() or 1))
+            ),
+        }
         self.spawn("worker (celery)", "worker", [sys.executable, *celery], env=worker_env)
         return admin
 
