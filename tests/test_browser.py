@@ -511,7 +511,7 @@ def test_browser_adds_a_chunk_by_hand_edits_it_and_switches_it_off(
         # Search highlights; delete the ticked chunk after confirming.
         page.get_by_placeholder("Search the text").fill("walrus")
         expect(cards).to_have_count(1)
-        expect(cards.locator(".chunk__text em")).to_have_text("walrus")
+        expect(cards.locator(".chunk__text mark")).to_have_text("walrus")
         cards.first.locator("input[name=ids]").check()
         expect(page.locator("#chunk-bulk-form")).to_contain_text("1 selected")
         page.once("dialog", lambda confirm: confirm.accept())
@@ -571,8 +571,8 @@ def test_browser_retrieval_test_shows_ranked_hits_with_highlights_and_scores(
         first = hits.first
         expect(first.locator(".hit__rank")).to_have_text("1")
         expect(first.locator(".hit__text")).to_contain_text("walrus")
-        expect(first.locator(".hit__text em").first).to_be_visible()
-        highlighted = {t.lower() for t in first.locator(".hit__text em").all_inner_texts()}
+        expect(first.locator(".hit__text mark").first).to_be_visible()
+        highlighted = {t.lower() for t in first.locator(".hit__text mark").all_inner_texts()}
         assert {"walrus", "kolguev"} <= highlighted, highlighted
         expect(first.locator(".score dt")).to_have_text(["Similarity", "Semantic", "Keyword"])
         for value in first.locator(".score__value").all_inner_texts():
@@ -584,7 +584,7 @@ def test_browser_retrieval_test_shows_ranked_hits_with_highlights_and_scores(
         snapshot(page, "retrieval-results-desktop")
 
         # Moving the slider to the keyword end searches again by itself.
-        page.get_by_label("Keyword or semantic").fill("0")
+        page.get_by_label("Keyword ↔ Semantic").fill("0")
         expect(
             page.locator('output[data-range-output="retrieval-vector_similarity_weight"]')
         ).to_have_text("0.00")

@@ -180,7 +180,7 @@ def test_browser_creates_a_qa_agent_asks_it_and_sees_the_cited_answer(
         # The marker reveals the chunk it cites: its document and its text.
         passage = answer.locator(".citation").first
         expect(passage).to_be_hidden()
-        expect(cite).to_have_text("1")
+        expect(cite).to_have_text("①")
         cite.click()
         expect(passage).to_be_visible()
         expect(passage).to_contain_text(WALRUS)

@@ -176,7 +176,7 @@ def test_browser_asks_streams_the_answer_cites_it_and_restores_it(
         # The marker reveals the passage it cites, with its document.
         passage = answer.locator(".citation").first
         expect(passage).to_be_hidden()
-        expect(cite).to_have_text("1")
+        expect(cite).to_have_text("①")
         cite.click()
         expect(passage).to_be_visible()
         expect(passage).to_contain_text(WALRUS)
@@ -236,9 +236,11 @@ def test_browser_settings_page_creates_an_assistant(
         page.get_by_label("Name", exact=True).fill("Seal bot")
         page.get_by_label("Field notes").check()
         expect(page.get_by_label("Chat model")).to_contain_text("(extractive, offline)")
-        slider = page.get_by_label("Keyword weight")
+        slider = page.get_by_label("Keyword ↔ Semantic")
         slider.fill("0.4")
-        expect(page.locator("[data-weight-output]")).to_have_text("0.40")
+        expect(
+            page.locator('output[data-range-output="id_vector_similarity_weight"]')
+        ).to_have_text("0.40")
         snapshot(page, "chat-settings")
         page.get_by_role("button", name="Create assistant").click()
         expect(page.locator("h1")).to_have_text("Seal bot")
