@@ -59,6 +59,14 @@ bench-latency: $(STAMP) ## p50/p95 of POST /api/v1/retrieval at 100k chunks, HNS
 bench-chat: $(STAMP) ## p50/p95 chat TTFT and total at 10k chunks, built-in vs local model (bench/chat_latency)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.chat_latency
 
+.PHONY: bench-real
+bench-real: $(STAMP) ## nDCG@10 of each retrieval leg vs BM25 on Debian doc pages, en+zh (bench/real_docs)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.real_docs $(ARGS)
+
+.PHONY: bench-answers
+bench-answers: $(STAMP) ## Built-in answers holding the fact, and citing it, on the Debian doc pages (bench/answer_quality)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.answer_quality $(ARGS)
+
 clean-var: ## Delete var/ (database, uploads): stop `make run`, then make clean-var CONFIRM=yes
 	@test "$(CONFIRM)" = yes || { echo "This deletes $(VAR)/ (the database and uploaded files)."; \
 		echo "Stop 'make run' first, then run: make clean-var CONFIRM=yes"; exit 1; }

@@ -53,7 +53,7 @@ def server(var_dir: Path | None = None) -> Iterator[Server]:
         yield launched
 
 
-def _documents(api: Api, dataset_id: str) -> list[dict[str, Any]]:
+def list_documents(api: Api, dataset_id: str) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     page = 1
     while True:
@@ -85,12 +85,20 @@ def build_dataset(
     name: str,
     embedding_model: str | None = None,
     log: Any = print,
+    rebuild: bool = False,
 ) -> str:
-    """The id of a dataset holding every corpus page parsed (DONE); raises if any page FAILs."""
+    """The id of a dataset holding every corpus page parsed (DONE); raises if any page FAILs.
+
+    With `rebuild`, a dataset of that name is deleted first (e.g. after a change to parsing).
+    """
     api = Api(Server(base_url, api_key))
-    pages = {path.name: path for path in corpus.documents()}
-    uploads = {up: path for up, path in corpus.files().items() if path.name in pages}
+    corpus.documents()  # installs the packages if needed
+    uploads = corpus.files()
     existing = _find(api, name)
+    if existing is not None and rebuild:
+        api.call("DELETE", "/datasets", json={"ids": [existing["id"]]})
+        log(f"deleted dataset {name!r}")
+        existing = None
     if existing is None:
         body: dict[str, Any] = {"name": name, "chunk_method": "naive"}
         if embedding_model:
@@ -103,7 +111,7 @@ def build_dataset(
         )
     dataset_id = str(existing["id"])
 
-    present = {d["name"] for d in _documents(api, dataset_id)}
+    present = {d["name"] for d in list_documents(api, dataset_id)}
     todo = [up for up in uploads if up not in present]
     for start in range(0, len(todo), UPLOAD_BATCH):
         batch = todo[start : start + UPLOAD_BATCH]
@@ -112,14 +120,14 @@ def build_dataset(
     if todo:
         log(f"uploaded {len(todo)} pages")
 
-    docs = [d for d in _documents(api, dataset_id) if d["name"] in uploads]
+    docs = [d for d in list_documents(api, dataset_id) if d["name"] in uploads]
     idle = [str(d["id"]) for d in docs if d["run"] not in ("DONE", "RUNNING")]
     if idle:
         api.call("POST", f"/datasets/{dataset_id}/chunks", json={"document_ids": idle})
         log(f"parsing {len(idle)} pages")
     started = time.monotonic()
     while True:
-        docs = [d for d in _documents(api, dataset_id) if d["name"] in uploads]
+        docs = [d for d in list_documents(api, dataset_id) if d["name"] in uploads]
         states = [d["run"] for d in docs]
         if all(s in ("DONE", "FAIL", "CANCEL") for s in states):
             break
@@ -139,14 +147,15 @@ def build_dataset(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--model", default=None, help=f"embedding model ({', '.join(MODELS)} or a full name)"
+        "--model", default="minilm", help=f"embedding model ({', '.join(MODELS)} or a full name)"
     )
     parser.add_argument("--var-dir", type=Path, default=None, help="keep the server's data here")
+    parser.add_argument("--rebuild", action="store_true", help="delete the dataset and parse again")
     args = parser.parse_args()
     model = MODELS.get(args.model, args.model)
     started = time.monotonic()
     with server(args.var_dir) as srv:
-        build_dataset(srv.url, srv.api_key, dataset_name(model), model)
+        build_dataset(srv.url, srv.api_key, dataset_name(model), model, rebuild=args.rebuild)
     print(f"done in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -1,0 +1,251 @@
+"""Retrieval quality on real documents: document-level nDCG@10 / recall@10 through the real API.
+
+`python -m bench.real_docs` (or `make bench-real`) starts `python -m ragsite.launcher` on free
+ports (or uses RAGSITE_URL + RAGSITE_API_KEY), builds or reuses the corpus dataset (build.py),
+asks every question of data/questions.jsonl through POST /api/v1/retrieval at
+vector_similarity_weight 0 (keyword), 1 (vector) and 0.3 (hybrid, the default), and ranks the
+same chunks with a textbook BM25 (bm25.py) fetched through the chunk list API. A leg's document
+ranking is the order of each document's first chunk in its hit list. Prints tables per leg,
+language, style and split, and writes results-latest.json beside this file (unfiltered runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.real_docs import build, corpus, questions
+from bench.real_docs.bm25 import BM25
+from bench.retrieval_quality.run import Api, machine, ndcg, recall
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results-latest.json"
+LEGS = {"keyword": 0.0, "vector": 1.0, "hybrid": 0.3}
+K = 10
+PAGE_SIZE = 30
+GROUPS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "all": lambda q: True,
+    "en": lambda q: q["lang"] == "en",
+    "zh": lambda q: q["lang"] == "zh",
+    "en-kw": lambda q: q["lang"] == "en" and q["style"] == "keyword",
+    "en-para": lambda q: q["lang"] == "en" and q["style"] == "paraphrase",
+    "zh-kw": lambda q: q["lang"] == "zh" and q["style"] == "keyword",
+    "zh-para": lambda q: q["lang"] == "zh" and q["style"] == "paraphrase",
+    "dev": lambda q: q["split"] == "dev",
+    "test": lambda q: q["split"] == "test",
+    "en-test": lambda q: q["lang"] == "en" and q["split"] == "test",
+    "zh-test": lambda q: q["lang"] == "zh" and q["split"] == "test",
+}
+
+
+@dataclass
+class Outcome:
+    qid: str
+    leg: str
+    ndcg: float
+    recall: float
+    seconds: float
+    top: list[str] = field(default_factory=list)
+
+
+def first_seen(names: Sequence[str]) -> list[str]:
+    """Documents in the order of their first chunk, each once."""
+    return list(dict.fromkeys(names))
+
+
+def all_chunks(api: Api, dataset_id: str) -> tuple[list[str], list[str], dict[str, str]]:
+    """(chunk texts, their document names, {document id: name}) via the chunk list API."""
+    texts: list[str] = []
+    owners: list[str] = []
+    names: dict[str, str] = {}
+    for doc in build.list_documents(api, dataset_id):
+        names[str(doc["id"])] = doc["name"]
+        page = 1
+        while True:
+            path = f"/datasets/{dataset_id}/documents/{doc['id']}/chunks"
+            data = api.call("GET", path, params={"page": page, "page_size": 1000})
+            texts += [c["content"] for c in data["chunks"]]
+            owners += [doc["name"]] * len(data["chunks"])
+            if len(data["chunks"]) < 1000:
+                break
+            page += 1
+    return texts, owners, names
+
+
+def ask(api: Api, q: dict[str, Any], dataset_id: str, names: dict[str, str], leg: str,
+        weight: float) -> Outcome:  # fmt: skip
+    body = {
+        "question": q["question"],
+        "dataset_ids": [dataset_id],
+        "vector_similarity_weight": weight,
+        "similarity_threshold": 0,
+        "page_size": PAGE_SIZE,
+        "top_k": 1024,
+        "highlight": False,
+    }
+    started = time.perf_counter()
+    data = api.call("POST", "/retrieval", json=body)
+    seconds = time.perf_counter() - started
+    ranked = first_seen([names.get(str(c["document_id"]), "?") for c in data["chunks"]])
+    relevant = set(q["relevant"])
+    return Outcome(q["qid"], leg, ndcg(ranked, relevant, K), recall(ranked, relevant, K),
+                   seconds, ranked[:3])  # fmt: skip
+
+
+def summary(outcomes: list[Outcome], qs: list[dict[str, Any]], legs: list[str]) -> dict[str, Any]:
+    """{leg: {group: {n, ndcg@10, recall@10}}}."""
+    by_qid = {q["qid"]: q for q in qs}
+    table: dict[str, Any] = {}
+    for leg in legs:
+        mine = [o for o in outcomes if o.leg == leg]
+        table[leg] = {}
+        for group, keep in GROUPS.items():
+            sel = [o for o in mine if keep(by_qid[o.qid])]
+            if sel:
+                table[leg][group] = {
+                    "n": len(sel),
+                    "ndcg@10": round(statistics.fmean(o.ndcg for o in sel), 4),
+                    "recall@10": round(statistics.fmean(o.recall for o in sel), 4),
+                }
+    return table
+
+
+def latency(outcomes: list[Outcome], leg: str) -> dict[str, float]:
+    times = sorted(o.seconds for o in outcomes if o.leg == leg)
+    return {
+        "p50_ms": round(1000 * statistics.median(times), 1),
+        "p95_ms": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+    }
+
+
+def render(table: dict[str, Any], metric: str) -> str:
+    groups = [g for g in GROUPS if any(g in row for row in table.values())]
+    lines = [f"{metric:<14}" + "".join(f"{g:>8}" for g in groups)]
+    lines.append(" " * 14 + "".join(f"{'n=' + str(next(iter(table.values()))[g]['n']):>8}"
+                                     for g in groups))  # fmt: skip
+    for leg, row in table.items():
+        cells = "".join(f"{row[g][metric]:>8.3f}" if g in row else f"{'-':>8}" for g in groups)
+        lines.append(f"{leg:<14}{cells}")
+    return "\n".join(lines)
+
+
+def leg_name(weight: float) -> str:
+    named = {v: k for k, v in LEGS.items()}
+    return f"{named[weight]} {weight:g}" if weight in named else f"w={weight:g}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="minilm",
+                        help=f"embedding model: {', '.join(build.MODELS)} or a full name")  # fmt: skip
+    parser.add_argument("--var-dir", type=Path, help="keep the launched server's data here")
+    parser.add_argument("--keep", action="store_true",
+                        help=f"same as --var-dir {build.DEFAULT_VAR_DIR}")  # fmt: skip
+    parser.add_argument("--rebuild", action="store_true", help="delete the dataset, parse again")
+    parser.add_argument("--lang", choices=["en", "zh"])
+    parser.add_argument("--split", choices=["dev", "test"])
+    parser.add_argument("--weights", default="",
+                        help="extra vector_similarity_weight values, comma-separated")  # fmt: skip
+    parser.add_argument("--out", type=Path,
+                        help="results file (default: results-latest.json when unfiltered)")  # fmt: skip
+    args = parser.parse_args()
+    model = build.MODELS.get(args.model, args.model)
+    var_dir = args.var_dir or (build.DEFAULT_VAR_DIR if args.keep else None)
+    weights = list(LEGS.values()) + [float(w) for w in args.weights.split(",") if w.strip()]
+    weights = list(dict.fromkeys(weights))
+    qs = questions.select(questions.load(), args.lang, args.split)
+    load_before = os.getloadavg()
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    with build.server(var_dir) as srv:
+        api = Api(srv)
+        timings["server_start_s"] = round(time.monotonic() - started, 1)
+        t0 = time.monotonic()
+        name = build.dataset_name(model)
+        dataset_id = build.build_dataset(srv.url, srv.api_key, name, model, rebuild=args.rebuild)
+        timings["build_s"] = round(time.monotonic() - t0, 1)
+        t0 = time.monotonic()
+        texts, owners, names = all_chunks(api, dataset_id)
+        timings["fetch_chunks_s"] = round(time.monotonic() - t0, 1)
+        t0 = time.monotonic()
+        bm25 = BM25(texts)
+        timings["bm25_index_s"] = round(time.monotonic() - t0, 1)
+        print(f"{len(texts)} chunks in {len(names)} documents; {len(qs)} questions", flush=True)
+        t0 = time.monotonic()
+        for n, q in enumerate(qs, 1):
+            for w in weights:
+                outcomes.append(ask(api, q, dataset_id, names, leg_name(w), w))
+            b0 = time.perf_counter()
+            ranked = first_seen([owners[i] for i in bm25.rank(q["question"])])
+            relevant = set(q["relevant"])
+            outcomes.append(Outcome(q["qid"], "bm25 ref", ndcg(ranked, relevant, K),
+                                    recall(ranked, relevant, K), time.perf_counter() - b0,
+                                    ranked[:3]))  # fmt: skip
+            if n % 50 == 0:
+                print(f"   {n}/{len(qs)} questions", flush=True)
+        timings["questions_s"] = round(time.monotonic() - t0, 1)
+    timings["total_s"] = round(time.monotonic() - started, 1)
+    legs = [leg_name(w) for w in weights] + ["bm25 ref"]
+    table = summary(outcomes, qs, legs)
+    info = machine() | {
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    lat = {leg: latency(outcomes, leg) for leg in legs}
+    versions = corpus.versions()
+    print(f"\nReal-document retrieval, {info['date']}: {info['nproc']} CPUs, load "
+          f"{info['loadavg_before']} -> {info['loadavg_after']}; model {model}; "
+          f"pages {versions}")  # fmt: skip
+    print(f"{len(names)} documents, {len(texts)} chunks; document-level, k={K}\n")
+    print(render(table, "ndcg@10"))
+    print()
+    print(render(table, "recall@10"))
+    print("\nlatency per /retrieval call (client side):")
+    for leg in legs[:-1]:
+        print(f"  {leg:<12} p50 {lat[leg]['p50_ms']:.0f} ms, p95 {lat[leg]['p95_ms']:.0f} ms")
+    print(f"timings: {timings}")
+
+    out = args.out or (None if args.lang or args.split else RESULTS)
+    if out is None:
+        print("filtered run: no results file written (use --out)")
+        return 0
+    per_question: dict[str, dict[str, Any]] = {}
+    for o in outcomes:
+        per_question.setdefault(o.qid, {})[o.leg] = {"ndcg": round(o.ndcg, 4), "top3": o.top}
+    payload = {
+        "machine": info,
+        "model": model,
+        "dataset": name,
+        "package_versions": versions,
+        "counts": {"documents": len(names), "chunks": len(texts), "questions": len(qs)},
+        "request": {
+            "similarity_threshold": 0,
+            "page_size": PAGE_SIZE,
+            "top_k": 1024,
+            "highlight": False,
+            "weights": weights,
+        },  # fmt: skip
+        "timings": timings,
+        "latency": lat,
+        "results": table,
+        "per_question": per_question,
+    }
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    runs = previous.get("runs", {}) if isinstance(previous, dict) else {}
+    runs[model] = payload
+    out.write_text(json.dumps({"runs": runs}, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    print(f"wrote {out} (runs: {', '.join(runs)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
