@@ -6,9 +6,11 @@ postgresql-doc-15 is not installed, since the pages are the ground truth the lab
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from bench.real_docs import corpus, questions
+from bench.real_docs import bm25, corpus, questions
 
 MISSING = corpus.missing_packages()
 needs_pages = pytest.mark.skipif(
@@ -56,3 +58,25 @@ def test_the_check_reports_a_wrong_page_and_a_fact_not_on_the_page() -> None:
 def test_page_text_is_the_visible_text_only() -> None:
     text = corpus.page_text("postgresql-sql-vacuum.html")
     assert "VACUUM FULL" in text and "<" not in text[:200] and "stylesheet" not in text
+
+
+def test_bm25_tokens_drop_stop_words_and_punctuation() -> None:
+    assert bm25.tokens("How do I keep the JSON output's ensure_ascii=False?") == [
+        "keep", "json", "output", "s", "ensure", "ascii", "false",
+    ]  # fmt: skip
+    assert bm25.tokens("怎样在写 JSON 时保留中文字符？") == ["写", "json", "保留", "中文", "字符"]
+
+
+def test_bm25_ranks_by_rare_terms_and_normalises_length() -> None:
+    texts = [
+        "vacuum vacuum reclaims storage",
+        "vacuum " + "filler words here " * 20,
+        "autovacuum_naptime sets the delay",
+        "nothing relevant",
+    ]
+    index = bm25.BM25(texts)
+    assert index.rank("vacuum") == [0, 1]  # the shorter text with more hits first
+    assert index.rank("autovacuum_naptime vacuum")[0] == 2  # the rarer term weighs more
+    n, df = 4, 2
+    assert index.idf["vacuum"] == pytest.approx(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    assert index.rank("the of and") == []
