@@ -1,6 +1,6 @@
 # ragsite developer tasks. `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt bench bench-ingest bench-quality clean-var bench-latency bench-chat
+.PHONY: help venv run test lint fmt bench bench-ingest bench-quality clean-var bench-latency bench-chat bench-memory
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -55,6 +55,9 @@ bench-quality: $(STAMP) ## nDCG@10/recall@10 of keyword, vector and hybrid retri
 
 bench-latency: $(STAMP) ## p50/p95 of POST /api/v1/retrieval at 100k chunks, HNSW vs exact (bench/retrieval_latency)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.retrieval_latency
+
+bench-memory: $(STAMP) ## RSS/PSS of every process of the stack, idle and after parsing + chatting (bench/memory.py)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.memory
 
 bench-chat: $(STAMP) ## p50/p95 chat TTFT and total at 10k chunks, built-in vs local model (bench/chat_latency)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.chat_latency

@@ -427,3 +427,49 @@ def explain_retrieve(
         out.append(header + " ".join(sql.split())[:200] + " …\n" + plan)
         settings = []
     return "\n\n".join(out)
+
+
+def view_times(key: str, dataset_id: str, questions: Sequence[str]) -> dict[str, Any]:
+    """The whole POST /api/v1/retrieval in this process (Django's test client: auth, checks,
+    query embedding, retrieve(), serialisation, rendering), on one kept connection, and where
+    its CPU goes (cProfile, by function, cumulative)."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    connection.settings_dict["CONN_MAX_AGE"] = None  # one connection: no connect cost here
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    def post(question: str) -> None:
+        response = client.post(
+            "/api/v1/retrieval",
+            retrieval_body(question, dataset_id),
+            content_type="application/json",
+        )
+        if response.status_code != 200 or response.json().get("code") != 0:
+            raise RuntimeError(f"in-process retrieval failed: {response.content[:300]!r}")
+
+    post("warm up")
+    ms = []
+    for question in questions:
+        started = time.perf_counter()
+        post(question)
+        ms.append((time.perf_counter() - started) * 1000)
+    profile = cProfile.Profile()
+    profile.enable()
+    for question in questions[:50]:
+        post(question)
+    profile.disable()
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(30)
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    connection.close()
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "mean_ms": round(float(np.mean(ms)), 2),
+        "profile_50_requests": text.getvalue(),
+    }

@@ -48,6 +48,9 @@ class Stack:
             "RAGSITE_VALKEY_PORT": str(valkey_port),
             "RAGSITE_ADMIN_PASSWORD": "bench-admin-password",
             "HF_HUB_OFFLINE": "1",
+            # The runs ask the same 200 questions: without this, every run after the first
+            # would answer from the question-vector cache and skip the query embedding.
+            "RAGSITE_QUERY_CACHE_SIZE": os.environ.get("RAGSITE_QUERY_CACHE_SIZE", "0"),
         }
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
