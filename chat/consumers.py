@@ -3,7 +3,8 @@
 Client → server: `{"question": "..."}`. Server → client, per question: zero or more
 `{"type": "delta", "content": <new text>}` (the page appends them), then
 `{"type": "final", "answer", "reference", "html"}` (the whole answer, with its citations, and
-`html`: the answer's <li> as a reload shows it, Markdown rendered, which the page swaps in) or
+`html`: the answer's <li> as a reload shows it, Markdown rendered, which the page swaps in;
+`session_name`: the session's name now, which the first question may have given it) or
 `{"type": "error", "message"}`. The final (or error) message is sent only once the turn is
 recorded in the session, so a reload right after it shows the whole conversation. Connection
 rules and close codes: ragsite/consumers.py.
@@ -43,6 +44,11 @@ class ChatConsumer(ConversationConsumer):
         chat = chat_get_owned(user, owner_id)
         return chat is not None and session_get(chat, session_id) is not None
 
+    def session_name(self) -> str:
+        chat = chat_get_owned(self.user, self.owner_id)
+        session = session_get(chat, self.session_id) if chat is not None else None
+        return session.name if session is not None else ""
+
     async def answer(self, question: str) -> None:
         try:
             prepared = await database_sync_to_async(completion_prepare)(
@@ -76,6 +82,13 @@ class ChatConsumer(ConversationConsumer):
             html = await sync_to_async(answer_item_html, thread_sensitive=False)(
                 last.answer, last.reference, number
             )
+            name = await database_sync_to_async(self.session_name)()
             await self.send_payload(
-                {"type": "final", "answer": last.answer, "reference": last.reference, "html": html}
+                {
+                    "type": "final",
+                    "answer": last.answer,
+                    "reference": last.reference,
+                    "html": html,
+                    "session_name": name,
+                }
             )

@@ -151,6 +151,12 @@
       }
       var meta = document.querySelector(".session-item.is-current .session-item__meta");
       if (meta) meta.textContent = text.justNow;
+      // The first question may have named the session: the sidebar and the heading follow.
+      var name = document.querySelector(".session-item.is-current .session-item__name");
+      if (data.session_name && name && name.textContent !== data.session_name) {
+        name.textContent = data.session_name;
+        root.querySelector("#session-title").textContent = data.session_name;
+      }
       finish();
     } else if (data.type === "error") {
       renderError(answering, String(data.message || ""));

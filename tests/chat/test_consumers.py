@@ -110,6 +110,7 @@ def test_chat_socket_streams_deltas_then_final_and_records_the_turn(
     assert '<div class="message__text md">' in html and "[ID:" not in html
     assert 'aria-label="Source 1" data-cite="1">①</button>' in html
     assert "walrus.txt" in html and WALRUS in html
+    assert final["session_name"] == stored.name  # the page's sidebar follows it
 
 
 def test_chat_socket_answers_several_questions_on_one_connection(
