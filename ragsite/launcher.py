@@ -619,7 +619,8 @@ class Launcher:
         self._stop_children(valkey, STOP_TIMEOUT / 2)
         if self.postgres is not None:
             try:
-                self.postgres.stop()
+                if note := self.postgres.stop():
+                    self.say(note)
             except (subprocess.SubprocessError, OSError) as exc:
                 self.say(f"stopping PostgreSQL failed ({exc}); it may still be running")
         self._reap_orphans()
