@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from knowledge import embeddings
+from knowledge import crosslingual, embeddings
 from knowledge import evaluation as metrics
 from knowledge.models import Chunk, Dataset, Document, EvaluationQuestion
 from knowledge.retrieval import Query, Scope, retrieve
@@ -167,7 +167,7 @@ def evaluation_run(
     ranked: dict[float, list[list[metrics.RankedHit]]] = {w: [] for w in weight_list}
     for item in questions:
         try:
-            vector = embeddings.embed_query(dataset.embedding_model, item.question).tolist()
+            vector = crosslingual.embed_question(dataset.embedding_model, item.question).tolist()
         except embeddings.EmbeddingError as exc:
             raise DataError(str(exc)) from exc
         for weight in weight_list:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from knowledge import embeddings, rerank
+from knowledge import crosslingual, embeddings, rerank
 from knowledge.metadata_filter import matching_documents
 from knowledge.models import Dataset, Document
 from knowledge.retrieval import Query, Result, Scope, retrieve
@@ -71,7 +71,7 @@ def retrieval_run(*, user: User, request: RetrievalRequest) -> Result | None:
     reranker = rerank.get_reranker(request.rerank_id) if request.rerank_id else None
     model_id = datasets[0].embedding_model
     try:
-        vector = embeddings.embed_query(model_id, request.question).tolist()
+        vector = crosslingual.embed_question(model_id, request.question).tolist()
     except embeddings.EmbeddingError as exc:
         raise DataError(str(exc)) from exc
     query = Query(

@@ -81,16 +81,16 @@ def test_idf_is_positive_and_falls_with_frequency() -> None:
     assert retrieval.idf(1, 1000) > retrieval.idf(100, 1000) > retrieval.idf(1000, 1000) > 0
 
 
-def test_term_similarity_saturates_within_zero_and_one() -> None:
+def test_term_similarity_is_bm25_scaled_to_zero_and_one() -> None:
     weights = {"fog": 2.0, "dawn": 1.0}
     full = retrieval.term_similarity(["fog", "dawn"], weights, ["fog", "dawn", "x"], [], avgdl=3)
     assert full == pytest.approx(1.0)
     # Only the rarer term (weight 2 of 3), in a chunk of average length: two thirds.
     partial = retrieval.term_similarity(["fog", "dawn"], weights, ["fog", "x", "y"], [], avgdl=3)
     assert partial == pytest.approx(2 / 3)
-    # Repeating one term does not make up for the missing one.
+    # BM25's frequency saturation: 50 occurrences are worth less than k1 + 1 = 2.2 single ones.
     repeated = retrieval.term_similarity(["fog", "dawn"], weights, ["fog"] * 50, [], avgdl=50)
-    assert repeated == pytest.approx(2 / 3)
+    assert partial < repeated < 2.2 * partial
     # The same match in a much longer chunk counts for less.
     long = retrieval.term_similarity(
         ["fog", "dawn"], weights, ["fog", "dawn"] + ["x"] * 60, [], avgdl=3
@@ -191,3 +191,150 @@ def test_candidate_terms_take_the_rarest_within_the_budget(monkeypatch) -> None:
     ]
     # The rarest term is always used, even over budget, so a keyword leg always exists.
     assert retrieval.candidate_terms(["the"], df) == ["the"]
+
+
+# --- BM25 ranking, stop words, cross-lingual questions ------------------------------------------
+
+
+def textbook_bm25(question_terms, documents, k1=1.2, b=0.75):
+    """Okapi BM25 of each document (a list of terms) for the question's terms."""
+    import math
+    from collections import Counter
+
+    n = len(documents)
+    avgdl = sum(len(d) for d in documents) / n
+    df = Counter(t for d in documents for t in set(d))
+    scores = []
+    for d in documents:
+        counts = Counter(d)
+        s = 0.0
+        for t in question_terms:
+            if tf := counts[t]:
+                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                s += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(d) / avgdl))
+        scores.append(s)
+    return scores
+
+
+@pytest.fixture
+def manual(tenant):
+    """Passages where term frequency, rarity and length all matter to BM25."""
+    dataset = dataset_create(tenant=tenant, name="manual")
+    document = Document.objects.create(
+        dataset=dataset, tenant=tenant, name="manual.txt", type="doc", suffix="txt"
+    )
+    texts = [
+        "Vacuum reclaims storage occupied by dead tuples.",
+        "Vacuum vacuum vacuum: run vacuum often, vacuum keeps tables small.",
+        "Autovacuum launches vacuum workers for tables with many dead tuples and also analyzes "
+        "tables so that the planner statistics stay fresh for the query planner.",
+        "The planner chooses an index scan when statistics say few rows match.",
+        "Tuples are row versions; dead tuples remain after update and delete.",
+        "Checkpoints flush dirty pages to disk.",
+    ]
+    chunks = [chunk_add(document=document, content=text) for text in texts]
+    return tenant, dataset, chunks
+
+
+def test_keyword_leg_orders_chunks_as_textbook_bm25(manual) -> None:
+    from knowledge import fulltext
+
+    tenant, dataset, chunks = manual
+    for question in ("vacuum dead tuples", "planner statistics", "What are dead tuples?"):
+        hits = ask(tenant, dataset, question, vector_similarity_weight=0, page_size=50)
+        terms = fulltext.query_terms(question)
+        scores = textbook_bm25(terms, [c.content_ltks.split() for c in chunks])
+        expected = [
+            c.pk for s, c in sorted(zip(scores, chunks, strict=True), key=lambda p: -p[0]) if s > 0
+        ]
+        assert [h.id for h in hits] == expected, question
+        assert all(0 < h.term_similarity <= 1 for h in hits)
+
+
+def test_stop_words_are_left_out_of_the_question(db) -> None:
+    from knowledge import fulltext
+
+    assert fulltext.query_terms("What are the minimum hardware requirements?") == [
+        "minimum",
+        "hardware",
+        "requirements",
+    ]
+    assert fulltext.query_terms("如何配置数据库的连接池？") == [
+        "配置", "数据", "据库", "数据库", "连接", "连接池"
+    ]  # fmt: skip
+    # A question of stop words only keeps them: they are all it says.
+    assert fulltext.query_terms("What is it?") == ["what", "is", "it"]
+
+
+def test_highlight_never_marks_stop_words() -> None:
+    text = "What are the minimum hardware requirements of the server?"
+    marked = retrieval.highlight(text, ["what", "are", "the", "hardware", "requirements"])
+    assert marked == ("What are the minimum <em>hardware</em> <em>requirements</em> of the server?")
+    assert retrieval.highlight("数据库的连接池", ["数据库", "的", "连接池"]) == (
+        "<em>数据库</em>的<em>连接池</em>"
+    )
+
+
+def test_stop_words_in_a_question_neither_rank_nor_highlight(corpus) -> None:
+    tenant, dataset, ids = corpus
+    hits = ask(tenant, dataset, "What is the cat on?", vector_similarity_weight=0)
+    assert [h.id for h in hits] == [ids["cat"]]
+    assert hits[0].highlight == "The <em>cat</em> sat on the mat and watched the birds."
+
+
+@pytest.fixture
+def readme(tenant):
+    """A project README cut into chunks, as a user uploads one."""
+    dataset = dataset_create(tenant=tenant, name="readme")
+    document = Document.objects.create(
+        dataset=dataset, tenant=tenant, name="README.md", type="doc", suffix="md"
+    )
+    texts = {
+        "intro": "ragsite is a self-hosted knowledge base server that answers questions from "
+        "your documents with citations.",
+        "prereq": "Prerequisites\n- CPU >= 4 cores\n- RAM >= 16 GB\n- Disk >= 50 GB\n"
+        "- Docker >= 24.0.0 & Docker Compose >= v2.26.1",
+        "start": "Stop all running containers, then start the server with docker compose up -d "
+        "and open the web page on port 80.",
+        "license": "This project is licensed under the Apache License 2.0.",
+        "upgrade": "To upgrade, pull the latest image and restart the containers; your data "
+        "is kept in volumes.",
+    }
+    ids = {key: chunk_add(document=document, content=text).pk for key, text in texts.items()}
+    return tenant, dataset, ids
+
+
+def test_minimum_hardware_requirements_finds_the_list_at_the_default_threshold(readme) -> None:
+    tenant, dataset, ids = readme
+    result = retrieval_run(
+        user=tenant,
+        request=RetrievalRequest(
+            question="What are the minimum hardware requirements?", dataset_ids=[dataset.pk]
+        ),
+    )
+    assert result.hits, "nothing passed the default similarity_threshold 0.2"
+    assert result.hits[0].id == ids["prereq"]
+    assert all("<em>" not in h.highlight for h in result.hits)  # no question word is in them
+
+
+def test_a_chinese_question_finds_an_english_chunk(corpus) -> None:
+    tenant, dataset, ids = corpus
+    # 海象 is "walrus" in CC-CEDICT; 灯塔 "lighthouse".
+    for weight in (0.0, 0.3):
+        hits = ask(tenant, dataset, "海象有多少只？", vector_similarity_weight=weight)
+        assert hits[0].id == ids["walrus"], weight
+        assert "<em>walrus</em>" in hits[0].highlight
+    hits = ask(tenant, dataset, "灯塔看守人什么时候发信号？", vector_similarity_weight=1)
+    assert hits[0].id == ids["lighthouse"]
+
+
+def test_retrieval_takes_two_round_trips(corpus, django_assert_max_num_queries) -> None:
+    from knowledge import embeddings
+
+    tenant, dataset, ids = corpus
+    vector = embeddings.embed_query(dataset.embedding_model, "fog signal").tolist()
+    query = retrieval.Query("fog signal", retrieval.Scope([dataset.pk]), vector)
+    # Document frequencies, then both legs and their rows in one message.
+    with django_assert_max_num_queries(2):
+        result = retrieval.retrieve(query, total_chunks=5)
+    assert result.hits[0].id == ids["lighthouse"]
