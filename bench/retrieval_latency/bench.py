@@ -296,6 +296,8 @@ def run(args: argparse.Namespace) -> Outcome:
         times, index_def = loader.load(stack.database_url, ds, documents, data)
         log(f"loaded: prepare {times.prepare_s:.1f} s, COPY+INSERT+stats {times.copy_s:.1f} s, "
             f"HNSW build {times.index_s:.1f} s, VACUUM ANALYZE {times.vacuum_s:.1f} s")  # fmt: skip
+        # The stack's Valkey too: the API-key throttle reads it on every request in-process.
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{stack.env['RAGSITE_VALKEY_PORT']}/0"
         measure.setup_django(stack.database_url, stack.var_dir)
         checks = verify(ds, n)
         log(f"verify: {checks}")
