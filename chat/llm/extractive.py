@@ -71,7 +71,9 @@ DUPLICATE_JACCARD = 0.8
 # Higher-ranked chunks win ties; small enough never to outweigh one more matching term.
 RANK_BONUS = 0.02
 # Passages embedded per question at most (the rest are scored by their terms alone).
-EMBED_LIMIT = 48
+EMBED_LIMIT = 16
+# Of each passage, this much is embedded (the start says what it is about; shorter is faster).
+EMBED_CHARS = 300
 STOP_WORDS = frozenset(
     [
         "a",
@@ -227,6 +229,23 @@ _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _LEAD_IN = re.compile(r"[:：]\s*$")
+# Sphinx's "¶" closes headings and API signatures ("json.dump(obj, fp, …)¶").
+_ANCHOR = re.compile(r"\s*¶\s*$")
+_PROMPT = re.compile(r"^\s*(?:>>>|\$|PS>|postgres=[#>]|=[#>])\s")
+# A heading that names a term (an API, a setting: "shared_buffers (integer)", "json.dump(…)")
+# labels its sentences even when it looks like code.
+# A command-line option ("--schema-only"), a signature or a typed setting ending in ")"
+# ("json.dump(obj, fp, …)", "shared_buffers (integer)"), or one identifier ("autovacuum_naptime").
+_TERM_HEADING = re.compile(
+    r"^-{1,2}\w|^@?(?:class |coroutine |exception |async |awaitable |abstractmethod )?[\w.]+\s?\(.*\)$"
+    r"|^[A-Za-z][\w.]*[_.][\w.]*\w$"
+)
+_SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s")
+_CODE_LIKE = re.compile(r"[=;{}#]|^(?:def|for|if|return|yield|import|from|print|async|await)\b")
+LABEL_MAX_CHARS = 160
+ADMONITIONS = frozenset(
+    ["note", "notes", "warning", "tip", "important", "caution", "see also", "example", "examples"]
+)
 _ENDS_SENTENCE = re.compile(r"[.!?。！？；;:：]\s*$")
 _ENDS_CLAUSE = re.compile(r"[.!?。！？；;:：,，]\s*$")
 # A line this short without end punctuation, after a blank line or a finished sentence, heads
@@ -252,6 +271,7 @@ class Unit:
     group: int = -1  # the list or table it belongs to (-1: none)
     head: str = ""  # what introduces the group when quoted: lead-in, or table header and rule
     members: frozenset[int] = field(default_factory=frozenset)  # a whole list: its items' orders
+    label: str = ""  # the term heading it explains, said before it in the answer
 
 
 def _stem(token: str) -> str:
@@ -280,9 +300,10 @@ def _terms(text: str) -> frozenset[str]:
 
 
 def is_mostly_cjk(text: str) -> bool:
-    """True when CJK characters outnumber Latin letters, to answer in Chinese."""
+    """True for Chinese text with some Latin terms in it ("如何把 CSV 文件导入 PostgreSQL？"):
+    at least one CJK character for every two Latin letters, to answer in Chinese."""
     cjk = len(_CJK.findall(text))
-    return cjk > 0 and cjk >= len(_LATIN.findall(text))
+    return cjk > 0 and cjk * 2 >= len(_LATIN.findall(text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -354,7 +375,8 @@ def _raw_blocks(content: str) -> list[_Block]:
             continue
         atx = _ATX_HEADING.match(line)
         if atx or (after_break and _is_heading_like(line) and not _last_is_lead(blocks)):
-            blocks.append(_Block("heading", [atx.group(1) if atx else stripped]))
+            title = atx.group(1) if atx else _ANCHOR.sub("", stripped)
+            blocks.append(_Block("heading", [title.strip()]))
             index, after_break = index + 1, True
             continue
         if _TABLE_ROW.match(line):
@@ -381,27 +403,51 @@ def _raw_blocks(content: str) -> list[_Block]:
             blocks.append(_Block("list", items))
             index, after_break = end, True
             continue
-        # Prose up to a blank line or a structure.
+        if _PROMPT.match(line):
+            # An interactive session or shell commands (doctest ">>> ", "$ "), with its output.
+            end = index + 1
+            while end < len(lines) and _continues_session(lines[end]):
+                end += 1
+            blocks.append(_Block("code", ["```", *lines[index:end], "```"]))
+            index, after_break = end, True
+            continue
+        # Prose: lines join while a sentence runs on (hard-wrapped text); a line that ends a
+        # sentence, a lead-in, a blank line or a structure ends the paragraph.
         end = index
         para: list[str] = []
         while end < len(lines):
             current = lines[end]
             if not current.strip() or _FENCE.match(current) or _BULLET.match(current):
                 break
-            if _TABLE_ROW.match(current) or _ATX_HEADING.match(current):
+            if _TABLE_ROW.match(current) or _ATX_HEADING.match(current) or _PROMPT.match(current):
+                break
+            if para and _is_heading_like(current) and _ENDS_SENTENCE.search(para[-1]):
                 break
             para.append(current)
             end += 1
-            if _LEAD_IN.search(current):
-                break  # a lead-in line ends its paragraph: what follows is what it introduces
+            if _ENDS_SENTENCE.search(current) or _ANCHOR.search(current):
+                break
         following = _plain_item_lines(lines, end) if _LEAD_IN.search(para[-1]) else []
-        blocks.append(_Block("paragraph", para))
+        if len(para) == 1 and _ANCHOR.search(para[0]):
+            blocks.append(_Block("heading", [_ANCHOR.sub("", para[0]).strip()]))
+        else:
+            blocks.append(_Block("paragraph", para))
         if following:
             blocks.append(_Block("list", [line.strip() for line in following]))
             end += len(following)
         index = end
-        after_break = bool(_ENDS_SENTENCE.search(para[-1]))
+        after_break = bool(_ENDS_SENTENCE.search(para[-1]) or _ANCHOR.search(para[-1]))
     return blocks
+
+
+def _continues_session(line: str) -> bool:
+    """Whether `line` still belongs to an interactive session: a prompt, or output (not prose)."""
+    text = line.strip()
+    if not text or _PROMPT.match(line) or text.startswith("..."):
+        return bool(text)
+    if _LEAD_IN.search(text) or _ANCHOR.search(text):
+        return False
+    return not (_ENDS_SENTENCE.search(text) and len(text.split()) >= 4 and text[0].isupper())
 
 
 def _last_is_lead(blocks: list[_Block]) -> bool:
@@ -417,6 +463,8 @@ def _plain_item_lines(lines: list[str], start: int) -> list[str]:
     out: list[str] = []
     for line in lines[start:]:
         if not line.strip() or _BULLET.match(line) or _FENCE.match(line) or _TABLE_ROW.match(line):
+            break
+        if _PROMPT.match(line) or _ANCHOR.search(line):
             break
         if len(line.strip()) > LINE_ITEM_MAX_CHARS:
             return []
@@ -451,6 +499,23 @@ def _blocks(content: str) -> list[_Block]:
     return out
 
 
+def _label(heading: str) -> str:
+    """The heading a sentence sits under, as a short label said before it ("shared_buffers
+    (integer): Sets …", "BRIN: …"); "" for none, or for a line of code taken for a heading."""
+    heading = _SECTION_NUMBER.sub("", heading).strip()
+    if not heading or (_CODE_LIKE.search(heading) and not _TERM_HEADING.search(heading)):
+        return ""
+    if (
+        heading.lower() in ADMONITIONS
+        or ": " in heading
+        or heading.count("(") != heading.count(")")
+    ):
+        return ""  # "Note", "Source code: Lib/csv.py", "CREATE TABLE t (": not what it is about
+    if len(heading) > LABEL_MAX_CHARS and "(" in heading:
+        heading = heading[: heading.index("(")] + "(…)"
+    return heading if len(heading) <= LABEL_MAX_CHARS else heading[: LABEL_MAX_CHARS - 1] + "…"
+
+
 def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -> list[Unit]:
     """The passages of one chunk, numbered from `start`; `groups` counts lists and tables."""
     units: list[Unit] = []
@@ -470,6 +535,7 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
 
     for block in _blocks(chunk.content):
         context = f"{block.heading}\n{block.lead}".strip()
+        label = _label(block.heading)
         if block.kind == "paragraph":
             # A lead-in (from the paragraph before, or a sentence ending in ":") is quoted with
             # the sentence it introduces.
@@ -480,7 +546,7 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
                     continue
                 text = f"{pending} {sentence}".strip()
                 pending = ""
-                add(text, f"{block.heading}\n{text}".strip())
+                add(text, f"{block.heading}\n{text}".strip(), label=label)
         elif block.kind == "list":
             groups.append(1)
             group = len(groups)
@@ -586,7 +652,8 @@ def _similarities(
     if not model_id or not chosen:
         return {}, {}
     try:
-        vectors = _embed(model_id, [question, *(units[i].score_text for i in chosen)])
+        texts = [units[i].score_text[:EMBED_CHARS] for i in chosen]
+        vectors = _embed(model_id, [question, *texts])
     except Exception:  # noqa: BLE001 - an unreachable embedding service: answer by terms alone
         logger.warning("embedding for the extractive answer failed", exc_info=True)
         return {}, {}
@@ -694,11 +761,15 @@ def render(chosen: list[Unit], *, quote: bool) -> str:
     """The passages as one Markdown answer, each followed by its `[ID:n]` when quoting."""
     parts: list[tuple[str, bool]] = []  # (text, on lines of its own)
     previous: Unit | None = None
+    said = ""  # the label last said
     for unit in _answer_order(chosen):
         marker = f" [ID:{unit.chunk.index}]" if quote else ""
         same_group = previous is not None and unit.group >= 0 and previous.group == unit.group
         if not unit.block:
-            parts.append((unit.text + marker, False))
+            labelled = unit.label and unit.label not in unit.text and unit.label != said
+            text = f"{unit.label}: {unit.text}" if labelled else unit.text
+            said = unit.label or said
+            parts.append((text + marker, False))
         elif unit.kind == "code":
             head = f"{unit.head}{marker}\n" if unit.head else ""
             parts.append(

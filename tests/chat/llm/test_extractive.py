@@ -267,3 +267,26 @@ def test_the_no_answer_text_of_the_chat_is_said() -> None:
         no_answer="Nothing here.",
     )
     assert compose_answer(request) == "Nothing here."
+
+
+def test_a_sentence_is_said_with_the_term_it_explains() -> None:
+    # Documentation pages keep the term being explained in a heading line of its own.
+    chunk = (
+        "shared_buffers (integer)\n"
+        "Sets the amount of memory the database server uses for shared memory buffers.\n"
+        "Note\n"
+        "The default is typically 128 megabytes.\n"
+    )
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="How much memory does the server use for shared memory buffers?",
+        knowledge=[KnowledgeChunk(0, chunk, "config.html")],
+    )
+    text = compose_answer(request)
+    assert text.startswith("shared_buffers (integer): Sets the amount of memory")
+    assert "Note:" not in text
+
+
+def test_a_chinese_question_with_latin_terms_gets_the_chinese_no_answer() -> None:
+    assert answer("如何把 CSV 文件快速导入 PostgreSQL 的表？", []) == NOT_FOUND_ZH
