@@ -152,7 +152,8 @@ if RAGSITE_DB_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent ones
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("RAGSITE_DB_POOL_MIN", 2),
-        "max_size": env_int("RAGSITE_DB_POOL_MAX", 16),
+        # Enough for 2 cores; each idle connection is a PostgreSQL backend holding memory.
+        "max_size": env_int("RAGSITE_DB_POOL_MAX", 8),
         "timeout": 10.0,
         "max_idle": 300.0,
     }
