@@ -58,6 +58,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "max-nofloor": {"retrieval.VECTOR_FLOOR": 0.0},
     "max-floor-0.6": {"retrieval.VECTOR_FLOOR": 0.6},
     "keyword-boost-1": {"retrieval.KEYWORD_BOOST": 1},
+    "no-hybrid-tf-cap": {"retrieval.HYBRID_TF_CAP": None},
+    "hybrid-tf-cap-1.5": {"retrieval.HYBRID_TF_CAP": 1.5},
+    "floor-0.7": {"retrieval.VECTOR_FLOOR": 0.7},
     "budget-20000": {
         "retrieval.CANDIDATE_POSTINGS_BUDGET": 20000,
         "retrieval.KEYWORD_CANDIDATES": 1000,
