@@ -219,7 +219,15 @@ class StageTimes:
         return out
 
 
-_STAGES = ("document_frequencies", "keyword_candidates", "vector_candidates", "_rows")
+# retrieve()'s steps that are module functions; older versions had separate legs and a row
+# fetch, the current one fetches both legs and their rows in one statement (candidate_rows).
+_STAGES = (
+    "document_frequencies",
+    "keyword_candidates",
+    "vector_candidates",
+    "_rows",
+    "candidate_rows",
+)
 
 
 def _count_matches(scope: Any, terms: Sequence[str]) -> int:
@@ -252,7 +260,7 @@ def _timed_stages(times: StageTimes, exact: bool, count: bool = False) -> Iterat
     with `count`, also how many chunks the keyword leg's query matched (counted untimed)."""
     from knowledge import retrieval
 
-    originals = {name: getattr(retrieval, name) for name in _STAGES}
+    originals = {name: getattr(retrieval, name) for name in _STAGES if hasattr(retrieval, name)}
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
