@@ -678,11 +678,22 @@ def _overlaps(a: Unit, b: Unit) -> bool:
     return a.order in b.members or b.order in a.members
 
 
+def _rendered(question: str, embedding_model: str) -> str:
+    """What passages are compared with: a Chinese question over an English-only model in its
+    English rendering (CC-CEDICT glosses, as retrieval found the chunks), else the question."""
+    if not embedding_model:
+        return question
+    from knowledge import crosslingual  # the dictionary loads on first Chinese question
+
+    return crosslingual.embedding_text(embedding_model, question)
+
+
 def select_passages(
     question: str, knowledge: Sequence[KnowledgeChunk], embedding_model: str = ""
 ) -> list[Unit]:
     """The passages that answer `question`, best first (at most MAX_UNITS), or [] for none."""
-    question_terms = _terms(question)
+    rendered = _rendered(question, embedding_model)
+    question_terms = _terms(question) | (_terms(rendered) if rendered != question else frozenset())
     units = passages(knowledge)
     if not units:
         return []
@@ -699,9 +710,14 @@ def select_passages(
 
     # Embed the passages most likely to matter: those sharing terms first, then by rank.
     ordered = sorted(range(total), key=lambda i: (-shares[i], units[i].rank, units[i].order))
-    cosines, vectors = _similarities(embedding_model, question, units, ordered[:EMBED_LIMIT])
+    cosines, vectors = _similarities(embedding_model, rendered, units, ordered[:EMBED_LIMIT])
     weight = EMBEDDING_WEIGHT if cosines else 0.0
-    if weight and embedding_model in ENGLISH_ONLY_MODELS and is_mostly_cjk(question):
+    if (
+        weight
+        and rendered == question
+        and embedding_model in ENGLISH_ONLY_MODELS
+        and is_mostly_cjk(question)
+    ):
         weight = EMBEDDING_WEIGHT_ENGLISH_ONLY_MODEL_CJK
 
     relevance: dict[int, float] = {}

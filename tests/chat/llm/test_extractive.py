@@ -290,3 +290,24 @@ def test_a_sentence_is_said_with_the_term_it_explains() -> None:
 
 def test_a_chinese_question_with_latin_terms_gets_the_chinese_no_answer() -> None:
     assert answer("如何把 CSV 文件快速导入 PostgreSQL 的表？", []) == NOT_FOUND_ZH
+
+
+def test_a_chinese_question_over_english_text_is_answered_through_its_english_rendering() -> None:
+    """MiniLM cannot compare Chinese with English: the answerer matches the question's
+    dictionary rendering, as retrieval did when it found these chunks."""
+    from chat.llm.extractive import select_passages
+    from knowledge.embeddings import MINILM_ID
+
+    knowledge = [
+        KnowledgeChunk(
+            0,
+            "The server writes its log files to the data directory. "
+            "A nightly database backup is kept for seven days. "
+            "The cron job rotates the archives.",
+            "server.txt",
+        ),
+        KnowledgeChunk(1, "Tax forms are due in April. Late filing costs a fee.", "tax.txt"),
+    ]
+    chosen = select_passages("数据库备份保留多久？", knowledge, MINILM_ID)
+    assert chosen, "the question's English rendering names the database backup"
+    assert "seven days" in chosen[0].text
