@@ -22,14 +22,13 @@ with both parts in 0..1.
   threshold 0.2. The floor keeps a question nothing answers (every cosine low) under it.
   On bench/real_docs (dev) this took the default hybrid from 0.895 to 0.916 nDCG@10.
 
-Both legs' candidates and the rows come back from one SQL statement.
+Both legs' candidates and the rows come back from one SQL statement; knowledge.scoring turns
+them into these scores (BM25, cosine scaling, the weighted sum).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,13 +37,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from knowledge import crosslingual, fulltext
+from knowledge import scoring
 from knowledge.models import TermStat
 
-# BM25 parameters (the usual ones); keywords and questions count as this many occurrences.
-K1 = 1.2
-B = 0.75
-KEYWORD_BOOST = 3
 # HNSW search breadth. bench/retrieval_latency at 100k chunks measured recall@10 against exact
 # search of 0.894 at 100, 0.948 at 400 and 0.969 at 800 (12 ms p50 for the vector leg).
 EF_SEARCH = 800
@@ -54,19 +49,6 @@ EF_SEARCH = 800
 CANDIDATE_POSTINGS_BUDGET = 3000
 KEYWORD_CANDIDATES = 200
 MIN_VECTOR_CANDIDATES = 64
-# How cosines enter the weighted sum: "max" (divided by the best candidate's), "minmax", "raw".
-VECTOR_SCALING = "max"
-# Whether an English search term also matches its inflected forms (fulltext.variants).
-INFLECTIONS = True
-# "max" divides by the best cosine but never by less than this: when even the best candidate
-# is not close, the question has no good semantic match and its cosines stay low.
-VECTOR_FLOOR = 0.5
-# In a hybrid ranking, one term's BM25 frequency factor counts up to this (one occurrence at
-# average length): the term side then says how much of the question a chunk covers, and the
-# embedding (which repetition already pulls toward a term) judges the rest. bench/real_docs dev:
-# hybrid 0.916 -> 0.928; bench/retrieval_quality: 0.826 -> 0.857. The keyword leg alone
-# (weight 0) ranks by full BM25. None: no cap.
-HYBRID_TF_CAP: float | None = 1.0
 
 
 @dataclass
@@ -193,154 +175,6 @@ def document_frequencies(dataset_ids: Sequence[str], terms: Sequence[str]) -> di
     return {row["term"]: int(row["total"]) for row in rows}
 
 
-def idf(df: int, n: int) -> float:
-    """BM25's IDF, always positive."""
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-
-@dataclass(frozen=True)
-class TermGroup:
-    """One term of the question: its alternatives (a word, or a Chinese word's English
-    glosses) score as one, by the best-scoring alternative a chunk holds."""
-
-    alternatives: tuple[str, ...]
-    # Written in the question (not a translation): counts in the normaliser even when absent.
-    original: bool = True
-
-
-def question_groups(question: str) -> list[TermGroup]:
-    """The question's terms; an English word also matches its inflected forms, and a Chinese
-    question also searches its words' English glosses."""
-    groups = [
-        TermGroup((t, *fulltext.variants(t)) if INFLECTIONS else (t,))
-        for t in fulltext.query_terms(question)
-    ]
-    if crosslingual.has_cjk(question):
-        groups += [TermGroup(g, original=False) for g in crosslingual.gloss_groups(question)]
-    return groups
-
-
-@dataclass
-class TermScorer:
-    """BM25 of chunks for one question, scaled to 0..1 (see the module docstring)."""
-
-    groups: list[TermGroup]
-    idf: dict[str, float]
-    # The score of a chunk holding each term once at average length: the sum of the groups' IDF.
-    attainable: float
-
-    @classmethod
-    def build(cls, groups: list[TermGroup], df: dict[str, int], n: int) -> TermScorer:
-        weights = {t: idf(df.get(t, 0), n) for g in groups for t in g.alternatives}
-        present = [g for g in groups if any(df.get(t, 0) > 0 for t in g.alternatives)]
-        translated = any(not g.original for g in groups)
-        attainable = sum(
-            max(weights[t] for t in g.alternatives if df.get(t, 0) > 0) for g in present
-        )
-        if not translated:
-            # A searched word no chunk holds still makes every chunk a worse match; after a
-            # translation the untranslated Chinese words are expected to be missing.
-            attainable += sum(weights[g.alternatives[0]] for g in groups if g not in present)
-        # Only alternatives some chunk holds can score (inflections are guesses).
-        kept = [
-            TermGroup(tuple(t for t in g.alternatives if df.get(t, 0) > 0), g.original)
-            for g in present
-        ]
-        return cls(kept, weights, attainable)
-
-    def bm25(
-        self,
-        content: SegmentedText,
-        keywords: SegmentedText,
-        avgdl: float,
-        tf_cap: float | None = None,
-    ) -> float:
-        """Okapi BM25; keywords and questions count KEYWORD_BOOST times as much as body text.
-        `tf_cap` bounds each term's frequency factor (BM25's own bound is k1 + 1)."""
-        if not self.groups:
-            return 0.0
-        length = content.length + KEYWORD_BOOST * keywords.length
-        norm = K1 * (1 - B + B * (length / avgdl if avgdl > 0 else 1))
-        score = 0.0
-        for group in self.groups:
-            best = 0.0
-            for term in group.alternatives:
-                if tf := content.count(term) + KEYWORD_BOOST * keywords.count(term):
-                    part = tf * (K1 + 1) / (tf + norm)
-                    best = max(best, self.idf[term] * (min(part, tf_cap) if tf_cap else part))
-            score += best
-        return score
-
-
-class SegmentedText:
-    """Space-separated terms (`content_ltks`) that count a term's occurrences without being
-    split into a list: a substring count in C, a few microseconds for a long chunk."""
-
-    __slots__ = ("length", "_padded")
-
-    def __init__(self, text: str) -> None:
-        text = text.strip()
-        self.length = text.count(" ") + 1 if text else 0
-        # Every term between its own spaces, so that " t " matches each occurrence.
-        self._padded = " " + text.replace(" ", "  ") + " "
-
-    def count(self, term: str) -> int:
-        return self._padded.count(f" {term} ")
-
-
-def term_similarity(
-    query_terms: Sequence[str],
-    weights: dict[str, float],
-    content_terms: Sequence[str],
-    keyword_terms: Sequence[str],
-    avgdl: float,
-) -> float:
-    """BM25 of one chunk for plain terms with the given IDF weights, scaled to 0..1 by what a
-    chunk holding each term once at average length scores (capped at 1)."""
-    scorer = TermScorer(
-        [TermGroup((t,)) for t in query_terms], dict(weights), sum(weights[t] for t in query_terms)
-    )
-    if scorer.attainable <= 0:
-        return 0.0
-    content = SegmentedText(" ".join(content_terms))
-    keywords = SegmentedText(" ".join(keyword_terms))
-    return min(1.0, scorer.bm25(content, keywords, avgdl) / scorer.attainable)
-
-
-def highlight(text: str, terms: Sequence[str]) -> str:
-    """`text` with the question's terms wrapped in <em>…</em> (HTML-escaped otherwise).
-
-    Stop words ("the", "are", "的") are never marked, nor Latin words of one or two letters
-    ("on", "of"); numbers are.
-    """
-    from django.utils.html import escape
-
-    useful = sorted(
-        {
-            t
-            for t in terms
-            if not fulltext.is_stop_word(t.lower())
-            and (not t.isascii() or len(t) > 2 or t.isdigit())
-        },
-        key=len,
-        reverse=True,
-    )
-    if not useful:
-        return str(escape(text))
-    parts = [
-        rf"\b{re.escape(t)}\b" if t.isascii() and t[0].isalnum() else re.escape(t) for t in useful
-    ]
-    pattern = re.compile("|".join(parts), re.IGNORECASE)
-    out: list[str] = []
-    last = 0
-    for match in pattern.finditer(text):
-        out.append(str(escape(text[last : match.start()])))
-        out.append(f"<em>{escape(match.group(0))}</em>")
-        last = match.end()
-    out.append(str(escape(text[last:])))
-    return "".join(out)
-
-
 def candidate_terms(terms: Sequence[str], df: dict[str, int]) -> list[str]:
     """The rarest present terms whose postings fit the budget (at least the rarest one)."""
     chosen: list[str] = []
@@ -449,33 +283,15 @@ def candidate_rows(
     return rows
 
 
-def _scale_vectors(hits: list[Hit]) -> None:
-    """Cosines divided by the best one (see the module docstring), per VECTOR_SCALING."""
-    if VECTOR_SCALING == "raw" or not hits:
-        return
-    best = max(h.vector_similarity for h in hits)
-    if best <= 0:
-        return
-    if VECTOR_SCALING == "max":
-        scale = max(best, VECTOR_FLOOR)
-        for hit in hits:
-            hit.vector_similarity = hit.vector_similarity / scale
-    elif VECTOR_SCALING == "minmax":
-        low = min(h.vector_similarity for h in hits)
-        span = best - low
-        for hit in hits:
-            hit.vector_similarity = (hit.vector_similarity - low) / span if span > 0 else 1.0
-
-
 def retrieve(query: Query, *, total_chunks: int) -> Result:
     """Rank the chunks in scope for `query.question` and return one page of hits."""
-    groups = question_groups(query.question)
+    groups = scoring.question_groups(query.question)
     terms = list(dict.fromkeys(t for g in groups for t in g.alternatives))
     if not query.question.strip() or (not terms and query.embedding is None):
         return Result([], 0, [])
     n = max(total_chunks, 1)
     df = document_frequencies(query.scope.dataset_ids, terms) if terms else {}
-    scorer = TermScorer.build(groups, df, n)
+    scorer = scoring.TermScorer.build(groups, df, n)
     # Candidates are ordered by the IDF weight they hold: each group's best alternative.
     order_weights = {t: scorer.idf[t] for g in scorer.groups for t in g.alternatives if df.get(t)}
 
@@ -492,16 +308,12 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
     if not rows:
         return Result([], 0, [])
 
-    texts = [(SegmentedText(r["content_ltks"]), SegmentedText(r["keywords_ltks"])) for r in rows]
-    avgdl = sum(c.length + KEYWORD_BOOST * k.length for c, k in texts) / len(texts)
-    hybrid = query.embedding is not None and query.vector_similarity_weight > 0
-    cap = HYBRID_TF_CAP if hybrid else None
-    bm25 = [scorer.bm25(c, k, avgdl, cap) for c, k in texts]
-    scale = max(scorer.attainable, max(bm25))
+    term_parts = scoring.term_similarities(
+        scorer, [(r["content_ltks"], r["keywords_ltks"]) for r in rows], hybrid=use_vectors
+    )
     rerank_scores = (
         query.rerank(query.question, [r["content"] for r in rows]) if query.rerank else None
     )
-    w = query.vector_similarity_weight
     hits: list[Hit] = []
     for index, row in enumerate(rows):
         cosine = max(0.0, min(1.0, float(row["cosine"] or 0.0)))
@@ -519,18 +331,13 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
                 positions=list(row["positions"] or []),
                 page_numbers=list(row["page_numbers"] or []),
                 vector_similarity=vector,
-                term_similarity=bm25[index] / scale if scale > 0 else 0.0,
+                term_similarity=term_parts[index],
             )
         )
     if rerank_scores is None:
-        _scale_vectors(hits)
-    only_terms = all(h.vector_similarity == 0 for h in hits)
+        scoring.scale_vectors(hits)
+    scoring.fuse(hits, query.vector_similarity_weight)
     for hit in hits:
-        if only_terms:
-            hit.similarity = hit.term_similarity
-        else:
-            hit.similarity = w * hit.vector_similarity + (1 - w) * hit.term_similarity
-        hit.similarity = max(0.0, min(1.0, hit.similarity))
         # The dataset's page rank (0–100) is a rank feature added on top, as in RAGFlow.
         hit.rank = hit.similarity + query.pagerank.get(hit.dataset_id, 0) / 100
 
@@ -543,7 +350,7 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
     page = kept[start : start + max(query.page_size, 0)]
     marked = [t for g in scorer.groups for t in g.alternatives] or terms
     for hit in page:
-        hit.highlight = highlight(hit.content, marked) if query.highlight else hit.content
+        hit.highlight = scoring.highlight(hit.content, marked) if query.highlight else hit.content
     counts = Counter(h.document_id for h in page)
     names = {h.document_id: h.document_name for h in page}
     doc_aggs = [

@@ -51,16 +51,16 @@ def ndcg(ranked_docs: list[str], relevant: set[str], k: int = K) -> float:
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "current": {},
-    "raw-cosine": {"retrieval.VECTOR_SCALING": "raw"},
-    "minmax-cosine": {"retrieval.VECTOR_SCALING": "minmax"},
+    "raw-cosine": {"scoring.VECTOR_SCALING": "raw"},
+    "minmax-cosine": {"scoring.VECTOR_SCALING": "minmax"},
     "no-translation": {"translate": False},
-    "no-inflections": {"retrieval.INFLECTIONS": False},
-    "max-nofloor": {"retrieval.VECTOR_FLOOR": 0.0},
-    "max-floor-0.6": {"retrieval.VECTOR_FLOOR": 0.6},
-    "keyword-boost-1": {"retrieval.KEYWORD_BOOST": 1},
-    "no-hybrid-tf-cap": {"retrieval.HYBRID_TF_CAP": None},
-    "hybrid-tf-cap-1.5": {"retrieval.HYBRID_TF_CAP": 1.5},
-    "floor-0.7": {"retrieval.VECTOR_FLOOR": 0.7},
+    "no-inflections": {"scoring.INFLECTIONS": False},
+    "max-nofloor": {"scoring.VECTOR_FLOOR": 0.0},
+    "max-floor-0.6": {"scoring.VECTOR_FLOOR": 0.6},
+    "keyword-boost-1": {"scoring.KEYWORD_BOOST": 1},
+    "no-hybrid-tf-cap": {"scoring.HYBRID_TF_CAP": None},
+    "hybrid-tf-cap-1.5": {"scoring.HYBRID_TF_CAP": 1.5},
+    "floor-0.7": {"scoring.VECTOR_FLOOR": 0.7},
     "budget-20000": {
         "retrieval.CANDIDATE_POSTINGS_BUDGET": 20000,
         "retrieval.KEYWORD_CANDIDATES": 1000,
@@ -70,9 +70,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 @contextmanager
 def variant(settings: dict[str, Any]) -> Iterator[None]:
-    from knowledge import crosslingual, retrieval
+    from knowledge import crosslingual, retrieval, scoring
 
-    modules = {"retrieval": retrieval, "crosslingual": crosslingual}
+    modules = {"retrieval": retrieval, "scoring": scoring, "crosslingual": crosslingual}
     saved: list[tuple[Any, str, Any]] = []
     for key, value in settings.items():
         if "." not in key:

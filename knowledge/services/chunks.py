@@ -17,7 +17,8 @@ from django.db.models import F, QuerySet
 from knowledge import embeddings, fulltext
 from knowledge.models import Chunk, Document
 from knowledge.parsing import count_tokens
-from knowledge.retrieval import highlight, tsquery_for
+from knowledge.retrieval import tsquery_for
+from knowledge.scoring import highlight
 from knowledge.services import chunk_store
 from knowledge.services.documents import dataset_folder
 from knowledge.services.ingest import chunk_id

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods
 from knowledge import fulltext
 from knowledge.forms import ChunkForm, chunk_method_label
 from knowledge.models import Chunk, Dataset, Document
-from knowledge.retrieval import highlight
+from knowledge.scoring import highlight
 from knowledge.selectors import chunk_get_or_raise
 from knowledge.services.chunks import (
     ChunkChanges,
@@ -98,7 +98,7 @@ _EMPHASIS = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 
 
 def unhighlight(highlighted: str) -> tuple[str, list[str]]:
-    """The text and the matched terms of knowledge.retrieval.highlight()'s output.
+    """The text and the matched terms of knowledge.scoring.highlight()'s output.
 
     That output is the escaped text with <em> around the matches, so undoing it is exact; the
     page renders the text as Markdown and marks the same terms again (ragsite/markdown.py).

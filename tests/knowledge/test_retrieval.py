@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from knowledge import retrieval
+from knowledge import retrieval, scoring
 from knowledge.models import Document, ModelProvider
 from knowledge.rerank import get_reranker
 from knowledge.services.chunks import chunk_add
@@ -78,40 +78,40 @@ def test_rare_terms_weigh_more_than_common_ones(corpus) -> None:
 
 
 def test_idf_is_positive_and_falls_with_frequency() -> None:
-    assert retrieval.idf(1, 1000) > retrieval.idf(100, 1000) > retrieval.idf(1000, 1000) > 0
+    assert scoring.idf(1, 1000) > scoring.idf(100, 1000) > scoring.idf(1000, 1000) > 0
 
 
 def test_term_similarity_is_bm25_scaled_to_zero_and_one() -> None:
     weights = {"fog": 2.0, "dawn": 1.0}
-    full = retrieval.term_similarity(["fog", "dawn"], weights, ["fog", "dawn", "x"], [], avgdl=3)
+    full = scoring.term_similarity(["fog", "dawn"], weights, ["fog", "dawn", "x"], [], avgdl=3)
     assert full == pytest.approx(1.0)
     # Only the rarer term (weight 2 of 3), in a chunk of average length: two thirds.
-    partial = retrieval.term_similarity(["fog", "dawn"], weights, ["fog", "x", "y"], [], avgdl=3)
+    partial = scoring.term_similarity(["fog", "dawn"], weights, ["fog", "x", "y"], [], avgdl=3)
     assert partial == pytest.approx(2 / 3)
     # BM25's frequency saturation: 50 occurrences are worth less than k1 + 1 = 2.2 single ones.
-    repeated = retrieval.term_similarity(["fog", "dawn"], weights, ["fog"] * 50, [], avgdl=50)
+    repeated = scoring.term_similarity(["fog", "dawn"], weights, ["fog"] * 50, [], avgdl=50)
     assert partial < repeated < 2.2 * partial
     # The same match in a much longer chunk counts for less.
-    long = retrieval.term_similarity(
+    long = scoring.term_similarity(
         ["fog", "dawn"], weights, ["fog", "dawn"] + ["x"] * 60, [], avgdl=3
     )
     assert 0 < long < full
-    assert retrieval.term_similarity(["fog"], {"fog": 1.0}, ["x"], [], avgdl=1) == 0
+    assert scoring.term_similarity(["fog"], {"fog": 1.0}, ["x"], [], avgdl=1) == 0
     # Keywords count for more than body text.
-    body = retrieval.term_similarity(["fog"], {"fog": 1.0}, ["fog"] + ["a"] * 20, [], avgdl=8)
-    keyword = retrieval.term_similarity(["fog"], {"fog": 1.0}, ["a"] * 20, ["fog"], avgdl=8)
+    body = scoring.term_similarity(["fog"], {"fog": 1.0}, ["fog"] + ["a"] * 20, [], avgdl=8)
+    keyword = scoring.term_similarity(["fog"], {"fog": 1.0}, ["a"] * 20, ["fog"], avgdl=8)
     assert keyword > body
 
 
 def test_highlight_escapes_html_and_marks_terms() -> None:
-    assert retrieval.highlight("Fog <b>signal</b> at dawn", ["fog", "dawn"]) == (
+    assert scoring.highlight("Fog <b>signal</b> at dawn", ["fog", "dawn"]) == (
         "<em>Fog</em> &lt;b&gt;signal&lt;/b&gt; at <em>dawn</em>"
     )
     assert (
-        retrieval.highlight("密码每九十天更换", ["密码", "更换"])
+        scoring.highlight("密码每九十天更换", ["密码", "更换"])
         == "<em>密码</em>每九十天<em>更换</em>"
     )
-    assert retrieval.highlight("foggy", ["fog"]) == "foggy"  # whole words only for latin terms
+    assert scoring.highlight("foggy", ["fog"]) == "foggy"  # whole words only for latin terms
 
 
 def test_hnsw_and_exact_search_agree_on_a_small_corpus(corpus) -> None:
@@ -268,9 +268,9 @@ def test_stop_words_are_left_out_of_the_question(db) -> None:
 
 def test_highlight_never_marks_stop_words() -> None:
     text = "What are the minimum hardware requirements of the server?"
-    marked = retrieval.highlight(text, ["what", "are", "the", "hardware", "requirements"])
+    marked = scoring.highlight(text, ["what", "are", "the", "hardware", "requirements"])
     assert marked == ("What are the minimum <em>hardware</em> <em>requirements</em> of the server?")
-    assert retrieval.highlight("数据库的连接池", ["数据库", "的", "连接池"]) == (
+    assert scoring.highlight("数据库的连接池", ["数据库", "的", "连接池"]) == (
         "<em>数据库</em>的<em>连接池</em>"
     )
 
