@@ -6,6 +6,10 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ragsite.settings")
 
+from ragsite.daphne_bodies import pass_bodies_through  # noqa: E402
+
+pass_bodies_through()
+
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 # Build the Django app before importing anything that touches models (consumers, routing).
