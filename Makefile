@@ -74,3 +74,6 @@ clean-var: ## Delete var/ (database, uploads): stop `make run`, then make clean-
 	@test "$(CONFIRM)" = yes || { echo "This deletes $(VAR)/ (the database and uploaded files)."; \
 		echo "Stop 'make run' first, then run: make clean-var CONFIRM=yes"; exit 1; }
 	rm -rf -- $(VAR)
+
+# The scale-out topology (PostgreSQL, Redis, a proxy, several web and worker processes, S3).
+-include cluster.mk
