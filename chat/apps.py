@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
-    verbose_name = "Chat assistants"
+    verbose_name = _("Chat assistants")
     name = "chat"

@@ -247,8 +247,15 @@ class ModelProviderForm(forms.ModelForm):
             "enabled",
         )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:  # no key stored yet: nothing to keep or remove
+            self.fields["api_key"].help_text = _("Empty if the service needs no key.")
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.instance.pk is None:
+            cleaned["clear_api_key"] = False
         if not cleaned.get("api_key") and not cleaned.get("clear_api_key") and self.instance.pk:
             cleaned["api_key"] = ModelProvider.objects.get(pk=self.instance.pk).api_key
         return cleaned
@@ -267,3 +274,9 @@ class ModelProviderAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"base_url": "http://127.0.0.1:11434/v1", "timeout_seconds": 60}
+
+    def get_fields(self, request: HttpRequest, obj: ModelProvider | None = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is None:  # adding: there is no stored key to remove
+            fields.remove("clear_api_key")
+        return fields

@@ -151,6 +151,8 @@ class Chunk(models.Model):
 
     class Meta:
         ordering = ["document", "ordinal"]
+        verbose_name = _("chunk")
+        verbose_name_plural = _("chunks")
         indexes = [
             GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
             models.Index(fields=["document", "ordinal"], name="chunk_document_ordinal"),

@@ -78,7 +78,7 @@ RAGSITE_PORT = env_int("RAGSITE_PORT", 9380)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "ragsite.admin_site.RagsiteAdminConfig",  # django.contrib.admin, branded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

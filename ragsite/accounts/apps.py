@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "ragsite.accounts"
     label = "accounts"
-    verbose_name = "Accounts and API keys"
+    verbose_name = _("Accounts and API keys")
