@@ -1,7 +1,8 @@
 """The agent page's websocket: ask a question, get the agent's replies streamed back.
 
 Client → server: `{"question": "..."}`. Server → client, per question:
-- `{"type": "delta", "content": <new text>}` as a Message component produces its reply,
+- `{"type": "delta", "content": <new text>, "html"?}` as a Message component produces its reply
+  (now and then `html`: the whole reply so far rendered, which replaces what the page shows),
 - `{"type": "message_end", "reference": {"chunks": {n: chunk}, "doc_aggs": ...} | null}` after
   each reply (its [ID:n] citations),
 - `{"type": "error", "message"}` when the run fails (the message names the failing component) or
@@ -27,7 +28,7 @@ from agents.services.runs import run_events, run_prepare
 from agents.views import reply_item_html
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
-from ragsite.consumers import ConversationConsumer
+from ragsite.consumers import ConversationConsumer, PartialRender
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class AgentConsumer(ConversationConsumer):
         text: list[str] = []  # the reply so far, and the chunks its message_ends cite
         chunks: dict[str, Any] = {}
         error = ""
+        partial = PartialRender()
         try:
             prepared = await database_sync_to_async(run_prepare)(
                 tenant=self.user,
@@ -62,7 +64,10 @@ class AgentConsumer(ConversationConsumer):
             async for event in run_events(prepared):
                 if event.kind == "message":
                     text.append(event.content)
-                    await self.send_payload({"type": "delta", "content": event.content})
+                    payload = {"type": "delta", "content": event.content}
+                    if (html := await partial.add(event.content)) is not None:
+                        payload["html"] = html
+                    await self.send_payload(payload)
                 elif event.kind == "message_end":
                     reference = event.reference if isinstance(event.reference, dict) else {}
                     if isinstance(reference.get("chunks"), dict):

@@ -1,7 +1,8 @@
 """The chat page's websocket: ask a question, get the answer streamed back.
 
 Client → server: `{"question": "..."}`. Server → client, per question: zero or more
-`{"type": "delta", "content": <new text>}` (the page appends them), then
+`{"type": "delta", "content": <new text>, "html"?}` (the page appends them; now and then
+`html` is the whole answer so far rendered, which replaces what the page shows), then
 `{"type": "final", "answer", "reference", "html"}` (the whole answer, with its citations, and
 `html`: the answer's <li> as a reload shows it, Markdown rendered, which the page swaps in;
 `session_name`: the session's name now, which the first question may have given it) or
@@ -25,7 +26,7 @@ from chat.services.completions import Question, completion_events, completion_pr
 from chat.views import answer_item_html
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
-from ragsite.consumers import ConversationConsumer
+from ragsite.consumers import ConversationConsumer, PartialRender
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,16 @@ class ChatConsumer(ConversationConsumer):
                 question=Question(text=question, session_id=self.session_id),
             )
             last: AnswerEvent | None = None
+            partial = PartialRender()
             # Drain the generator: it records the turn after its last event.
             async for event in completion_events(prepared):
                 if event.final or event.error is not None:
                     last = event
                 else:
-                    await self.send_payload({"type": "delta", "content": event.delta})
+                    payload = {"type": "delta", "content": event.delta}
+                    if (html := await partial.add(event.delta)) is not None:
+                        payload["html"] = html
+                    await self.send_payload(payload)
         except ServiceError as exc:
             await self.send_payload({"type": "error", "message": exc.message})
             return

@@ -134,16 +134,24 @@
     return rendered;
   }
 
-  // While a reply streams it is plain text, appended; markers are hidden, and one cut in two
-  // at the end of a delta waits for its second half.
-  function onDelta(content) {
+  // While a reply streams, deltas are appended as plain text; markers are hidden, and one cut
+  // in two at the end of a delta waits for its second half. Now and then the server sends the
+  // whole reply so far, Markdown rendered and sanitized (markers left out): it replaces the
+  // plain text appended since.
+  function onDelta(content, html) {
     answering.text += content;
     answering.item.classList.remove("is-waiting");
     var pending = answering.heldBack + content;
     var cut = pending.search(PARTIAL_CITATION);
     answering.heldBack = cut < 0 ? "" : pending.slice(cut);
     var shown = (cut < 0 ? pending : pending.slice(0, cut)).replace(CITATION, "");
-    if (shown) answering.item.querySelector(".message__text").append(shown);
+    var paragraph = answering.item.querySelector(".message__text");
+    if (html) {
+      paragraph.classList.add("md");
+      paragraph.innerHTML = html;
+    } else if (shown) {
+      paragraph.append(shown);
+    }
   }
 
   function onError(message) {
@@ -187,7 +195,7 @@
     try { data = JSON.parse(event.data); } catch (error) { return; }
     if (!answering) return;
     var stick = nearBottom();
-    if (data.type === "delta") onDelta(String(data.content || ""));
+    if (data.type === "delta") onDelta(String(data.content || ""), data.html ? String(data.html) : "");
     else if (data.type === "error") onError(String(data.message || ""));
     else if (data.type === "done") onDone(data.html ? String(data.html) : "");
     keepScrolled(stick);

@@ -1,6 +1,7 @@
 // The chat page: ask over a websocket, stream the answer in, then show its citations.
-// Untrusted text (questions, answers while they stream, names) only ever goes in through
-// textContent; the finished answer comes from the server already rendered and sanitized.
+// Untrusted text (questions, answer deltas, names) only ever goes in through textContent;
+// rendered answers (the finished one, and now and then the one streaming) come from the
+// server already sanitized.
 (function () {
   "use strict";
 
@@ -142,7 +143,14 @@
       var cut = pending.search(PARTIAL_CITATION);
       heldBack = cut < 0 ? "" : pending.slice(cut);
       var shown = (cut < 0 ? pending : pending.slice(0, cut)).replace(CITATION, "");
-      if (shown) paragraph.append(shown);
+      if (data.html) {
+        // Now and then the server sends the whole answer so far, Markdown rendered and
+        // sanitized (markers left out): it replaces the plain text appended since.
+        paragraph.classList.add("md");
+        paragraph.innerHTML = String(data.html);
+      } else if (shown) {
+        paragraph.append(shown);
+      }
     } else if (data.type === "final") {
       if (data.html) {
         answering = swapIn(answering, String(data.html));

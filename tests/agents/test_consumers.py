@@ -156,7 +156,7 @@ def test_a_failing_component_is_named_and_the_session_stays_usable(tenant: User)
     assert "message--error" in failed[1]["html"] and "LLM:Broken" in failed[1]["html"]
     *streamed, done = fine
     assert streamed == [
-        {"type": "delta", "content": "All good."},
+        {"type": "delta", "content": "All good.", "html": "<p>All good.</p>"},
         {"type": "message_end", "reference": None},
     ]
     assert done["type"] == "done" and "<p>All good.</p>" in done["html"]

@@ -91,6 +91,10 @@ def test_chat_socket_streams_deltas_then_final_and_records_the_turn(
     # Deltas: appended in order, they are the model's answer (the final one adds citations).
     assert all(m["content"] for m in deltas)
     assert "".join(m["content"] for m in deltas).startswith("The walrus colony")
+    # The first delta also brings the answer so far rendered (later ones now and then).
+    rendered = [m["html"] for m in deltas if "html" in m]
+    assert rendered[0] == f"<p>{deltas[0]['content'].strip()}</p>"
+    assert all(h.startswith("<p>The") and "[ID:" not in h for h in rendered)
     assert "4312" in final["answer"] and "[ID:0]" in final["answer"]
     chunk = final["reference"]["chunks"][0]
     assert chunk["content"] == WALRUS and chunk["document_name"] == "walrus.txt"
