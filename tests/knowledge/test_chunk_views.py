@@ -525,3 +525,22 @@ def test_views_answer_only_their_methods(alice: Client, document: Document) -> N
 def test_anonymous_users_are_sent_to_log_in(client: Client, document: Document) -> None:
     response = client.get(browser(document))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_very_long_chunk_shows_its_start_and_the_edit_form_all_of_it(
+    alice: Client, document: Document
+) -> None:
+    paragraph = "The walrus colony was counted again at dawn. " * 40
+    content = "\n\n".join(f"{n}: {paragraph}" for n in range(600)) + "\n\nTHE-LAST-WORDS"
+    chunk = Chunk.objects.create(
+        id="long-chunk-1", document=document, dataset=document.dataset,
+        content=content, ordinal=0,
+    )  # fmt: skip
+
+    card = alice.get(chunk_url("chunk_detail", chunk), headers=HTMX).content.decode()
+    assert "0: The walrus colony" in card and "THE-LAST-WORDS" not in card
+    shown = content[: content.rfind("\n\n", 0, 20_000)]
+    hidden = f"{len(content) - len(shown):,}".replace(",", "")
+    assert re.search(rf"… and {hidden} more characters; the edit form shows the whole text", card)
+    edit = alice.get(chunk_url("edit_chunk", chunk), headers=HTMX).content.decode()
+    assert "THE-LAST-WORDS</textarea>" in edit
