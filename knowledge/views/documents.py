@@ -44,8 +44,11 @@ Run = Document.Run
 DOCUMENTS_SHOWN = 200
 # A poll asks about the rows parsing on the page; more than this many is not a real page.
 WATCH_LIMIT = 500
-# (level, text) shown above the table after an action; level is "success", "warning" or "error".
+# (level, text) shown above the table after an action; level is "success", "warning" or "error",
+# or "parsing": a success that holds only while documents parse (it goes when they are done).
 Notice = tuple[str, str]
+# The session remembers whether "Parse after upload" was ticked at the last upload.
+PARSE_AFTER_UPLOAD = "knowledge.parse_after_upload"
 
 
 def _waiting_notices(outcome: BatchOutcome) -> list[Notice]:
@@ -154,19 +157,29 @@ def _dataset_page(
 ) -> HttpResponse:
     context = {
         **_table_context(request, dataset, keywords),
-        **_upload_context(upload_form or DocumentUploadForm(), problems=upload_problems),
+        **_upload_context(upload_form or _upload_form(request), problems=upload_problems),
         "dataset": with_labels([dataset])[0],
         "polling": _parsing(dataset),
     }
     return render(request, "knowledge/dataset_detail.html", context)
 
 
+def _upload_form(request: HtmxHttpRequest) -> DocumentUploadForm:
+    """An empty upload form, "Parse after upload" as the user left it at their last upload."""
+    return DocumentUploadForm(initial={"parse": request.session.get(PARSE_AFTER_UPLOAD, True)})
+
+
 def _upload_context(
-    form: DocumentUploadForm, uploaded: str = "", problems: Sequence[str] = ()
+    form: DocumentUploadForm,
+    uploaded: str = "",
+    problems: Sequence[str] = (),
+    *,
+    parsing_started: bool = False,
 ) -> dict[str, Any]:
     return {
         "upload_form": form,
         "uploaded": uploaded,
+        "parsing_started": parsing_started,  # `uploaded` says so: it goes when parsing is done
         "upload_problems": problems,
         "max_upload_bytes": settings.RAGSITE_MAX_UPLOAD_BYTES,
         "suffixes": sorted(SUPPORTED_SUFFIXES),
@@ -186,13 +199,17 @@ def _with_updates(
     """`html` followed by what any document change can affect, swapped out of band.
 
     That is the counters, the poller (polling only while something parses), the notices (left
-    alone when None), rows to replace, rows to add at the top and rows to remove.
+    alone when None), rows to replace, rows to add at the top and rows to remove. Once nothing
+    parses, notices that said parsing had started are taken away.
     """
     dataset.refresh_from_db(fields=["document_count", "chunk_count", "token_count"])
+    polling = _parsing(dataset)
+    if notices is not None and not polling:
+        notices = [notice for notice in notices if notice[0] != "parsing"]
     context = {
         "dataset": dataset,
         "is_owner": is_owner(request, dataset),
-        "polling": _parsing(dataset),
+        "polling": polling,
         "notices": notices,
         "rows": rows,
         "new_rows": new_rows,
@@ -282,7 +299,7 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     """Upload files (all or none) and queue them for parsing if asked; new rows go on top."""
     dataset = owned_or_404(request, dataset_id)
     limit = settings.RAGSITE_MAX_UPLOAD_BYTES
-    form = DocumentUploadForm()
+    form = _upload_form(request)
     problems: list[str] = []  # why nothing was uploaded, one line per file
     created: list[Document] = []
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
@@ -294,6 +311,7 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
     else:
         form = DocumentUploadForm(request.POST, request.FILES)
         if form.is_valid():
+            request.session[PARSE_AFTER_UPLOAD] = form.cleaned_data["parse"]
             uploads = [
                 Upload(name=f.name or "", file=f, size=f.size or 0)
                 for f in form.cleaned_data["file"]
@@ -305,6 +323,7 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
 
     notices: list[Notice] = []
     uploaded = ""
+    parsing_started = False
     if created:
         uploaded = ngettext(
             "Uploaded %(count)d file.", "Uploaded %(count)d files.", len(created)
@@ -318,6 +337,7 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
                 notices += _waiting_notices(outcome)
                 if not outcome.waiting:
                     uploaded += " " + _("Parsing has started.")
+                    parsing_started = True
         form = DocumentUploadForm(initial={"parse": form.cleaned_data["parse"]})
 
     if not request.htmx:
@@ -325,7 +345,10 @@ def upload_documents(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
             return _dataset_page(request, dataset, upload_form=form, upload_problems=problems)
         return _back_to_dataset(request, dataset, [("success", uploaded), *notices])
 
-    context = {"dataset": dataset, **_upload_context(form, uploaded, problems)}
+    context = {
+        "dataset": dataset,
+        **_upload_context(form, uploaded, problems, parsing_started=parsing_started),
+    }
     html = render_to_string("knowledge/_document_upload_form.html", context, request)
     fresh = Document.objects.filter(pk__in=[d.pk for d in created]).order_by("-created_at", "pk")
     return _with_updates(
@@ -452,7 +475,7 @@ def parse_selected(request: HtmxHttpRequest, dataset_id: str) -> HttpResponse:
             count = outcome.success_count
             notices = [
                 (
-                    "success",
+                    "parsing",
                     ngettext(
                         "Queued %(count)d document for parsing.",
                         "Queued %(count)d documents for parsing.",

@@ -118,6 +118,16 @@
     form.querySelector("[data-upload-input]").value = "";
   });
 
+  // "Parsing has started" notices (.parse-notice) hold while documents parse. Every documents
+  // response brings the poller back, without its trigger once nothing parses: then they go.
+  function clearParseNotices() {
+    var poller = document.getElementById("document-poller");
+    if (!poller || poller.hasAttribute("hx-trigger")) return;
+    document.querySelectorAll(".parse-notice").forEach(function (notice) { notice.remove(); });
+  }
+  document.addEventListener("htmx:load", clearParseNotices);
+  document.addEventListener("htmx:afterSettle", clearParseNotices);
+
   // --- the settings dialog ------------------------------------------------------------------
 
   // The dialog is open exactly while it holds a form: a saved form comes back empty.
