@@ -10,6 +10,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
@@ -370,3 +371,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Scale out: where document originals live (issue 12) -------------------------------------
+# On one machine they stay in MEDIA_ROOT, written all-or-nothing (a full disk leaves no
+# half-written original). Several machines share them through S3: RAGSITE_S3_BUCKET above, or
+# the standard names AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL and AWS_S3_REGION_NAME, with
+# credentials from boto3's usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an instance role).
+if not RAGSITE_S3_BUCKET and env_str("AWS_STORAGE_BUCKET_NAME", ""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME", ""),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+_storage: dict[str, Any] = STORAGES["default"]  # type: ignore[assignment]
+if _storage["BACKEND"] == "storages.backends.s3.S3Storage":
+    from botocore.config import Config as _BotoConfig
+
+    # An S3 service that is down fails a request within seconds instead of botocore's
+    # default 60 s connect timeout times its retries.
+    _storage["OPTIONS"]["client_config"] = _BotoConfig(
+        connect_timeout=env_int("RAGSITE_S3_CONNECT_TIMEOUT", 5),
+        read_timeout=env_int("RAGSITE_S3_READ_TIMEOUT", 60),
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+else:
+    _storage["BACKEND"] = "knowledge.storage.AtomicFileSystemStorage"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Sequence
@@ -160,9 +161,14 @@ def document_upload(*, tenant: User, dataset: Dataset, uploads: Sequence[Upload]
             Dataset.objects.filter(pk=locked.pk).update(
                 document_count=F("document_count") + len(created)
             )
-    except Exception:
+    except Exception as exc:
         for key in stored:  # the rows rolled back; don't leave their files behind
             default_storage.delete(key)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise ServerError(
+                "No space left on the file storage: nothing was uploaded. "
+                "Free some space (or ask the administrator to) and upload again."
+            ) from exc
         raise
     return created
 
