@@ -16,10 +16,10 @@ _lock = threading.Lock()
 @lru_cache(maxsize=1)
 def ocr_engine() -> Any:
     """The process-wide RapidOCR engine, loaded on first use (about 0.4 s)."""
-    from rapidocr_onnxruntime import RapidOCR  # imported here: onnxruntime is slow to import
+    from rapidocr import RapidOCR  # imported here: onnxruntime is slow to import
 
-    engine = RapidOCR()
     # It logs every call at INFO; the worker's log is not the place for that.
+    engine = RapidOCR(params={"Global.log_level": "warning"})
     logging.getLogger("RapidOCR").setLevel(logging.WARNING)
     return engine
 
@@ -30,8 +30,10 @@ def ocr_image(image: Image.Image) -> str:
     with _lock:  # one inference at a time: the session is shared and the box has two cores
         # The 180° line classifier flipped a third of the lines of clean printed pages in tests
         # (and dropped others), so text is taken as upright.
-        result, _elapsed = ocr_engine()(array, use_cls=False)
-    return _lines(result or [])
+        output = ocr_engine()(array, use_cls=False)
+    if output.boxes is None or output.txts is None or output.scores is None:
+        return ""  # nothing detected
+    return _lines(list(zip(output.boxes.tolist(), output.txts, output.scores, strict=True)))
 
 
 def _lines(boxes: list[Any]) -> str:
