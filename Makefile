@@ -1,8 +1,13 @@
 # ragsite developer tasks. `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt bench bench-ingest bench-quality clean-var bench-latency bench-chat bench-memory
+.PHONY: help venv run test browser-deps lint fmt bench bench-ingest bench-quality clean-var bench-latency bench-chat bench-memory test-pythons
 
-VENV   := .venv
+# Python 3.11, 3.12 or 3.13. PYTHON=/path/to/python3.x picks one; without it scripts/venv.sh
+# takes python3, then python3.11/3.12/3.13 on PATH, then pyenv's, and stops with a message if none.
+PYTHON ?=
+# cpu (default): PyTorch's CPU build or a clear stop; cuda: PyPI's build; auto; or an index URL.
+TORCH  ?= cpu
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 STAMP  := $(VENV)/.installed
@@ -13,21 +18,30 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 help: ## List the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -e '.[dev]'
+$(STAMP): pyproject.toml scripts/venv.sh
+	PYTHON='$(PYTHON)' TORCH='$(TORCH)' bash scripts/venv.sh $(VENV)
 	touch $@
 
-venv: $(STAMP) ## Create .venv and install the project (pip, never uv/poetry)
+venv: $(STAMP) ## Create .venv (Python 3.11-3.13, CPU torch) and install the project with pip
 
 run: $(STAMP) ## Start PostgreSQL, Valkey, Daphne and Celery on http://127.0.0.1:9380/
 	$(PY) -m ragsite.launcher
 
-test: $(STAMP) ## ruff check, then the whole pytest suite (installs Debian's Chromium if missing)
+browser-deps: # Debian's Chromium and a CJK font for the browser tests
 	@test -x /usr/bin/chromium && dpkg -s fonts-wqy-microhei >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-wqy-microhei; }
+
+test: $(STAMP) browser-deps ## ruff check, then the whole pytest suite (installs Debian's Chromium if missing)
 	$(VENV)/bin/ruff check .
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest
+
+# One venv per Python found (.venv-py3.11, ...), each installed and tested. TORCH=auto: the CPU
+# build where it can be had, else PyPI's (CUDA) build. TEST_ARGS narrows the run.
+PYTHONS   ?= 3.11 3.12 3.13
+TEST_ARGS ?=
+test-pythons: browser-deps ## Install and run the tests on each of Python 3.11, 3.12, 3.13 found (.venv-py3.X)
+	PYTHONS='$(PYTHONS)' TORCH='$(if $(filter file,$(origin TORCH)),auto,$(TORCH))' \
+		bash scripts/test-pythons.sh $(TEST_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
