@@ -7,6 +7,11 @@ vector_similarity_weight 0 (keyword), 1 (vector) and 0.3 (hybrid, the default), 
 same chunks with a textbook BM25 (bm25.py) fetched through the chunk list API. A leg's document
 ranking is the order of each document's first chunk in its hit list. Prints tables per leg,
 language, style and split, and writes results-latest.json beside this file (unfiltered runs).
+
+Besides the ranking: the share of questions with at least one chunk of a relevant page at or
+above the default similarity_threshold 0.2 (what a chat with the defaults keeps), and for the
+questions nothing in the corpus answers (data/no_answer.jsonl) the share that still get a
+chunk at or above 0.2 (should be 0).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results-latest.json"
 LEGS = {"keyword": 0.0, "vector": 1.0, "hybrid": 0.3}
 K = 10
+# POST /api/v1/retrieval's and a new chat's default similarity_threshold.
+DEFAULT_THRESHOLD = 0.2
+NO_ANSWER = HERE / "data" / "no_answer.jsonl"
 PAGE_SIZE = 30
 GROUPS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "all": lambda q: True,
@@ -54,6 +62,8 @@ class Outcome:
     recall: float
     seconds: float
     top: list[str] = field(default_factory=list)
+    # A chunk of a relevant page (any chunk for a no-answer question) scored >= 0.2.
+    above_threshold: bool = False
 
 
 def first_seen(names: Sequence[str]) -> list[str]:
@@ -94,10 +104,17 @@ def ask(api: Api, q: dict[str, Any], dataset_id: str, names: dict[str, str], leg
     started = time.perf_counter()
     data = api.call("POST", "/retrieval", json=body)
     seconds = time.perf_counter() - started
-    ranked = first_seen([names.get(str(c["document_id"]), "?") for c in data["chunks"]])
-    relevant = set(q["relevant"])
+    owners = [names.get(str(c["document_id"]), "?") for c in data["chunks"]]
+    ranked = first_seen(owners)
+    relevant = set(q.get("relevant", []))
+    above = any(
+        float(c["similarity"]) >= DEFAULT_THRESHOLD and (not relevant or owner in relevant)
+        for c, owner in zip(data["chunks"], owners, strict=True)
+    )
+    if not relevant:  # a question nothing answers
+        return Outcome(q["qid"], leg, 0.0, 0.0, seconds, ranked[:3], above)
     return Outcome(q["qid"], leg, ndcg(ranked, relevant, K), recall(ranked, relevant, K),
-                   seconds, ranked[:3])  # fmt: skip
+                   seconds, ranked[:3], above)  # fmt: skip
 
 
 def summary(outcomes: list[Outcome], qs: list[dict[str, Any]], legs: list[str]) -> dict[str, Any]:
@@ -114,8 +131,22 @@ def summary(outcomes: list[Outcome], qs: list[dict[str, Any]], legs: list[str]) 
                     "n": len(sel),
                     "ndcg@10": round(statistics.fmean(o.ndcg for o in sel), 4),
                     "recall@10": round(statistics.fmean(o.recall for o in sel), 4),
+                    "relevant>=0.2": round(statistics.fmean(o.above_threshold for o in sel), 4),
                 }
     return table
+
+
+def no_answer_summary(outcomes: list[Outcome], qs: list[dict[str, Any]]) -> dict[str, Any]:
+    """{leg: {lang: share of no-answer questions with a chunk >= 0.2}}."""
+    langs = {q["qid"]: q["lang"] for q in qs}
+    table: dict[str, Any] = {}
+    for o in outcomes:
+        table.setdefault(o.leg, {}).setdefault(langs[o.qid], []).append(o.above_threshold)
+    return {
+        leg: {lang: {"n": len(v), "above_0.2": round(statistics.fmean(v), 4)}
+              for lang, v in row.items()}
+        for leg, row in table.items()
+    }  # fmt: skip
 
 
 def latency(outcomes: list[Outcome], leg: str) -> dict[str, float]:
@@ -193,6 +224,10 @@ def main() -> int:
             if n % 50 == 0:
                 print(f"   {n}/{len(qs)} questions", flush=True)
         timings["questions_s"] = round(time.monotonic() - t0, 1)
+        unanswerable = questions.select(questions.load(NO_ANSWER), args.lang, args.split)
+        unanswered = [
+            ask(api, q, dataset_id, names, leg_name(w), w) for q in unanswerable for w in weights
+        ]
     timings["total_s"] = round(time.monotonic() - started, 1)
     legs = [leg_name(w) for w in weights] + ["bm25 ref"]
     table = summary(outcomes, qs, legs)
@@ -209,6 +244,19 @@ def main() -> int:
     print(render(table, "ndcg@10"))
     print()
     print(render(table, "recall@10"))
+    print(
+        f"\nshare of questions with a chunk of a relevant page at similarity >= "
+        f"{DEFAULT_THRESHOLD} (the default threshold; bm25 ref has no similarity):"
+    )
+    print(render({k: v for k, v in table.items() if k != "bm25 ref"}, "relevant>=0.2"))
+    no_answer = no_answer_summary(unanswered, unanswerable)
+    print(
+        f"\nquestions nothing answers ({NO_ANSWER.name}): share with any chunk >= "
+        f"{DEFAULT_THRESHOLD} (should be 0)"
+    )
+    for leg, row in no_answer.items():
+        cells = ", ".join(f"{lang} {c['above_0.2']:.2f} (n={c['n']})" for lang, c in row.items())
+        print(f"  {leg:<12} {cells}")
     print("\nlatency per /retrieval call (client side):")
     for leg in legs[:-1]:
         print(f"  {leg:<12} p50 {lat[leg]['p50_ms']:.0f} ms, p95 {lat[leg]['p95_ms']:.0f} ms")
@@ -237,6 +285,7 @@ def main() -> int:
         "timings": timings,
         "latency": lat,
         "results": table,
+        "no_answer": no_answer,
         "per_question": per_question,
     }
     previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
