@@ -358,9 +358,8 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
                 term_similarity=term_parts[index],
             )
         )
-    if rerank_scores is None:
-        scoring.scale_vectors(hits)
-    scoring.fuse(hits, query.vector_similarity_weight)
+    confidence = scoring.scale_vectors(hits) if rerank_scores is None else 1.0
+    scoring.fuse(hits, query.vector_similarity_weight, confidence)
     for hit in hits:
         # The dataset's page rank (0–100) is a rank feature added on top, as in RAGFlow.
         hit.rank = hit.similarity + query.pagerank.get(hit.dataset_id, 0) / 100

@@ -61,6 +61,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-hybrid-tf-cap": {"scoring.HYBRID_TF_CAP": None},
     "hybrid-tf-cap-1.5": {"scoring.HYBRID_TF_CAP": 1.5},
     "floor-0.7": {"scoring.VECTOR_FLOOR": 0.7},
+    "no-document-evidence": {"scoring.DOCUMENT_EVIDENCE": 0.0},
+    "document-evidence-0.3": {"scoring.DOCUMENT_EVIDENCE": 0.3},
+    "no-answer-confidence": {"scoring.UNRELATED_BEST": 0.0, "scoring.CONFIDENT_BEST": 0.0},
     "budget-20000": {
         "retrieval.CANDIDATE_POSTINGS_BUDGET": 20000,
         "retrieval.KEYWORD_CANDIDATES": 1000,
