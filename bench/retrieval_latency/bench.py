@@ -269,6 +269,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="HNSW runs only (no exact search, no rebuild)"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="run the stack in DIR and leave it there; a later run with the same DIR and data "
+        "reuses the loaded database (and applies new migrations) instead of loading again",
+    )
     return parser.parse_args()
 
 
@@ -284,18 +291,32 @@ def run(args: argparse.Namespace) -> Outcome:
     data_s = time.monotonic() - began
     qs, qv, n = data.questions, data.question_vectors, args.chunks
 
-    log("== starting ragsite (launcher) in a temp dir")
-    with running_stack() as stack:
+    keep: Path | None = args.keep
+    log(f"== starting ragsite (launcher) in {keep or 'a temp dir'}")
+    with running_stack(keep) as stack:
         key = stack.create_api_key()
         api = Api(stack.base_url, key)
-        ds = api.create_dataset(f"latency-{n}", MINILM)
-        started = time.monotonic()
-        documents = create_documents(api, ds, data)
-        upload_s = time.monotonic() - started
-        log(f"uploaded {len(documents)} documents through the API in {upload_s:.1f} s; loading")
-        times, index_def = loader.load(stack.database_url, ds, documents, data)
-        log(f"loaded: prepare {times.prepare_s:.1f} s, COPY+INSERT+stats {times.copy_s:.1f} s, "
-            f"HNSW build {times.index_s:.1f} s, VACUUM ANALYZE {times.vacuum_s:.1f} s")  # fmt: skip
+        state_file = keep / "bench-state.json" if keep else None
+        state = json.loads(state_file.read_text()) if state_file and state_file.exists() else {}
+        if state.get("data") == data.key:
+            ds, upload_s, times = state["dataset"], 0.0, loader.LoadTimes(0.0, 0.0, 0.0, 0.0)
+            with psycopg.connect(stack.database_url) as conn:
+                index_def = loader.index_definition(conn)
+            log(f"reusing the loaded dataset {ds} of {keep}")
+        else:
+            if state:
+                raise RuntimeError(f"{keep} holds other data ({state}): use another directory")
+            ds = api.create_dataset(f"latency-{n}", MINILM)
+            started = time.monotonic()
+            documents = create_documents(api, ds, data)
+            upload_s = time.monotonic() - started
+            log(f"uploaded {len(documents)} documents through the API in {upload_s:.1f} s; "
+                "loading")  # fmt: skip
+            times, index_def = loader.load(stack.database_url, ds, documents, data)
+            log(f"loaded: prepare {times.prepare_s:.1f} s, COPY+INSERT+stats {times.copy_s:.1f} s, "
+                f"HNSW build {times.index_s:.1f} s, VACUUM ANALYZE {times.vacuum_s:.1f} s")  # fmt: skip
+            if state_file:
+                state_file.write_text(json.dumps({"data": data.key, "dataset": ds}) + "\n")
         # The stack's Valkey too: the API-key throttle reads it on every request in-process.
         os.environ["REDIS_URL"] = f"redis://127.0.0.1:{stack.env['RAGSITE_VALKEY_PORT']}/0"
         measure.setup_django(stack.database_url, stack.var_dir)

@@ -43,6 +43,7 @@ class Data:
     approach: str
     embed_rate: float  # passages/s measured on the probe
     docs: int
+    key: str = ""  # names the cache directory: same key, same chunks
 
 
 def _log(message: str) -> None:
@@ -173,6 +174,7 @@ def build(
         approach=approach,
         embed_rate=rate,
         docs=docs,
+        key=cache.name,
     )
 
 

@@ -296,7 +296,11 @@ def stage_breakdown(
     exact: bool,
     count: bool = False,
 ) -> StageTimes:
-    """retrieve() in this process, one question at a time, as the API calls it."""
+    """retrieve() in this process, one question at a time, as the API calls it. With `exact`,
+    each call runs in a transaction with index scans off: the vector leg then computes every
+    chunk's distance (the keyword leg's GIN lookup is a bitmap scan and stays)."""
+    from django.db import connection, transaction
+
     from knowledge import retrieval
 
     times = StageTimes("exact" if exact else "hnsw")
@@ -308,9 +312,13 @@ def stage_breakdown(
                 embedding=[float(x) for x in vector],
                 page_size=10,
             )
-            started = time.perf_counter()
-            retrieval.retrieve(query, total_chunks=total_chunks)
-            times.add("retrieve (total)", time.perf_counter() - started)
+            with transaction.atomic():
+                if exact:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL enable_indexscan = off")
+                started = time.perf_counter()
+                retrieval.retrieve(query, total_chunks=total_chunks)
+                times.add("retrieve (total)", time.perf_counter() - started)
     return times
 
 
@@ -385,6 +393,7 @@ def recall_at_10(
     return out
 
 
+_LEADING_SET = re.compile(r"\s*(SET [^;]+);", re.IGNORECASE)
 _LONG_LITERAL = re.compile(r"'([\[{])([^'\]}]{60})[^']*([\]}])'")
 
 
@@ -419,7 +428,14 @@ def explain_retrieve(
         retrieval.retrieve(query, total_chunks=total_chunks)
     out: list[str] = []
     settings: list[str] = []
+    # candidate_rows sends its SET LOCALs and its SELECT as one message: split them.
+    split: list[tuple[str, Any]] = []
     for sql, params in statements:
+        while (m := _LEADING_SET.match(sql)) is not None:
+            split.append((m[1], None))
+            sql = sql[m.end() :]
+        split.append((sql, params))
+    for sql, params in split:
         head = sql.lstrip().upper()
         if head.startswith("SET"):
             settings.append(sql.strip())

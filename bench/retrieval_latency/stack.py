@@ -34,9 +34,14 @@ def free_ports(count: int) -> list[int]:
 
 
 class Stack:
-    def __init__(self) -> None:
-        # mkdtemp, not a 0700 pytest dir: the postgres system user must traverse it.
-        self.tmp = Path(tempfile.mkdtemp(prefix="ragsite-latency-"))
+    def __init__(self, keep: Path | None = None) -> None:
+        # mkdtemp, not a 0700 pytest dir: the postgres system user must traverse it. With
+        # `keep`, that directory is used and left in place (its database is reused next time).
+        self.kept = keep is not None
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            keep.chmod(0o755)
+        self.tmp = keep if keep is not None else Path(tempfile.mkdtemp(prefix="ragsite-latency-"))
         self.var_dir = self.tmp / "var"
         self.log_path = self.tmp / "launcher.log"
         web_port, valkey_port = free_ports(2)
@@ -106,12 +111,13 @@ class Stack:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[Stack]:
-    stack = Stack()
+def running_stack(keep: Path | None = None) -> Iterator[Stack]:
+    stack = Stack(keep)
     try:
         stack.wait_ready()
         yield stack
