@@ -31,7 +31,7 @@ for v in $pythons; do
     HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" \
         2>&1 | tee "$venv/pytest.log"
     rc=${PIPESTATUS[0]}
-    last=$(grep -E '^=+ .*(passed|failed|error).* =+$' "$venv/pytest.log" | tail -n1 | tr -d '=')
+    last=$(grep -E '^=* ?[0-9]+ (passed|failed|errors?|skipped|deselected)' "$venv/pytest.log" | tail -n1 | tr -d '=')
     [ "$rc" = 0 ] || status=1
     summary+=("Python $("$venv/bin/python" -V 2>&1 | cut -d' ' -f2): install ${installed}s, pytest exit $rc:${last:- no summary line} (log: $venv/pytest.log)")
 done
