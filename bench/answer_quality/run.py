@@ -48,6 +48,14 @@ GROUPS = {
     "en-test": lambda q: q["lang"] == "en" and q["split"] == "test",
     "zh-dev": lambda q: q["lang"] == "zh" and q["split"] == "dev",
     "zh-test": lambda q: q["lang"] == "zh" and q["split"] == "test",
+    "en-kw-dev": lambda q: q["lang"] == "en" and q["style"] == "keyword" and q["split"] == "dev",
+    "en-para-dev": lambda q: (
+        q["lang"] == "en" and q["style"] == "paraphrase" and q["split"] == "dev"
+    ),
+    "zh-kw-dev": lambda q: q["lang"] == "zh" and q["style"] == "keyword" and q["split"] == "dev",
+    "zh-para-dev": lambda q: (
+        q["lang"] == "zh" and q["style"] == "paraphrase" and q["split"] == "dev"
+    ),
     "en-kw-test": lambda q: q["lang"] == "en" and q["style"] == "keyword" and q["split"] == "test",
     "en-para-test": lambda q: (
         q["lang"] == "en" and q["style"] == "paraphrase" and q["split"] == "test"
@@ -72,6 +80,17 @@ class Outcome:
     answered: bool
     seconds: float
     answer: str
+
+
+def retrieval_order(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answer's reference chunks in retrieval order (the reference lists cited chunks first;
+    retrieval ranks by similarity, then id), as `replay` gives them to the answerer again."""
+    chunks = (data.get("reference") or {}).get("chunks") or []
+    ordered = sorted(chunks, key=lambda c: (c.get("similarity") or 0.0, c.get("id") or ""))
+    return [
+        {k: c.get(k) for k in ("id", "content", "document_name", "similarity")}
+        for c in reversed(ordered)
+    ]
 
 
 def normalised(text: str) -> str:
@@ -186,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=["en", "zh"], default=None, help="only this language")
     parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR_DIR, help="server data dir")
     parser.add_argument("--show", type=int, default=0, help="print this many missed answers")
+    parser.add_argument(
+        "--save-references",
+        type=Path,
+        default=None,
+        help="write each question's retrieved chunks (JSON lines) for `replay`",
+    )
     args = parser.parse_args(argv)
     model = build.MODELS.get(args.model, args.model)
     chosen = [
@@ -201,11 +226,18 @@ def main(argv: list[str] | None = None) -> int:
         no_answers = {str(chat["prompt"].get("empty_response") or ""), NOT_FOUND_ZH}
         ask(api, chat["id"], "warm up: json")  # loads the segmenter and the embedding model
         outcomes: list[Outcome] = []
+        saved: list[dict[str, Any]] = []
         for n, q in enumerate(chosen, 1):
             data, seconds = ask(api, chat["id"], q["question"])
             outcomes.append(judge(q, data, seconds, no_answers))
+            saved.append({"qid": q["qid"], "chunks": retrieval_order(data)})
             if n % 25 == 0:
                 print(f"   {n}/{len(chosen)} asked", flush=True)
+    if args.save_references:
+        args.save_references.write_text(
+            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in saved), encoding="utf-8"
+        )
+        print(f"wrote {args.save_references} ({len(saved)} questions' chunks)")
     results = summary(outcomes, by_qid)
     print(f"\nbuilt-in model {BUILTIN}, dataset {build.dataset_name(model)} ({model})")
     print(table(results))
