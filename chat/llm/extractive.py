@@ -68,6 +68,8 @@ MMR_LAMBDA = 0.75
 # Passages this similar (cosine, or term Jaccard without embeddings) say the same thing.
 DUPLICATE_SIMILARITY = 0.9
 DUPLICATE_JACCARD = 0.8
+# Bonus for holding the question's adjacent word pairs (all of them: this much).
+PHRASE_WEIGHT = 0.2
 # Higher-ranked chunks win ties; small enough never to outweigh one more matching term.
 RANK_BONUS = 0.02
 # Passages embedded per question at most (the rest are scored by their terms alone).
@@ -240,6 +242,9 @@ _TERM_HEADING = re.compile(
     r"^-{1,2}\w|^@?(?:class |coroutine |exception |async |awaitable |abstractmethod )?[\w.]+\s?\(.*\)$"
     r"|^[A-Za-z][\w.]*[_.][\w.]*\w$"
 )
+# Sphinx's version notes ("Changed in version 3.5: stdout and stderr attributes added") end
+# without a full stop; each is a sentence of its own.
+_VERSION_NOTE = re.compile(r"^\s*(?:New in version|Changed in version|Deprecated since version)\b")
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s")
 _CODE_LIKE = re.compile(r"[=;{}#]|^(?:def|for|if|return|yield|import|from|print|async|await)\b")
 LABEL_MAX_CHARS = 160
@@ -272,6 +277,7 @@ class Unit:
     head: str = ""  # what introduces the group when quoted: lead-in, or table header and rule
     members: frozenset[int] = field(default_factory=frozenset)  # a whole list: its items' orders
     label: str = ""  # the term heading it explains, said before it in the answer
+    phrases: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # adjacent terms
 
 
 def _stem(token: str) -> str:
@@ -297,6 +303,17 @@ def _terms(text: str) -> frozenset[str]:
             continue
         terms.add(_stem(token))
     return frozenset(terms)
+
+
+def _phrases(text: str) -> frozenset[tuple[str, str]]:
+    """Adjacent token pairs of `text`, stemmed, where at least one is a content word: "sort
+    keys" of "sort_keys", "with recursive", "schema only" of "--schema-only"."""
+    words = [_stem(t) for t in tokens(text)]
+    return frozenset(
+        (a, b)
+        for a, b in zip(words, words[1:], strict=False)
+        if not (a in STOP_WORDS and b in STOP_WORDS) and len(a) > 1 and len(b) > 1
+    )
 
 
 def is_mostly_cjk(text: str) -> bool:
@@ -421,11 +438,15 @@ def _raw_blocks(content: str) -> list[_Block]:
                 break
             if _TABLE_ROW.match(current) or _ATX_HEADING.match(current) or _PROMPT.match(current):
                 break
+            if para and (_ANCHOR.search(current) or _VERSION_NOTE.match(current)):
+                break  # a Sphinx heading or a version note never continues a sentence
             if para and _is_heading_like(current) and _ENDS_SENTENCE.search(para[-1]):
                 break
             para.append(current)
             end += 1
             if _ENDS_SENTENCE.search(current) or _ANCHOR.search(current):
+                break
+            if _VERSION_NOTE.match(current):
                 break
         following = _plain_item_lines(lines, end) if _LEAD_IN.search(para[-1]) else []
         if len(para) == 1 and _ANCHOR.search(para[0]):
@@ -528,6 +549,7 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
             order=start + len(units),
             terms=_terms(score_text),
             score_text=score_text,
+            phrases=_phrases(score_text),
             **kwargs,  # type: ignore[arg-type]
         )
         units.append(unit)
@@ -688,15 +710,24 @@ def _rendered(question: str, embedding_model: str) -> str:
     return crosslingual.embedding_text(embedding_model, question)
 
 
-def select_passages(
+@dataclass
+class Scored:
+    """Every passage of the chunks with what was measured against the question."""
+
+    units: list[Unit]
+    shares: list[float]  # IDF-weighted share of the question's terms
+    cosines: dict[int, float]  # embedding similarity, for the passages embedded
+    vectors: dict[int, np.ndarray]
+    relevance: dict[int, float]  # the passages that qualify, by index
+
+
+def score_passages(
     question: str, knowledge: Sequence[KnowledgeChunk], embedding_model: str = ""
-) -> list[Unit]:
-    """The passages that answer `question`, best first (at most MAX_UNITS), or [] for none."""
+) -> Scored:
+    """Each passage's relevance to `question` (terms and, with a model, embeddings)."""
     rendered = _rendered(question, embedding_model)
     question_terms = _terms(question) | (_terms(rendered) if rendered != question else frozenset())
     units = passages(knowledge)
-    if not units:
-        return []
     total = len(units)
 
     def idf(term: str) -> float:
@@ -720,6 +751,7 @@ def select_passages(
     ):
         weight = EMBEDDING_WEIGHT_ENGLISH_ONLY_MODEL_CJK
 
+    question_phrases = _phrases(question)
     relevance: dict[int, float] = {}
     for i, unit in enumerate(units):
         cosine = cosines.get(i, 0.0)
@@ -727,7 +759,20 @@ def select_passages(
             continue
         semantic = max(0.0, (cosine - EMBEDDING_FLOOR) / (1 - EMBEDDING_FLOOR))
         score = (1 - weight) * shares[i] + weight * semantic
+        if question_phrases:
+            # Words of the question in its order ("sort_keys", "WITH RECURSIVE") say more
+            # than the same words scattered.
+            score += PHRASE_WEIGHT * len(question_phrases & unit.phrases) / len(question_phrases)
         relevance[i] = score + RANK_BONUS / (1 + unit.rank)
+    return Scored(units, shares, cosines, vectors, relevance)
+
+
+def select_passages(
+    question: str, knowledge: Sequence[KnowledgeChunk], embedding_model: str = ""
+) -> list[Unit]:
+    """The passages that answer `question`, best first (at most MAX_UNITS), or [] for none."""
+    scored = score_passages(question, knowledge, embedding_model)
+    units, vectors, relevance = scored.units, scored.vectors, scored.relevance
     if not relevance:
         return []
     best = max(relevance.values())
@@ -752,8 +797,10 @@ def select_passages(
         # Ties go to the passage holding more (a whole list over its items), then reading order.
         pick = max(pool, key=lambda i: (mmr(i), len(units[i].members), -units[i].order))
         del pool[pick]
-        if any(similarity(pick, j) >= limit for j in chosen):
-            continue
+        if any(
+            similarity(pick, j) >= limit and units[pick].label == units[j].label for j in chosen
+        ):
+            continue  # the same thing said twice (not two options described alike)
         size = len(units[pick].text)
         if chosen and chars + size > MAX_CHARS:
             continue

@@ -311,3 +311,63 @@ def test_a_chinese_question_over_english_text_is_answered_through_its_english_re
     chosen = select_passages("数据库备份保留多久？", knowledge, MINILM_ID)
     assert chosen, "the question's English rendering names the database backup"
     assert "seven days" in chosen[0].text
+
+
+SUBPROCESS_EXCEPTIONS = (
+    "stderr¶\n"
+    "Stderr output of the child process if it was captured by run(). Otherwise, None.\n"
+    "Changed in version 3.5: stdout and stderr attributes added\n"
+    "exception subprocess.CalledProcessError¶\n"
+    "Subclass of SubprocessError, raised when a process run by check_call(), check_output(), or "
+    "run() (with check=True) returns a non-zero exit status.\n"
+    "returncode¶\n"
+    "Exit status of the child process. If the process exited due to a signal, this will be the "
+    "negative signal number.\n"
+)
+
+
+@pytest.mark.parametrize("embedding_model", ["", "sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+def test_a_signature_after_a_version_note_labels_the_sentence_under_it(
+    embedding_model: str,
+) -> None:
+    """Sphinx pages: "Changed in version …" has no full stop, and the API signature after it
+    ends in ¶; the signature is the heading of the next sentence, not the end of the note."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="What is raised when a process run with check=True returns a non-zero status?",
+        knowledge=[KnowledgeChunk(0, SUBPROCESS_EXCEPTIONS, "subprocess.html")],
+        embedding_model=embedding_model,
+    )
+    text = compose_answer(request)
+    assert text.startswith("exception subprocess.CalledProcessError: Subclass of SubprocessError")
+    assert "stderr: Subclass" not in text
+    kinds = {u.text for u in passages([KnowledgeChunk(0, SUBPROCESS_EXCEPTIONS, "s.html")])}
+    assert "Changed in version 3.5: stdout and stderr attributes added" in kinds
+
+
+PG_DUMP_OPTIONS = (
+    "--data-only\n"
+    "Dump only the data, not the schema (data definitions). Table data, large objects, and "
+    "sequence values are dumped.\n"
+    "--schema-only\n"
+    "Dump only the object definitions (schema), not data.\n"
+    "This option is the inverse of --data-only.\n"
+    "--quote-all-identifiers\n"
+    "Force quoting of all identifiers.\n"
+)
+
+
+@pytest.mark.parametrize("embedding_model", ["", "sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+def test_the_option_the_question_names_is_quoted_with_its_name(embedding_model: str) -> None:
+    """Two options described alike are not one passage twice; the words of the question in
+    their order ("schema only" of --schema-only) pick the option it names."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="pg_dump --schema-only",
+        knowledge=[KnowledgeChunk(0, PG_DUMP_OPTIONS, "app-pgdump.html")],
+        embedding_model=embedding_model,
+    )
+    text = compose_answer(request)
+    assert "--schema-only: Dump only the object definitions (schema), not data. [ID:0]" in text
