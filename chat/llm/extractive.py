@@ -14,6 +14,7 @@ jieba and the bundled embedding model only: no download, no network for built-in
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -245,6 +246,9 @@ _TERM_HEADING = re.compile(
 # Sphinx's version notes ("Changed in version 3.5: stdout and stderr attributes added") end
 # without a full stop; each is a sentence of its own.
 _VERSION_NOTE = re.compile(r"^\s*(?:New in version|Changed in version|Deprecated since version)\b")
+# A table row as parsers flatten it, one line a row: "Directive: %H; Meaning: Hour (24-hour
+# clock) as a zero-padded decimal number.; Example: 00, 01, …, 23; Notes: (9)".
+_RECORD = re.compile(r"^\s*[^\s:;][^:;]{0,40}: [^;]*; [^:;]{1,40}: ")
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s")
 _CODE_LIKE = re.compile(r"[=;{}#]|^(?:def|for|if|return|yield|import|from|print|async|await)\b")
 LABEL_MAX_CHARS = 160
@@ -294,26 +298,38 @@ def _stem(token: str) -> str:
     return token[:-1] if token.endswith("e") and len(token) > 3 else token
 
 
+def _content_terms(words: Sequence[str]) -> frozenset[str]:
+    # Single Latin letters are possessive "s", initials and list markers, never content.
+    return frozenset(
+        _stem(w) for w in words if w not in STOP_WORDS and not (len(w) == 1 and w.isascii())
+    )
+
+
+def _word_pairs(words: Sequence[str]) -> frozenset[tuple[str, str]]:
+    stems = [_stem(w) for w in words]
+    return frozenset(
+        (a, b)
+        for a, b in zip(stems, stems[1:], strict=False)
+        if not (a in STOP_WORDS and b in STOP_WORDS) and len(a) > 1 and len(b) > 1
+    )
+
+
 def _terms(text: str) -> frozenset[str]:
     """Normalised content terms of `text`: jieba tokens, stemmed, stop-words dropped."""
-    terms = set()
-    for token in tokens(text):
-        # Single Latin letters are possessive "s", initials and list markers, never content.
-        if token in STOP_WORDS or (len(token) == 1 and token.isascii()):
-            continue
-        terms.add(_stem(token))
-    return frozenset(terms)
+    return _content_terms(tokens(text))
 
 
 def _phrases(text: str) -> frozenset[tuple[str, str]]:
     """Adjacent token pairs of `text`, stemmed, where at least one is a content word: "sort
     keys" of "sort_keys", "with recursive", "schema only" of "--schema-only"."""
-    words = [_stem(t) for t in tokens(text)]
-    return frozenset(
-        (a, b)
-        for a, b in zip(words, words[1:], strict=False)
-        if not (a in STOP_WORDS and b in STOP_WORDS) and len(a) > 1 and len(b) > 1
-    )
+    return _word_pairs(tokens(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """A passage's terms and adjacent word pairs, segmented once (chunks come back often)."""
+    words = tokens(text)
+    return _content_terms(words), _word_pairs(words)
 
 
 def is_mostly_cjk(text: str) -> bool:
@@ -438,15 +454,17 @@ def _raw_blocks(content: str) -> list[_Block]:
                 break
             if _TABLE_ROW.match(current) or _ATX_HEADING.match(current) or _PROMPT.match(current):
                 break
-            if para and (_ANCHOR.search(current) or _VERSION_NOTE.match(current)):
-                break  # a Sphinx heading or a version note never continues a sentence
+            if para and (
+                _ANCHOR.search(current) or _VERSION_NOTE.match(current) or _RECORD.match(current)
+            ):
+                break  # a Sphinx heading, a version note or a table record starts afresh
             if para and _is_heading_like(current) and _ENDS_SENTENCE.search(para[-1]):
                 break
             para.append(current)
             end += 1
             if _ENDS_SENTENCE.search(current) or _ANCHOR.search(current):
                 break
-            if _VERSION_NOTE.match(current):
+            if _VERSION_NOTE.match(current) or _RECORD.match(current):
                 break
         following = _plain_item_lines(lines, end) if _LEAD_IN.search(para[-1]) else []
         if len(para) == 1 and _ANCHOR.search(para[0]):
@@ -542,14 +560,15 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
     units: list[Unit] = []
 
     def add(text: str, score_text: str, **kwargs: object) -> Unit:
+        terms, phrases = _analysed(score_text)
         unit = Unit(
             text=text,
             chunk=chunk,
             rank=rank,
             order=start + len(units),
-            terms=_terms(score_text),
+            terms=terms,
             score_text=score_text,
-            phrases=_phrases(score_text),
+            phrases=phrases,
             **kwargs,  # type: ignore[arg-type]
         )
         units.append(unit)
@@ -721,23 +740,43 @@ class Scored:
     relevance: dict[int, float]  # the passages that qualify, by index
 
 
+def _question_groups(question: str, units: Sequence[Unit]) -> list[frozenset[str]]:
+    """The question's terms, each with the forms that stand for it in a passage. A Chinese
+    question's words come with their English glosses (CC-CEDICT, as retrieval matched the
+    chunks: "回收" -> recycle / reclaim / retrieve) as separate alternatives; those no passage
+    holds are left out (over English text a Chinese word is no missing evidence, nor over
+    Chinese text an English gloss)."""
+    terms = _terms(question)
+    if not _CJK.search(question):
+        return [frozenset([t]) for t in terms]
+    from knowledge import crosslingual  # the dictionary loads on first Chinese question
+
+    held = frozenset().union(*(u.terms for u in units)) if units else frozenset()
+    groups = [frozenset([t]) for t in terms if not _CJK.search(t) or t in held]
+    for glosses in crosslingual.gloss_groups(question):
+        group = frozenset(_stem(w) for w in glosses if w not in STOP_WORDS) & held
+        if group:
+            groups.append(group)
+    return list(dict.fromkeys(groups))
+
+
 def score_passages(
     question: str, knowledge: Sequence[KnowledgeChunk], embedding_model: str = ""
 ) -> Scored:
     """Each passage's relevance to `question` (terms and, with a model, embeddings)."""
     rendered = _rendered(question, embedding_model)
-    question_terms = _terms(question) | (_terms(rendered) if rendered != question else frozenset())
     units = passages(knowledge)
     total = len(units)
+    groups = _question_groups(question, units)
 
-    def idf(term: str) -> float:
+    def idf(group: frozenset[str]) -> float:
         # BM25's smoothed IDF: always positive, largest for terms few passages contain.
-        df = sum(1 for u in units if term in u.terms)
+        df = sum(1 for u in units if group & u.terms)
         return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
-    weights = {term: idf(term) for term in question_terms}
-    norm = sum(weights.values()) or 1.0
-    shares = [sum(w for t, w in weights.items() if t in u.terms) / norm for u in units]
+    weights = [(group, idf(group)) for group in groups]
+    norm = sum(w for _, w in weights) or 1.0
+    shares = [sum(w for g, w in weights if g & u.terms) / norm for u in units]
 
     # Embed the passages most likely to matter: those sharing terms first, then by rank.
     ordered = sorted(range(total), key=lambda i: (-shares[i], units[i].rank, units[i].order))

@@ -371,3 +371,56 @@ def test_the_option_the_question_names_is_quoted_with_its_name(embedding_model: 
     )
     text = compose_answer(request)
     assert "--schema-only: Dump only the object definitions (schema), not data. [ID:0]" in text
+
+
+VACUUM_BASICS = (
+    "Vacuuming Basics\n"
+    "There are two variants of VACUUM: standard VACUUM and VACUUM FULL.\n"
+    "VACUUM FULL can reclaim more disk space but runs much more slowly.\n"
+    "Also, the standard form of VACUUM can run in parallel with production database operations.\n"
+)
+
+
+def test_a_chinese_question_matches_english_sentences_through_its_words_glosses() -> None:
+    """Without embeddings, "回收" (recycle / reclaim / retrieve) and "磁盘空间" (disk space)
+    meet the English sentence through their dictionary glosses."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="磁盘空间怎么回收？",
+        knowledge=[
+            KnowledgeChunk(0, VACUUM_BASICS, "maintenance.html"),
+            KnowledgeChunk(1, "Tax forms are due in April. Late filing costs a fee.", "tax.txt"),
+        ],
+    )
+    text = compose_answer(request)
+    assert text.startswith("Vacuuming Basics: VACUUM FULL can reclaim more disk space")
+    assert "Tax" not in text
+
+
+STRFTIME_CODES = (
+    "strftime() and strptime() Format Codes\n"
+    "Directive: %a; Meaning: Weekday as locale’s abbreviated name.; Example: Sun, Mon, …, Sat "
+    "(en_US); Notes: (1)\n"
+    "Directive: %H; Meaning: Hour (24-hour clock) as a zero-padded decimal number.; Example: "
+    "00, 01, …, 23; Notes: (9)\n"
+    "Directive: %M; Meaning: Minute as a zero-padded decimal number.; Example: 00, 01, …, 59; "
+    "Notes: (9)\n"
+)
+
+
+def test_table_records_flattened_one_a_line_are_passages_of_their_own() -> None:
+    """Parsed HTML tables come as "Header: value; Header: value" lines without a full stop;
+    each line is a row to quote, not part of one long run-on sentence."""
+    texts = [u.text for u in passages([KnowledgeChunk(0, STRFTIME_CODES, "datetime.html")])]
+    assert len(texts) == 3 and all(t.startswith("Directive: %") for t in texts)
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="Which directive gives the hour of a 24-hour clock?",
+        knowledge=[KnowledgeChunk(0, STRFTIME_CODES, "datetime.html")],
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    text = compose_answer(request)
+    assert "Directive: %H; Meaning: Hour (24-hour clock)" in text
+    assert "%a" not in text
