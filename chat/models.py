@@ -105,3 +105,59 @@ class ChatSession(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def default_search_config() -> dict[str, object]:
+    """A new search app's configuration (RAGFlow v0.27's `Search.search_config` default)."""
+    return {
+        "kb_ids": [],
+        "doc_ids": [],
+        "similarity_threshold": 0.2,
+        "vector_similarity_weight": 0.3,
+        "use_kg": False,
+        "rerank_id": "",
+        "top_k": 1024,
+        "summary": False,
+        "chat_id": "",
+        "llm_setting": {
+            "temperature": 0.1,
+            "top_p": 0.3,
+            "frequency_penalty": 0.7,
+            "presence_penalty": 0.4,
+            "temperature_enabled": True,
+            "top_p_enabled": True,
+            "frequency_penalty_enabled": True,
+            "presence_penalty_enabled": True,
+        },
+        "chat_settingcross_languages": [],
+        "highlight": False,
+        "keyword": False,
+        "web_search": False,
+        "related_search": False,
+        "query_mindmap": False,
+    }
+
+
+class SearchApp(models.Model):
+    """A search page: datasets to search, ranking settings and an optional answer summary."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    tenant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="search_apps"
+    )
+    name = models.CharField(_("name"), max_length=255)
+    avatar = models.TextField(_("avatar"), blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
+    # RAGFlow's keys as sent (merged one level deep on update); dataset ids, not foreign keys.
+    search_config = models.JSONField(default=default_search_config, blank=True)
+    status = models.CharField(max_length=1, default="1")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("search app")
+        verbose_name_plural = _("search apps")
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,11 +10,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from chat.models import Chat, ChatSession
+from chat.models import Chat, ChatSession, SearchApp
 from chat.services.errors import WordedError, no_authorization
 from knowledge.models import Document
 from ragsite.accounts.models import User
-from ragsite.api.errors import DataError
+from ragsite.api.errors import AuthenticationError, DataError, OperatingError
 
 # Orderings the list endpoints accept (RAGFlow's names → columns); anything else: creation time.
 ORDERINGS = {"create_time": "created_at", "update_time": "updated_at", "name": "name", "id": "id"}
@@ -123,3 +123,48 @@ def document_metadata(document_ids: list[str], fields: list[str]) -> dict[str, d
         pk: {k: v for k, v in (meta or {}).items() if not fields or k in fields}
         for pk, meta in rows
     }
+
+
+# --- search apps -------------------------------------------------------------------------------
+
+
+def searches_live(tenant: User) -> QuerySet[SearchApp]:
+    return SearchApp.objects.filter(tenant=tenant, status="1")
+
+
+def search_get_owned(tenant: User, search_id: str) -> SearchApp | None:
+    return searches_live(tenant).filter(pk=search_id).first()
+
+
+def search_get_or_raise(tenant: User, search_id: str) -> SearchApp:
+    """GET /searches/{id}: someone else's (or no) app is 103 `Has no permission…`."""
+    app = search_get_owned(tenant, search_id)
+    if app is None:
+        raise OperatingError("Has no permission for this operation.", data=False)
+    return app
+
+
+def search_owned_or_raise(tenant: User, search_id: str) -> SearchApp:
+    """The owner-only routes (update, delete, completions): 109 `no authorization`."""
+    app = search_get_owned(tenant, search_id)
+    if app is None:
+        raise AuthenticationError("no authorization", data=False)
+    return app
+
+
+def search_list(
+    *,
+    tenant: User,
+    keywords: str = "",
+    owner_ids: list[str] | None = None,
+    orderby: str = "create_time",
+    desc: bool = True,
+) -> QuerySet[SearchApp]:
+    """The tenant's search apps, as GET /searches filters them; private, like chats."""
+    query = searches_live(tenant)
+    if keywords:
+        query = query.filter(name__icontains=keywords)
+    if owner_ids and tenant.pk not in owner_ids:
+        query = query.none()
+    column = ORDERINGS.get(orderby, "created_at")
+    return query.order_by(f"-{column}" if desc else column, "pk")

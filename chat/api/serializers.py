@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from chat.models import DEFAULT_LLM_SETTING, Chat, ChatSession
+from chat.models import DEFAULT_LLM_SETTING, Chat, ChatSession, SearchApp
 from chat.services.assistants import prompt_out
 from chat.services.sessions import messages_with_references
 from knowledge.models import Dataset
 from ragsite.api.formats import epoch_ms, rfc1123
 
 
-def _times(obj: Chat | ChatSession) -> dict[str, Any]:
+def _times(obj: Chat | ChatSession | SearchApp) -> dict[str, Any]:
     return {
         "create_time": epoch_ms(obj.created_at),
         "create_date": rfc1123(obj.created_at),
@@ -106,4 +106,25 @@ def session_out(
     }
     if avatar is not None:
         out["avatar"] = avatar
+    return out
+
+
+def search_out(app: SearchApp, *, listing: bool = False) -> dict[str, Any]:
+    """A search app as RAGFlow shows it: its columns, the owner's nickname and avatar, and
+    (except in lists, which leave it out) `search_config`."""
+    owner = app.tenant
+    out: dict[str, Any] = {
+        "id": app.pk,
+        "avatar": app.avatar,
+        "tenant_id": app.tenant_id,
+        "name": app.name,
+        "description": app.description,
+        "created_by": app.tenant_id,
+        "status": app.status,
+        "nickname": owner.get_username(),
+        "tenant_avatar": None,
+        **_times(app),
+    }
+    if not listing:
+        out["search_config"] = app.search_config
     return out
