@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.llm.registry import chat_model_choices, default_chat_model_id
 from chat.models import Chat, default_prompt_config
 from chat.services.assistants import ChatChanges
+from knowledge.forms import rerank_model_choices
 from knowledge.models import Dataset
 from ragsite.accounts.models import User
 
@@ -227,3 +228,75 @@ def _explain(message: str) -> tuple[str | None, str]:
             "The system prompt must contain {%(key)s}: it marks where that value goes."
         ) % {"key": match["key"]}
     return None, message
+
+
+class SearchAppForm(forms.Form):
+    """A search app's settings on the Search page: it checks shape and builds the app's
+    `search_config` keys; the services decide."""
+
+    name = forms.CharField(label=_("Name"), max_length=128, strip=True)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    dataset_ids = forms.MultipleChoiceField(
+        label=_("Knowledge bases"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Searched for every question; all must use the same embedding model."),
+    )
+    rerank_id = forms.ChoiceField(
+        label=_("Rerank"),
+        required=False,
+        help_text=_("Reorder the best chunks with a rerank model before showing them."),
+    )
+    highlight = forms.BooleanField(
+        label=_("Highlight matches"),
+        required=False,
+        help_text=_("Mark the question's words in the results."),
+    )
+    summary = forms.BooleanField(
+        label=_("Answer summary"),
+        required=False,
+        help_text=_("Above the results, a short answer written from them by the chat model."),
+    )
+    chat_id = forms.ChoiceField(label=_("Chat model for the summary"))
+
+    def __init__(self, data: Any = None, *, datasets: Sequence[Dataset], initial: Any = None):
+        super().__init__(data, initial=initial, label_suffix="")
+        field = cast(forms.MultipleChoiceField, self.fields["dataset_ids"])
+        field.choices = [(d.pk, d.name) for d in datasets]
+        reranks = rerank_model_choices()
+        cast(forms.ChoiceField, self.fields["rerank_id"]).choices = [
+            ("", gettext("Off")),
+            *[(model, model) for model in reranks],
+        ]
+        self.has_rerank_models = bool(reranks)
+        cast(forms.ChoiceField, self.fields["chat_id"]).choices = chat_model_choices()
+
+    @classmethod
+    def for_app(cls, app: Any, data: Any = None, *, datasets: Sequence[Dataset]) -> SearchAppForm:
+        config = app.search_config or {}
+        return cls(
+            data,
+            datasets=datasets,
+            initial={
+                "name": app.name,
+                "description": app.description,
+                "dataset_ids": list(config.get("kb_ids") or []),
+                "rerank_id": config.get("rerank_id") or "",
+                "highlight": bool(config.get("highlight")),
+                "summary": bool(config.get("summary")),
+                "chat_id": config.get("chat_id") or default_chat_model_id(),
+            },
+        )
+
+    def search_config(self) -> dict[str, Any]:
+        """The `search_config` keys the form sets (merged into the stored ones)."""
+        data = self.cleaned_data
+        return {
+            "kb_ids": list(data["dataset_ids"]),
+            "rerank_id": data["rerank_id"] or "",
+            "highlight": data["highlight"],
+            "summary": data["summary"],
+            "chat_id": data["chat_id"],
+        }

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("ragsite.accounts.urls")),
     path("chats/", include("chat.urls")),
     path("agents/", include("agents.urls")),
+    path("search/", include("chat.search_urls")),
     path("", include("ragsite.accounts.page_urls")),
     path("", include("knowledge.urls")),
 ]

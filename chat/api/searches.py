@@ -19,16 +19,10 @@ from rest_framework.views import APIView
 
 from chat.api.schemas import query_ids
 from chat.api.serializers import search_out
-from chat.selectors import search_get_or_raise, search_list, search_owned_or_raise
+from chat.selectors import search_get_or_raise, search_list
 from chat.services.answering import ChatContext, answer_stream
 from chat.services.completions import checked_question
-from chat.services.searches import (
-    search_answer_context,
-    search_create,
-    search_datasets,
-    search_delete,
-    search_update,
-)
+from chat.services.searches import search_create, search_delete, search_prepare, search_update
 from ragsite.accounts.models import User
 from ragsite.api.async_views import async_api_view
 from ragsite.api.auth import ApiRequest
@@ -107,7 +101,7 @@ class SearchApi(APIView):
         return Response(ok_with_message(True))
 
 
-def _error_event(message: str) -> dict[str, Any]:
+def error_event(message: str) -> dict[str, Any]:
     return {
         "code": 500,
         "message": message,
@@ -123,7 +117,7 @@ async def search_events(
     try:
         async for event in answer_stream(ctx, question=question, history=[], extra=extra):
             if event.error is not None:
-                yield sse(_error_event(event.error))
+                yield sse(error_event(event.error))
                 break
             if not event.final:
                 if event.delta:
@@ -138,19 +132,8 @@ async def search_events(
             final = {"answer": "", "reference": reference, "final": True}
             yield sse({"code": 0, "message": "", "data": final})
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
-        yield sse(_error_event(public_message(exc)))
+        yield sse(error_event(public_message(exc)))
     yield sse(TERMINATOR)
-
-
-def search_prepare(
-    *, tenant: User, search_id: str, question: str, kb_ids: Any = None
-) -> tuple[ChatContext, dict[str, Any]]:
-    """The answering context of a search, checked before the first byte (109, 102)."""
-    app = search_owned_or_raise(tenant, search_id)
-    datasets = search_datasets(tenant, app, kb_ids)
-    doc_ids = app.search_config.get("doc_ids") or []
-    extra: dict[str, Any] = {"doc_ids": ",".join(doc_ids)} if doc_ids else {}
-    return search_answer_context(tenant, app, datasets), extra
 
 
 @async_api_view("POST")
@@ -162,6 +145,6 @@ async def search_completions(request: HttpRequest, user: User, search_id: str) -
         raise ArgumentError("`question` should be a string.")
     checked_question(question)
     ctx, extra = await sync_to_async(search_prepare)(
-        tenant=user, search_id=search_id, question=question, kb_ids=body.get("kb_ids")
+        tenant=user, search_id=search_id, kb_ids=body.get("kb_ids")
     )
     return event_stream(search_events(ctx, question, extra))

@@ -16,8 +16,11 @@ from django.db import transaction
 
 from chat.llm.registry import chat_model_exists, default_chat_model_id
 from chat.models import SearchApp, default_search_config
+from chat.selectors import search_owned_or_raise
 from chat.services.answering import ChatContext
+from knowledge.retrieval import Result
 from knowledge.selectors import datasets_visible_to
+from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.accounts.models import User
 from ragsite.api.errors import AuthenticationError, DataError
 
@@ -232,4 +235,38 @@ def search_answer_context(tenant: User, app: SearchApp, kb_ids: list[str]) -> Ch
             "quote": True,
             "empty_response": "",
         },
+    )
+
+
+def search_prepare(
+    *, tenant: User, search_id: str, kb_ids: Any = None
+) -> tuple[ChatContext, dict[str, Any]]:
+    """The answering context of a search of the caller's app `search_id` (109 for any other),
+    checked before the first byte: datasets (102) and model (102)."""
+    app = search_owned_or_raise(tenant, search_id)
+    datasets = search_datasets(tenant, app, kb_ids)
+    doc_ids = app.search_config.get("doc_ids") or []
+    extra: dict[str, Any] = {"doc_ids": ",".join(doc_ids)} if doc_ids else {}
+    return search_answer_context(tenant, app, datasets), extra
+
+
+def search_retrieve(
+    *, tenant: User, app: SearchApp, question: str, page_size: int
+) -> Result | None:
+    """The chunks the Search page lists for `question`, ranked with the app's settings and
+    highlighted when the app says so (None: an empty question)."""
+    config = app.search_config or {}
+    return retrieval_run(
+        user=tenant,
+        request=RetrievalRequest(
+            question=question,
+            dataset_ids=search_datasets(tenant, app),
+            document_ids=list(config.get("doc_ids") or []),
+            page_size=page_size,
+            similarity_threshold=float(config.get("similarity_threshold", 0.2)),
+            vector_similarity_weight=float(config.get("vector_similarity_weight", 0.3)),
+            top_k=int(config.get("top_k", 1024)),
+            rerank_id=str(config.get("rerank_id") or "") or None,
+            highlight=bool(config.get("highlight")),
+        ),
     )
