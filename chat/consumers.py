@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from chat.selectors import chat_get_owned, session_get
 from chat.services.answering import AnswerEvent
 from chat.services.completions import Question, completion_events, completion_prepare
-from chat.views import answer_item_html
+from chat.views import answer_extras, answer_item_html
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.consumers import ConversationConsumer, PartialRender
@@ -84,8 +84,16 @@ class ChatConsumer(ConversationConsumer):
             # Rendering is CPU work (Markdown of the answer and its passages): off the loop.
             # The ids only need to be unique on the page, which also holds earlier answers.
             number = f"live-{secrets.token_hex(4)}"
+            # Feedback, delete, mind map and related questions, as a reload shows them.
+            extras = answer_extras(
+                self.owner_id,
+                self.session_id,
+                {"id": prepared.message_id},
+                question,
+                last=True,
+            )
             html = await sync_to_async(answer_item_html, thread_sensitive=False)(
-                last.answer, last.reference, number
+                last.answer, last.reference, number, extras
             )
             name = await database_sync_to_async(self.session_name)()
             await self.send_payload(

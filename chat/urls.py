@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from chat import views
+from chat import message_views, views
 
 app_name = "chat"
 
@@ -11,6 +11,18 @@ session_urls = [
     path("<str:session_id>/item/", views.session_item, name="session_item"),
     path("<str:session_id>/rename/", views.rename_session, name="rename_session"),
     path("<str:session_id>/delete/", views.delete_session, name="delete_session"),
+    path(
+        "<str:session_id>/messages/<str:message_id>/feedback/",
+        message_views.message_feedback,
+        name="message_feedback",
+    ),
+    path(
+        "<str:session_id>/messages/<str:message_id>/delete/",
+        message_views.delete_message,
+        name="delete_message",
+    ),
+    path("<str:session_id>/related/", message_views.related_questions, name="related_questions"),
+    path("<str:session_id>/mindmap/", message_views.mind_map, name="mind_map"),
 ]
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, F, Func, IntegerField, QuerySet
@@ -120,6 +121,46 @@ class Citation:
         return circled(self.number)
 
 
+@dataclass(frozen=True)
+class AnswerExtras:
+    """What an answer offers below it: feedback, delete, a mind map, related questions."""
+
+    message_id: str
+    question: str
+    feedback_url: str
+    delete_url: str
+    mindmap_url: str
+    related_url: str
+    thumbup: bool | None = None
+    feedback: str = ""
+    show_related: bool = False  # the last answer only
+
+
+def answer_extras(
+    chat_id: str,
+    session_id: str,
+    message: dict[str, Any],
+    question: str,
+    *,
+    last: bool,
+) -> AnswerExtras:
+    message_id = str(message.get("id") or "")
+    asked = urlencode({"question": question})
+    session_args = [chat_id, session_id]
+    thumbup = message.get("thumbup")
+    return AnswerExtras(
+        message_id=message_id,
+        question=question,
+        feedback_url=reverse("chat:message_feedback", args=[*session_args, message_id]),
+        delete_url=reverse("chat:delete_message", args=[*session_args, message_id]),
+        mindmap_url=f"{reverse('chat:mind_map', args=session_args)}?{asked}",
+        related_url=f"{reverse('chat:related_questions', args=session_args)}?{asked}",
+        thumbup=thumbup if isinstance(thumbup, bool) else None,
+        feedback=str(message.get("feedback") or ""),
+        show_related=last,
+    )
+
+
 @dataclass
 class MessageView:
     role: str
@@ -128,6 +169,7 @@ class MessageView:
     error: bool = False
     citations: list[Citation] = field(default_factory=list)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (name, url), uncited
+    extras: AnswerExtras | None = None
 
 
 def _download_url(chunk: dict[str, Any]) -> str:
@@ -181,25 +223,44 @@ def _answer_view(content: str, chunks: list[dict[str, Any]], number: int | str) 
     )
 
 
-def answer_item_html(answer: str, reference: Any, number: str) -> str:
+def answer_item_html(
+    answer: str, reference: Any, number: str, extras: AnswerExtras | None = None
+) -> str:
     """The <li> of a streamed answer once it is complete, as a reload would show it."""
     chunks = reference.get("chunks") if isinstance(reference, dict) else None
     view = _answer_view(answer, list(chunks or []), number)
+    view.extras = extras
     return render_to_string("chat/_message.html", {"message": view, "number": number}).strip()
 
 
 def message_views(session: ChatSession) -> list[MessageView]:
     """The stored conversation: opener first, then each question and its cited answer."""
     views: list[MessageView] = []
-    for message in messages_with_references(session):
+    stored = messages_with_references(session)
+    last_answer = max(
+        (i for i, m in enumerate(stored) if m.get("role") == "assistant" and m.get("id")),
+        default=-1,
+    )
+    question = ""
+    for index, message in enumerate(stored):
         content = str(message.get("content") or "")
         number = len(views) + 1  # as the template's forloop.counter
         if message.get("role") == "user":
+            question = content
             views.append(MessageView("user", text=content))
-        elif content.startswith(ERROR_PREFIX):
-            views.append(MessageView("assistant", text=content[len(ERROR_PREFIX) :], error=True))
+            continue
+        extras = (
+            answer_extras(session.chat_id, session.pk, message, question, last=index == last_answer)
+            if message.get("id")
+            else None
+        )
+        if content.startswith(ERROR_PREFIX):
+            text = content[len(ERROR_PREFIX) :]
+            views.append(MessageView("assistant", text=text, error=True, extras=extras))
         elif content:
-            views.append(_answer_view(content, list(message.get("reference") or []), number))
+            view = _answer_view(content, list(message.get("reference") or []), number)
+            view.extras = extras
+            views.append(view)
     return views
 
 

@@ -108,6 +108,8 @@
     var rendered = template.content.firstElementChild;
     if (!rendered) return item;
     item.replaceWith(rendered);
+    // Its feedback, delete, mind map and related questions are htmx controls.
+    if (window.htmx) window.htmx.process(rendered);
     return rendered;
   }
 
@@ -152,6 +154,8 @@
         paragraph.append(shown);
       }
     } else if (data.type === "final") {
+      // Related questions follow the latest answer only.
+      list.querySelectorAll(".related").forEach(function (related) { related.remove(); });
       if (data.html) {
         answering = swapIn(answering, String(data.html));
       } else {
@@ -220,6 +224,14 @@
     updateControls();
     socket.send(JSON.stringify({ question: question }));
   }
+
+  // A related question is asked as if typed.
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-ask]");
+    if (!button) return;
+    input.value = button.getAttribute("data-ask");
+    ask();
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
