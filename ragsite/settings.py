@@ -296,6 +296,10 @@ STORAGES = {
 # RAGFlow accepts up to 1 GiB per request.
 RAGSITE_MAX_UPLOAD_BYTES = env_int("RAGSITE_MAX_UPLOAD_BYTES", 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RAGSITE_MAX_UPLOAD_BYTES
+# LibreOffice (`make office-deps`) reads .doc, .xls, .ppt, .rtf and OpenDocument files and makes
+# the PDF an Office document's preview shows; one conversion may take this long.
+RAGSITE_SOFFICE = env_str("RAGSITE_SOFFICE", "soffice")
+RAGSITE_OFFICE_TIMEOUT_SECONDS = env_int("RAGSITE_OFFICE_TIMEOUT_SECONDS", 180)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 # Files in one multipart upload; clients send more in batches (RAGFlow's web UI does too).
 RAGSITE_MAX_UPLOAD_FILES = env_int("RAGSITE_MAX_UPLOAD_FILES", 100)

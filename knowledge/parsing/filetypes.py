@@ -14,6 +14,17 @@ from knowledge.parsing.text import sniff_encoding
 PDF_SUFFIXES = frozenset({"pdf"})
 IMAGE_SUFFIXES = frozenset({"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"})
 OFFICE_SUFFIXES = frozenset({"docx", "xlsx", "pptx"})
+# Read after LibreOffice converts them to the Office Open XML format in the same family.
+LEGACY_OFFICE_TARGETS = {
+    "doc": "docx",
+    "rtf": "docx",
+    "odt": "docx",
+    "xls": "xlsx",
+    "ods": "xlsx",
+    "ppt": "pptx",
+    "odp": "pptx",
+}
+LEGACY_OFFICE_SUFFIXES = frozenset(LEGACY_OFFICE_TARGETS)
 MARKDOWN_SUFFIXES = frozenset({"md", "mdx", "markdown"})
 HTML_SUFFIXES = frozenset({"html", "htm"})
 DELIMITED_SUFFIXES = frozenset({"csv", "tsv"})
@@ -31,6 +42,7 @@ PLAIN_SUFFIXES = frozenset(
 TEXT_SUFFIXES = PLAIN_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | DELIMITED_SUFFIXES
 TEXT_SUFFIXES |= JSON_SUFFIXES | EMAIL_SUFFIXES
 SUPPORTED_SUFFIXES: frozenset[str] = PDF_SUFFIXES | IMAGE_SUFFIXES | OFFICE_SUFFIXES | TEXT_SUFFIXES
+SUPPORTED_SUFFIXES |= LEGACY_OFFICE_SUFFIXES
 
 # RAGFlow's own lists (api/utils/file_utils.py), used only to pick a default chunk method.
 _RAGFLOW_VISUAL = re.compile(
@@ -44,6 +56,22 @@ _OFFICE_NAMES = {
     "xlsx": "an Excel workbook",
     "pptx": "a PowerPoint file",
 }
+_LEGACY_NAMES = {
+    "doc": "a Word 97-2003 document (.doc)",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "ppt": "a PowerPoint 97-2003 file (.ppt)",
+    "rtf": "an RTF document (.rtf)",
+    "odt": "an OpenDocument text (.odt)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+    "odp": "an OpenDocument presentation (.odp)",
+}
+# An OpenDocument file is a ZIP whose first entry, stored uncompressed, is its MIME type.
+_ODF_MIMETYPES = {
+    "odt": b"application/vnd.oasis.opendocument.text",
+    "ods": b"application/vnd.oasis.opendocument.spreadsheet",
+    "odp": b"application/vnd.oasis.opendocument.presentation",
+}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "a PDF file"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -103,6 +131,9 @@ def describe_content(data: bytes) -> str | None:
     if data.startswith(b"MZ") and b"\x00" in data[:64]:
         return "a Windows program"
     if data.startswith(b"PK\x03\x04"):
+        odf = _odf_kind(data)
+        if odf:
+            return _LEGACY_NAMES[odf].rsplit(" (", 1)[0]
         kind = _office_kind(data)
         return _OFFICE_NAMES[kind] if kind else "a ZIP archive"
     for signature, kind in _SIGNATURES:
@@ -134,6 +165,12 @@ def check_content(filename: str, data: bytes) -> str | None:
             looks = "a ZIP archive"
         hint = f" (its content looks like {looks})" if looks else ""
         return f"{name} is not {_OFFICE_NAMES[suffix]} (.{suffix}){hint}."
+    if suffix in LEGACY_OFFICE_SUFFIXES:
+        return (
+            None
+            if _legacy_matches(suffix, data)
+            else f"{name} is not {_LEGACY_NAMES[suffix]}{hint}."
+        )
     if suffix in TEXT_SUFFIXES:
         if looks is not None:
             return f"{name} is not a text file (its content looks like {looks})."
@@ -146,6 +183,32 @@ def check_content(filename: str, data: bytes) -> str | None:
             )
         return None
     return f"ragsite cannot parse .{suffix} files." if suffix else "The file has no extension."
+
+
+def _legacy_matches(suffix: str, data: bytes) -> bool:
+    """Old Office files are OLE2 compound files (a .doc may also be RTF); .rtf is RTF;
+    OpenDocument files are ZIPs that name their MIME type first."""
+    if suffix in _ODF_MIMETYPES:
+        return _odf_kind(data) == suffix
+    if suffix == "rtf":
+        return data.startswith(b"{\\rtf")
+    return data.startswith(_OLE) or (suffix == "doc" and data.startswith(b"{\\rtf"))
+
+
+def _odf_kind(data: bytes) -> str | None:
+    """'odt', 'ods' or 'odp' from the `mimetype` entry an OpenDocument ZIP starts with."""
+    if not data.startswith(b"PK\x03\x04") or len(data) < 30:
+        return None
+    name_len, extra_len = struct.unpack_from("<HH", data, 26)
+    if data[30 : 30 + name_len] != b"mimetype":
+        return None
+    start = 30 + name_len + extra_len
+    for kind, mimetype in _ODF_MIMETYPES.items():
+        content = data[start : start + len(mimetype) + 1]
+        # "…opendocument.text" but not "…opendocument.text-template" (nor .text-master).
+        if content.startswith(mimetype) and content[len(mimetype) :] in (b"", b"P"):
+            return kind
+    return None
 
 
 def _has_utf16_bom(data: bytes) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.parsing.convert import OfficeConverter
+
 DEFAULT_CHUNK_TOKEN_NUM = 512
 DEFAULT_DELIMITER = "\n"
 _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\n"}
@@ -19,6 +21,7 @@ class Options:
     pages: list[tuple[int, int]] | None = None  # 1-based inclusive PDF page ranges
     html4excel: bool = False
     ocr_all_pages: bool = False  # `picture` reads every PDF page with OCR
+    office: OfficeConverter = field(default_factory=OfficeConverter)  # for .doc, .xls, .ppt …
     notes: list[str] = field(default_factory=list)  # problems found while reading the config
 
 
@@ -104,7 +107,7 @@ def unsupported_option_notes(
         if isinstance(count, int | float) and not isinstance(count, bool) and count > 0:
             notes.append(f"{key} ({count:g}) needs a chat model; no {what} were generated.")
     if parser_config.get("html4excel") is True and not (
-        method == "naive" and suffix in {"xlsx", "csv", "tsv"}
+        method == "naive" and suffix in {"xlsx", "xls", "ods", "csv", "tsv"}
     ):
         notes.append(
             "html4excel only applies to spreadsheets chunked with the naive method; not applied."

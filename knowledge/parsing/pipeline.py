@@ -8,6 +8,7 @@ from typing import Any
 
 from knowledge.parsing.chunkers import CHUNKERS, UNAVAILABLE
 from knowledge.parsing.context import ParseContext
+from knowledge.parsing.convert import OfficeConverter
 from knowledge.parsing.filetypes import check_content, document_type, suffix_of
 from knowledge.parsing.options import read_options, unsupported_option_notes
 from knowledge.parsing.readers import read_file
@@ -26,12 +27,14 @@ def parse_document(
     parser_config: dict[str, Any],
     progress: Callable[[float, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    office: OfficeConverter | None = None,
 ) -> ParseResult:
     """Read `data` as the file `filename` and chunk it with RAGFlow's `chunk_method`.
 
     `progress(fraction, message)` is called as work moves (at most every few seconds, plus at
     each phase); `should_stop()` is polled between pages, slides and rows (at most twice a
-    second) and ParseCancelled is raised when it returns True. Problems with the file raise
+    second) and ParseCancelled is raised when it returns True. `office` says where LibreOffice
+    is, for .doc, .xls, .ppt, .rtf and OpenDocument files. Problems with the file raise
     ParseError with a sentence for the user; options that cannot apply become `notes`.
     """
     ctx = ParseContext(progress, should_stop)
@@ -56,6 +59,8 @@ def parse_document(
     config = parser_config if isinstance(parser_config, dict) else {}
     options = read_options(config)
     options.ocr_all_pages = method == "picture"
+    if office is not None:
+        options.office = office
     for note in options.notes + unsupported_option_notes(config, suffix=suffix, method=method):
         ctx.note(note)
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from knowledge import embeddings
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
+from knowledge.parsing.convert import OfficeConverter
 from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
 from ragsite.api.exceptions import public_message
@@ -265,6 +266,13 @@ class _ParseRun:
         self._stop.set()
 
 
+def office_converter() -> OfficeConverter:
+    """LibreOffice as the settings name it, for legacy formats and Office previews."""
+    return OfficeConverter(
+        binary=settings.RAGSITE_SOFFICE, timeout=float(settings.RAGSITE_OFFICE_TIMEOUT_SECONDS)
+    )
+
+
 def _embedding_inputs(drafts: Sequence[ChunkDraft]) -> list[str]:
     return ["\n".join(d.questions) if d.questions else d.content for d in drafts]
 
@@ -313,6 +321,7 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
         parser_config=document.parser_config or {},
         progress=lambda fraction, message: run.report(0.05 + 0.35 * fraction, message),
         should_stop=run.cancelled,
+        office=office_converter(),
     )
     for note in result.notes:
         run.log.append(_stamp(note))

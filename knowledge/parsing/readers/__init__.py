@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from knowledge.parsing.context import ParseContext
+from knowledge.parsing.convert import OfficeConverter, convert_legacy
 from knowledge.parsing.filetypes import (
     DELIMITED_SUFFIXES,
     EMAIL_SUFFIXES,
     HTML_SUFFIXES,
     IMAGE_SUFFIXES,
+    LEGACY_OFFICE_SUFFIXES,
     MARKDOWN_SUFFIXES,
     PDF_SUFFIXES,
     PLAIN_SUFFIXES,
@@ -39,6 +41,10 @@ def read_file(data: bytes, filename: str, ctx: ParseContext, options: Options) -
         return read_pdf(data, filename, ctx, options)
     if suffix in IMAGE_SUFFIXES:
         return read_image(data, filename, ctx)
+    if suffix in LEGACY_OFFICE_SUFFIXES:
+        ctx.report(0.0, f"Converting {filename} with LibreOffice.", force=True)
+        data, filename = convert_legacy(data, filename, options.office, ctx.check_stop)
+        suffix = suffix_of(filename)
     if suffix == "docx":
         return read_docx(data, filename, ctx)
     if suffix == "xlsx":
@@ -47,7 +53,9 @@ def read_file(data: bytes, filename: str, ctx: ParseContext, options: Options) -
         return read_pptx(data, filename, ctx)
     if suffix in EMAIL_SUFFIXES:
         # Attachments are read like uploads of their own.
-        return read_eml(data, filename, ctx, partial(_read_attachment, ctx=ctx))
+        return read_eml(
+            data, filename, ctx, partial(_read_attachment, ctx=ctx, office=options.office)
+        )
     if suffix in MARKDOWN_SUFFIXES:
         return read_markdown(data, filename)
     if suffix in HTML_SUFFIXES:
@@ -65,6 +73,8 @@ def read_file(data: bytes, filename: str, ctx: ParseContext, options: Options) -
     )
 
 
-def _read_attachment(data: bytes, filename: str, *, ctx: ParseContext) -> Extracted:
+def _read_attachment(
+    data: bytes, filename: str, *, ctx: ParseContext, office: OfficeConverter
+) -> Extracted:
     """An email attachment: every page, whatever the email's page settings say."""
-    return read_file(data, filename, ctx, Options())
+    return read_file(data, filename, ctx, Options(office=office))

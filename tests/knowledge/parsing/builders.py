@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from email.message import EmailMessage
 from io import BytesIO
@@ -67,6 +70,46 @@ def pptx_bytes() -> bytes:
     buffer = BytesIO()
     presentation.save(buffer)
     return buffer.getvalue()
+
+
+SALES = [
+    ["Region", "Quarter", "Sales"],
+    ["North", "Q1", 40],
+    ["South", "Q1", 55],
+    ["东部", "Q2", 61],
+]
+# Each legacy format, the modern file LibreOffice makes it from, and its export filter.
+_LEGACY_MADE_FROM = {
+    "doc": ("docx", "doc:MS Word 97"),
+    "rtf": ("docx", "rtf:Rich Text Format"),
+    "odt": ("docx", "odt:writer8"),
+    "xls": ("xlsx", "xls:MS Excel 97"),
+    "ods": ("xlsx", "ods:calc8"),
+    "ppt": ("pptx", "ppt:MS PowerPoint 97"),
+    "odp": ("pptx", "odp:impress8"),
+}
+
+
+@functools.cache
+def legacy_office_files(soffice: str) -> dict[str, bytes]:
+    """.doc, .rtf, .odt (from docx_bytes), .xls, .ods (from xlsx_bytes(SALES)) and .ppt, .odp
+    (from pptx_bytes), each written by LibreOffice itself; made once per test session."""
+    with tempfile.TemporaryDirectory(prefix="ragsite-test-legacy-") as work:
+        folder = Path(work)
+        sources = {"docx": docx_bytes(), "xlsx": xlsx_bytes(SALES), "pptx": pptx_bytes()}
+        for suffix, data in sources.items():
+            (folder / f"sample.{suffix}").write_bytes(data)
+        made = {}
+        for suffix, (source, export) in _LEGACY_MADE_FROM.items():
+            subprocess.run(
+                [soffice, "--headless", "--norestore", "--nolockcheck",
+                 f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+                 "--convert-to", export, "--outdir", str(folder / "out"),
+                 str(folder / f"sample.{source}")],
+                check=True, capture_output=True, timeout=180,
+            )  # fmt: skip
+            made[suffix] = (folder / "out" / f"sample.{suffix}").read_bytes()
+    return made
 
 
 def text_pdf_bytes(pages: list[str], *, cjk: bool = False) -> bytes:
