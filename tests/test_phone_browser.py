@@ -17,6 +17,7 @@ from django.conf import global_settings
 from agents.services.agents import agent_create
 from agents.templates_library import qa_dsl
 from chat.services.assistants import ChatChanges, chat_create
+from chat.services.searches import search_create
 from chat.services.sessions import session_create
 from knowledge.models import Document
 from knowledge.services.chunks import chunk_add
@@ -76,8 +77,8 @@ def pia(transactional_db: None, settings: Any) -> dict[str, Any]:
     )
     session = session_create(chat=chat, name=f"Where is {URL}?")
     session.messages += [
-        {"role": "user", "content": f"Where are the index settings? {TOKEN}"},
-        {"role": "assistant", "content": f"{CONTENT}\n\nSee {URL} [ID:0]."},
+        {"role": "user", "content": f"Where are the index settings? {TOKEN}", "id": "m1"},
+        {"role": "assistant", "content": f"{CONTENT}\n\nSee {URL} [ID:0].", "id": "m1"},
     ]
     session.references = [
         {
@@ -95,8 +96,13 @@ def pia(transactional_db: None, settings: Any) -> dict[str, Any]:
     session.save()
     dsl = qa_dsl(dataset_ids=[dataset.pk], llm_id="", prologue=f"Ask me about {URL}")
     agent = agent_create(tenant=user, title="Index agent", dsl=dsl, description=URL)
+    search = search_create(
+        tenant=user,
+        name=f"Search {TOKEN[:60]}",
+        search_config={"kb_ids": [dataset.pk], "highlight": True, "summary": True},
+    )
     return {"dataset": dataset, "document": document, "chunk": chunk, "chat": chat,
-            "session": session, "agent": agent}  # fmt: skip
+            "session": session, "agent": agent, "search": search}  # fmt: skip
 
 
 def overflow(page: Any) -> int:
@@ -129,6 +135,8 @@ def test_every_page_fits_a_phone(live_server_url: str, pia: dict[str, Any], tmp_
         "chunks": f"/datasets/{ds}/documents/{doc}/chunks/",
         "retrieval": f"/datasets/{ds}/retrieval/",
         "evaluation": f"/datasets/{ds}/evaluation/",
+        "search-list": "/search/",
+        "search": f"/search/{pia['search'].pk}/",
         "agents": "/agents/",
         "agent": f"/agents/{pia['agent'].pk}/",
         "api-keys": "/keys/",
@@ -156,6 +164,15 @@ def test_every_page_fits_a_phone(live_server_url: str, pia: dict[str, Any], tmp_
                 page.locator("#retrieval-form button[type=submit]").click()
                 expect(page.locator(".hits .hit").first).to_be_visible()
                 page.wait_for_load_state("networkidle")
+            if name == "search":
+                page.locator("#search-question").fill("index settings checksum")
+                expect(page.locator(".search-hit").first).to_be_visible()
+                expect(page.locator(".search-summary.is-done")).to_be_visible(timeout=30_000)
+                page.locator(".search-settings summary").click()
+            if name == "chat":
+                page.locator(".mindmap summary").click()
+                expect(page.locator(".mindmap__tree li").first).to_be_visible()
+                page.locator(".feedback__down summary").click()
             snapshot(page, f"phone-{name}")
             if (width := overflow(page)) > PHONE["width"]:
                 too_wide[name] = (width, wider_elements(page))
