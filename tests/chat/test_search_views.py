@@ -139,3 +139,10 @@ def test_delete(client_of: Client, app: SearchApp) -> None:
     response = client_of.post(f"/search/{app.pk}/delete/", headers={"HX-Request": "true"})
     assert response.status_code == 200 and response["HX-Redirect"] == "/search/"
     assert not SearchApp.objects.exists()
+
+
+def test_the_search_page_speaks_chinese(client_of: Client, app: SearchApp) -> None:
+    client_of.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "新建搜索应用" in client_of.get("/search/").content.decode()
+    page = client_of.get(f"/search/{app.pk}/").content.decode()
+    assert "高亮匹配" in page and "答案摘要" in page
