@@ -359,3 +359,20 @@ def test_transcription_checks_the_file_then_says_no_asr_model(api) -> None:
     message = assert_error(client.post(url, {"file": audio}, headers=headers), RetCode.DATA_ERROR)
     assert message.startswith("No default ASR model is set")
     assert_error(api.post(url, {"file": "x"}), RetCode.DATA_ERROR)
+
+
+def test_extras_need_a_key(api, chat, turns) -> None:
+    session_id, ids = turns
+    anonymous = type(api)(None)
+    for response in (
+        anonymous.delete(message_url(chat, session_id, ids[0])),
+        anonymous.put(message_url(chat, session_id, ids[0]) + "/feedback", {"thumbup": True}),
+        anonymous.post("/api/v1/chat/recommendation", {"question": "q"}),
+        anonymous.post("/api/v1/chat/mindmap", {"question": "q", "kb_ids": []}),
+        anonymous.post("/api/v1/chat/audio/speech", {"text": "q"}),
+    ):
+        body = response.json()
+        # v0.22 answers a missing key with a fake success (code 0, data false), v0.27 with 401.
+        assert body["code"] != 0 or body["data"] is False, body
+    stored = ChatSession.objects.get(pk=session_id)
+    assert len(stored.messages) == 7 and "thumbup" not in stored.messages[2]

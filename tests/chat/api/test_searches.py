@@ -7,11 +7,12 @@ import json
 import pytest
 
 from chat.models import SearchApp
-from knowledge.models import Dataset
+from knowledge.models import Dataset, ModelProvider
 from knowledge.services.datasets import dataset_create
 from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from tests.chat.api.conftest import QUESTION, sse_events
+from tests.chat.llm.test_openai_compat import service, sse_reply  # noqa: F401
 from tests.helpers import assert_error, assert_ok, body_of
 
 NO_AUTHORIZATION = {
@@ -295,3 +296,27 @@ def test_routes_need_a_key(api) -> None:
         # v0.22 answers a missing key with a fake success (code 0, data false), v0.27 with 401.
         assert body["code"] != 0 or body["data"] is False
     assert not SearchApp.objects.exists()
+
+
+def test_completion_summarises_with_the_apps_configured_model(api, facts, service) -> None:  # noqa: F811
+    ModelProvider.objects.create(factory="Local", base_url=service.base_url, chat_models="qwen")
+    service.reply = sse_reply("Kolguev has ", "4312 walruses [ID:0].")
+    search_id = create(
+        api,
+        name="s",
+        search_config={
+            "kb_ids": [facts.pk],
+            "chat_id": "qwen@Local",
+            "llm_setting": {"temperature": 0.6, "top_p": 0.9, "top_p_enabled": False},
+        },
+    )
+    events = sse_events(
+        api.post(f"/api/v1/searches/{search_id}/completions", {"question": QUESTION})
+    )
+    assert [e["data"]["answer"] for e in events[:-2]] == ["Kolguev has ", "4312 walruses [ID:0]."]
+    assert events[-2]["data"]["reference"]["chunks"][0]["content"].startswith("The walrus colony")
+    (sent,) = service.requests
+    assert sent["json"]["model"] == "qwen" and sent["json"]["temperature"] == 0.6
+    assert sent["json"]["top_p"] == 0.3  # switched off: the default
+    system = sent["json"]["messages"][0]["content"]
+    assert "Summarize the information from knowledge bases" in system and "4312" in system
