@@ -259,7 +259,17 @@ class SearchAppForm(forms.Form):
         required=False,
         help_text=_("Above the results, a short answer written from them by the chat model."),
     )
-    chat_id = forms.ChoiceField(label=_("Chat model for the summary"))
+    related_search = forms.BooleanField(
+        label=_("Related questions"),
+        required=False,
+        help_text=_("Below the results, questions to search next."),
+    )
+    query_mindmap = forms.BooleanField(
+        label=_("Mind map"),
+        required=False,
+        help_text=_("Beside the results, a mind map of what they say."),
+    )
+    chat_id = forms.ChoiceField(label=_("Chat model"))
 
     def __init__(self, data: Any = None, *, datasets: Sequence[Dataset], initial: Any = None):
         super().__init__(data, initial=initial, label_suffix="")
@@ -286,6 +296,8 @@ class SearchAppForm(forms.Form):
                 "rerank_id": config.get("rerank_id") or "",
                 "highlight": bool(config.get("highlight")),
                 "summary": bool(config.get("summary")),
+                "related_search": bool(config.get("related_search")),
+                "query_mindmap": bool(config.get("query_mindmap")),
                 "chat_id": config.get("chat_id") or default_chat_model_id(),
             },
         )
@@ -298,5 +310,7 @@ class SearchAppForm(forms.Form):
             "rerank_id": data["rerank_id"] or "",
             "highlight": data["highlight"],
             "summary": data["summary"],
+            "related_search": data["related_search"],
+            "query_mindmap": data["query_mindmap"],
             "chat_id": data["chat_id"],
         }

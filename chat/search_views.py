@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,6 +24,7 @@ from chat.api.searches import TERMINATOR, error_event, search_events
 from chat.forms import SearchAppForm
 from chat.models import SearchApp
 from chat.selectors import search_get_owned, search_list
+from chat.services import extras
 from chat.services.searches import (
     search_create,
     search_delete,
@@ -59,6 +61,8 @@ class Results:
     total: int = 0
     question: str = ""
     summary_url: str = ""
+    related_url: str = ""
+    mindmap_url: str = ""
 
 
 def _app_or_404(request: HtmxHttpRequest, search_id: str) -> SearchApp:
@@ -93,16 +97,20 @@ def _results(request: HtmxHttpRequest, app: SearchApp, question: str) -> Results
         return Results("idle")
     if not found.hits:
         return Results("none", question=question)
-    highlight = bool(app.search_config.get("highlight"))
-    summary_url = ""
-    if app.search_config.get("summary"):
-        summary_url = reverse("search:search_summary", args=[app.pk])
+    config = app.search_config
+    asked = "?" + urlencode({"question": question})
+
+    def url(name: str, key: str) -> str:
+        return reverse(f"search:{name}", args=[app.pk]) + asked if config.get(key) else ""
+
     return Results(
         "hits",
-        rows=[_row(hit, highlight) for hit in found.hits],
+        rows=[_row(hit, bool(config.get("highlight"))) for hit in found.hits],
         total=found.total,
         question=question,
-        summary_url=summary_url,
+        summary_url=url("search_summary", "summary"),
+        related_url=url("search_related", "related_search"),
+        mindmap_url=url("search_mindmap", "query_mindmap"),
     )
 
 
@@ -207,3 +215,38 @@ async def search_summary(request: HttpRequest, search_id: str) -> HttpResponseBa
     except ServiceError as exc:
         return event_stream(_one_error(exc.message))
     return event_stream(search_events(ctx, question, extra))
+
+
+@login_required
+@require_http_methods(["GET"])
+def search_related(request: HtmxHttpRequest, search_id: str) -> HttpResponse:
+    """Questions to search next (the app's model, or the found chunks' own); nothing if none."""
+    app = _app_or_404(request, search_id)
+    question = request.GET.get("question", "").strip()
+    if not question:
+        return HttpResponse()
+    try:
+        scope = extras.suggest_scope(tenant=request.user, search_id=app.pk)
+        related = async_to_sync(extras.related_questions)(scope, question)
+    except ServiceError:
+        return HttpResponse()
+    if not related:
+        return HttpResponse()
+    return render(request, "chat/_related.html", {"related": related})
+
+
+@login_required
+@require_http_methods(["GET"])
+def search_mindmap(request: HtmxHttpRequest, search_id: str) -> HttpResponse:
+    """A mind map of what the app's knowledge bases say about the question."""
+    app = _app_or_404(request, search_id)
+    question = request.GET.get("question", "").strip()
+    error = ""
+    tree: dict[str, Any] | None = None
+    try:
+        scope = extras.suggest_scope(tenant=request.user, search_id=app.pk)
+        if question:
+            tree = async_to_sync(extras.mind_map)(scope, question)
+    except ServiceError as exc:
+        error = exc.message
+    return render(request, "chat/_mindmap.html", {"tree": tree, "error": error})

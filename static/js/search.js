@@ -38,7 +38,17 @@
         return;
       }
       var data = payload.data || {};
-      if (data.final) { box.classList.add("is-done"); return; }
+      if (data.final) {
+        box.classList.add("is-done");
+        // Where the summary comes from: the documents of its reference.
+        var sources = box.querySelector("[data-summary-sources]");
+        var names = ((data.reference || {}).doc_aggs || []).map(function (agg) { return agg.doc_name; });
+        if (sources && names.length) {
+          sources.textContent = sources.dataset.label + " " + names.join(", ");
+          sources.hidden = false;
+        }
+        return;
+      }
       if (!started) { started = true; text.textContent = ""; }
       written += String(data.answer || "");
       text.textContent = written.replace(CITATION, "");
@@ -48,6 +58,16 @@
       if (mine === source) { box.classList.remove("is-streaming"); stop(); }
     };
   }
+
+  // A related question is searched as if typed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("#search-results [data-ask]");
+    if (!button) return;
+    var box = document.getElementById("search-question");
+    box.value = button.getAttribute("data-ask");
+    box.focus();
+    if (window.htmx) window.htmx.trigger(document.getElementById("search-form"), "submit");
+  });
 
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "search-results") summarise(event.target);

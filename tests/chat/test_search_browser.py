@@ -27,6 +27,8 @@ from tests.chat.test_chat_browser import (
     snapshot,
 )
 
+RELATED = "How are walruses counted from the air?"
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -43,7 +45,7 @@ def dora_search(transactional_db: None, settings: Any) -> SearchApp:
     document = Document.objects.create(
         dataset=dataset, tenant=dora, name="walrus.txt", type="doc", suffix="txt"
     )
-    chunk_add(document=document, content=WALRUS)
+    chunk_add(document=document, content=WALRUS, questions=[RELATED])
     chunk_add(document=document, content="Seals haul out on the northern spit at low tide.")
     return search_create(
         tenant=dora,
@@ -103,6 +105,20 @@ def test_browser_search_page_instant_results_highlights_and_summary(
         expect(hits.first).to_contain_text("4312", timeout=30_000)
         expect(page.locator(".search-summary")).to_have_count(0)
         expect(hits.first.locator("mark")).to_have_count(0)
+
+        # Related questions and the mind map on: a related question is searched on click.
+        page.locator("summary", has_text="Settings").click()
+        page.get_by_label("Related questions").check()
+        page.get_by_label("Mind map").check()
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_role("searchbox").fill("walrus colony Kolguev")
+        related = page.locator("#search-results .related__question", has_text=RELATED)
+        expect(related).to_be_visible(timeout=30_000)
+        expect(page.locator(".search-mindmap .mindmap__tree")).to_contain_text("walrus.txt")
+        related.click()
+        expect(page.get_by_role("searchbox")).to_have_value(RELATED)
+        expect(hits.first).to_contain_text("4312", timeout=30_000)
+        snapshot(page, "search-related")
 
         # 390 px wide: nothing scrolls sideways and the search box stays usable.
         page.set_viewport_size(PHONE)

@@ -11,6 +11,7 @@ from django.test import Client
 from chat.models import SearchApp
 from chat.services.searches import search_create
 from knowledge.models import Dataset
+from knowledge.services.chunks import chunk_add
 from knowledge.services.datasets import dataset_create
 from ragsite.accounts.models import User
 from tests.chat.api.conftest import QUESTION, collect, facts  # noqa: F401
@@ -146,3 +147,34 @@ def test_the_search_page_speaks_chinese(client_of: Client, app: SearchApp) -> No
     assert "新建搜索应用" in client_of.get("/search/").content.decode()
     page = client_of.get(f"/search/{app.pk}/").content.decode()
     assert "高亮匹配" in page and "答案摘要" in page
+
+
+def test_related_questions_and_mind_map_follow_the_settings(
+    client_of: Client,
+    app: SearchApp,
+    facts: Dataset,  # noqa: F811
+    tenant: User,
+) -> None:
+    document = facts.documents.get()
+    chunk_add(
+        document=document,
+        content="Walrus surveys\nWalruses on Kolguev island are counted from the air each summer.",
+        questions=["How are walruses counted from the air?"],
+    )
+    url = f"/search/{app.pk}/results/"
+    html = client_of.get(url, {"question": QUESTION}).content.decode()
+    assert "/related/" not in html and "/mindmap/" not in html
+    app.search_config = {**app.search_config, "related_search": True, "query_mindmap": True}
+    app.save()
+    html = client_of.get(url, {"question": QUESTION}).content.decode()
+    assert f"/search/{app.pk}/related/?question=" in html
+    assert f"/search/{app.pk}/mindmap/?question=" in html
+    related = client_of.get(f"/search/{app.pk}/related/", {"question": QUESTION}).content.decode()
+    assert 'data-ask="How are walruses counted from the air?"' in related
+    assert "Walrus surveys" in related
+    tree = client_of.get(f"/search/{app.pk}/mindmap/", {"question": QUESTION}).content.decode()
+    assert "facts.txt" in tree and "Walrus surveys" in tree
+    stranger = Client()
+    stranger.force_login(User.objects.create_user("eve", "eve@example.com", "pw-eve-123456"))
+    assert stranger.get(f"/search/{app.pk}/related/", {"question": "q"}).status_code == 404
+    assert stranger.get(f"/search/{app.pk}/mindmap/", {"question": "q"}).status_code == 404
