@@ -82,6 +82,19 @@ def _row(hit: Hit, highlight: bool) -> ResultRow:
     return ResultRow(hit, render_markdown(hit.content, marks=marks), f"{url}?chunk={hit.id}")
 
 
+def _explain(message: str) -> str:
+    """The services' RAGFlow messages that a search page meets, in the user's words."""
+    if message == "`kb_ids` is required.":
+        return _("Choose the knowledge bases to search in the settings.")
+    if message.startswith("You don't own the dataset"):
+        return _("A knowledge base of this search is no longer available: check the settings.")
+    if message.startswith("Datasets use different embedding models"):
+        return _(
+            "The chosen knowledge bases use different embedding models; choose ones that share one."
+        )
+    return message
+
+
 def _results(request: HtmxHttpRequest, app: SearchApp, question: str) -> Results:
     if not question.strip():
         return Results("idle")
@@ -90,9 +103,7 @@ def _results(request: HtmxHttpRequest, app: SearchApp, question: str) -> Results
             tenant=request.user, app=app, question=question, page_size=RESULTS_SHOWN
         )
     except ServiceError as exc:
-        if exc.message == "`kb_ids` is required.":
-            return Results("error", _("Choose the knowledge bases to search in the settings."))
-        return Results("error", exc.message)
+        return Results("error", _explain(exc.message))
     if found is None:
         return Results("idle")
     if not found.hits:

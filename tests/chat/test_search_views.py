@@ -178,3 +178,9 @@ def test_related_questions_and_mind_map_follow_the_settings(
     stranger.force_login(User.objects.create_user("eve", "eve@example.com", "pw-eve-123456"))
     assert stranger.get(f"/search/{app.pk}/related/", {"question": "q"}).status_code == 404
     assert stranger.get(f"/search/{app.pk}/mindmap/", {"question": "q"}).status_code == 404
+
+
+def test_a_deleted_knowledge_base_is_explained(client_of: Client, app: SearchApp) -> None:
+    Dataset.objects.filter(pk__in=app.search_config["kb_ids"]).delete()
+    html = client_of.get(f"/search/{app.pk}/results/", {"question": QUESTION}).content.decode()
+    assert "no longer available: check the settings" in html
