@@ -38,6 +38,7 @@ from agents.templates_library import TEMPLATES
 from chat.services.citations import CITATION
 from knowledge.models import Dataset
 from knowledge.selectors import datasets_visible_to
+from knowledge.views.preview import chunk_preview_url
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
@@ -228,6 +229,7 @@ class Citation:
     document_name: str
     content: SafeString  # the passage, rendered
     download_url: str
+    preview_url: str = ""  # the chunk in the document preview
 
     @property
     def circled(self) -> str:
@@ -280,6 +282,7 @@ def reply_view(answer: str, chunks: dict[str, Any], error: str, number: int | st
             document_name=str(chunks[key].get("document_name") or ""),
             content=render_markdown(str(chunks[key].get("content") or "")),
             download_url=_download_url(chunks[key]),
+            preview_url=chunk_preview_url(chunks[key]),
         )
         for position, key in enumerate(cited, start=1)
     ]

@@ -38,6 +38,7 @@ from chat.services.sessions import (
 )
 from knowledge.models import Dataset
 from knowledge.selectors import datasets_visible_to
+from knowledge.views.preview import chunk_preview_url
 from ragsite.accounts.models import User
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
@@ -115,6 +116,7 @@ class Citation:
     document_name: str
     content: SafeString  # the passage, rendered
     download_url: str
+    preview_url: str = ""  # the chunk in the document preview
 
     @property
     def circled(self) -> str:
@@ -203,6 +205,7 @@ def _answer_view(content: str, chunks: list[dict[str, Any]], number: int | str) 
             document_name=str(chunks[index].get("document_name") or ""),
             content=render_markdown(str(chunks[index].get("content") or "")),
             download_url=_download_url(chunks[index]),
+            preview_url=chunk_preview_url(chunks[index]),
         )
         for position, index in enumerate(cited, start=1)
     ]

@@ -76,6 +76,18 @@ def document_get_or_raise(
     return document
 
 
+def document_get_visible_or_raise(user: User, document_id: str, *, error: Exception) -> Document:
+    """A document of any dataset the user may read (own or shared with a team), or `error`."""
+    document = (
+        Document.objects.select_related("dataset")
+        .filter(pk=document_id, dataset__in=datasets_visible_to(user))
+        .first()
+    )
+    if document is None:
+        raise error
+    return document
+
+
 def chunk_get_or_raise(
     document: Document, chunk_id: str, *, error: Exception | None = None
 ) -> Chunk:

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
-from knowledge.views import evaluation
+from knowledge.views import evaluation, preview
 
 app_name = "knowledge"
 
@@ -30,6 +30,12 @@ document_urls: list[URLPattern | URLResolver] = [
     path("<str:document_id>/enabled/", views.toggle_document, name="toggle_document"),
     path("<str:document_id>/delete/", views.delete_document, name="delete_document"),
     path("<str:document_id>/chunks/", include(chunk_urls)),
+    path("<str:document_id>/preview/", preview.document_preview, name="document_preview"),
+    path(
+        "<str:document_id>/preview/pages/<int:number>.png",
+        preview.document_preview_page,
+        name="document_preview_page",
+    ),
 ]
 
 urlpatterns = [

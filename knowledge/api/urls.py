@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from knowledge.api import chunks, documents, evaluation, metadata, views
+from knowledge.api import chunks, documents, evaluation, metadata, preview, views
 
 DS = r"^datasets/(?P<dataset_id>[^/]+)"
 DOC = DS + r"/documents/(?P<document_id>[^/]+)"
@@ -22,6 +22,9 @@ urlpatterns = [
     re_path(DOC + r"/chunks/?$", chunks.ChunksApi.as_view()),
     re_path(DOC + r"/chunks/(?P<chunk_id>[^/]+)/?$", chunks.ChunkApi.as_view()),
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
+    # v0.27: a document's bytes inline, by id alone; /document/get/ is its deprecated name.
+    re_path(r"^documents/(?P<document_id>[^/]+)/preview/?$", preview.DocumentPreviewApi.as_view()),
+    re_path(r"^document/get/(?P<document_id>[^/]+)/?$", preview.DocumentPreviewApi.as_view()),
     # ragsite's own routes (not RAGFlow's) live under /api/v1/ragsite/.
     re_path(
         r"^ragsite/" + DS[1:] + r"/evaluation/questions/?$",

@@ -18,6 +18,7 @@ from knowledge.parser_config import (
 )
 from knowledge.selectors import dataset_name_taken, datasets_visible_to
 from knowledge.services.documents import dataset_folder, delete_stored_files
+from knowledge.services.preview import preview_cache_delete
 from ragsite.accounts.models import User
 from ragsite.api.errors import AccessDenied, DataError
 
@@ -183,10 +184,13 @@ def dataset_delete(*, tenant: User, ids: list[str] | None) -> int:
             .values_list("location", flat=True)
         )
         folders = [dataset_folder(d.pk) for d in targets]
+        deleted_ids = [d.pk for d in targets]
         for dataset in targets:
             dataset.delete()  # cascades to documents and chunks
         # Files and folders only after the commit: a rolled-back delete must not lose them.
         transaction.on_commit(partial(delete_stored_files, keys, folders))
+        for dataset_id in deleted_ids:  # and the previews cached for their documents
+            transaction.on_commit(partial(preview_cache_delete, dataset_id))
         return len(targets)
 
 

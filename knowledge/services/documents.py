@@ -20,6 +20,7 @@ from knowledge.models import Chunk, Dataset, Document
 from knowledge.parser_config import deep_merge, default_parser_config
 from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
 from knowledge.services import chunk_store
+from knowledge.services.preview import preview_cache_delete
 from ragsite.accounts.models import User
 from ragsite.api.errors import ArgumentError, DataError, ServerError
 from ragsite.ids import split_duplicates
@@ -236,6 +237,7 @@ def document_delete(
             document_count=F("document_count") - len(documents)
         )
         transaction.on_commit(partial(delete_stored_files, keys))
+        transaction.on_commit(partial(preview_cache_delete, dataset.pk, sorted(found)))
     return len(documents), missing, duplicates
 
 

@@ -24,6 +24,7 @@ from knowledge.retrieval import Hit
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from knowledge.views.chunks import unhighlight
 from knowledge.views.datasets import is_owner, visible_or_404
+from knowledge.views.preview import preview_url
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
 from ragsite.markdown import render_markdown
@@ -45,6 +46,7 @@ class HitRow:
     scores: list[Score]
     chunk_url: str
     download_url: str
+    preview_url: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def _hit_row(rank: int, hit: Hit) -> HitRow:
         ],
         chunk_url=_chunk_url(hit.dataset_id, hit.document_id, hit.id),
         download_url=reverse("knowledge:download_document", args=[hit.dataset_id, hit.document_id]),
+        preview_url=preview_url(hit.dataset_id, hit.document_id, hit.id),
     )
 
 

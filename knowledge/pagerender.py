@@ -1,0 +1,133 @@
+"""PDF pages as PNG images for the document preview, with PDFium (pypdfium2). No ORM.
+
+Page sizes are in PDF points, the unit of `Chunk.positions` ([page, x0, x1, top, bottom] from
+the page's top-left), so the preview places a chunk's boxes as shares of the page's width and
+height and they line up with the image at any displayed size.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+# Wide enough to read 8 pt text on a laptop screen; a tall page is scaled down so that no image
+# has more than MAX_PIXELS (a poster PDF cannot make a 100-megapixel PNG).
+PAGE_WIDTH_PX = 1240
+MAX_PIXELS = 1240 * 1754 * 2  # two A4 pages at that width
+
+
+class PdfUnreadable(Exception):
+    """PDFium cannot open the file (damaged or password-protected)."""
+
+
+@dataclass(frozen=True)
+class PageSize:
+    width: float  # points
+    height: float
+
+
+def page_sizes(path: Path) -> list[PageSize]:
+    """Every page's size in points, as displayed (rotation applied)."""
+    document = _open(path)
+    try:
+        sizes = []
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                if page.get_rotation() in (90, 270):
+                    width, height = height, width
+                sizes.append(PageSize(float(width), float(height)))
+            finally:
+                page.close()
+        return sizes
+    finally:
+        document.close()
+
+
+def render_page(path: Path, number: int) -> bytes:
+    """Page `number` (1-based) as a PNG PAGE_WIDTH_PX wide, or narrower if that is too big."""
+    document = _open(path)
+    try:
+        page = document[number - 1]
+        try:
+            width, height = page.get_size()
+            if page.get_rotation() in (90, 270):
+                width, height = height, width
+            scale = PAGE_WIDTH_PX / max(width, 1.0)
+            if width * height * scale * scale > MAX_PIXELS:
+                scale = (MAX_PIXELS / max(width * height, 1.0)) ** 0.5
+            image = page.render(scale=scale, draw_annots=True).to_pil()
+        finally:
+            page.close()
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def _open(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise PdfUnreadable(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Box:
+    """One of a chunk's rectangles on a page, as percentages of the page's width and height."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def boxes_on_page(positions: object, number: int, size: PageSize) -> list[Box]:
+    """The boxes of `positions` ([[page, x0, x1, top, bottom], …], points) on page `number`;
+    malformed entries are skipped and boxes are clipped to the page."""
+    boxes = []
+    for entry in positions if isinstance(positions, list) else []:
+        values = _position(entry)
+        if values is None or int(values[0]) != number:
+            continue
+        _page, x0, x1, top, bottom = values
+        x0, x1 = sorted((_clip(x0, size.width), _clip(x1, size.width)))
+        top, bottom = sorted((_clip(top, size.height), _clip(bottom, size.height)))
+        if x1 <= x0 or bottom <= top:
+            continue
+        boxes.append(
+            Box(
+                left=round(100 * x0 / size.width, 3),
+                top=round(100 * top / size.height, 3),
+                width=round(100 * (x1 - x0) / size.width, 3),
+                height=round(100 * (bottom - top) / size.height, 3),
+            )
+        )
+    return boxes
+
+
+def first_page(positions: object) -> int | None:
+    """The page of the first well-formed position, if any."""
+    for entry in positions if isinstance(positions, list) else []:
+        values = _position(entry)
+        if values is not None and values[0] >= 1:
+            return int(values[0])
+    return None
+
+
+def _position(entry: object) -> tuple[float, float, float, float, float] | None:
+    if not isinstance(entry, list | tuple) or len(entry) != 5:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in entry):
+        return None
+    page, x0, x1, top, bottom = (float(v) for v in entry)
+    return page, x0, x1, top, bottom
+
+
+def _clip(value: float, limit: float) -> float:
+    return min(max(value, 0.0), limit)
