@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import html
 import re
 
 from knowledge.parsing.types import ParseError
@@ -83,3 +84,23 @@ def table_rows_text(rows: list[list[str]]) -> list[str]:
         return [" | ".join(cell for cell in rows[0] if cell)]
     headers = rows[0]
     return [line for line in (row_text(headers, row) for row in rows[1:]) if line]
+
+
+_TABLE_CELL_END = re.compile(r"\s*</t[dh]>\s*", re.IGNORECASE)
+_TABLE_ROW_END = re.compile(r"\s*(?:</tr>|</caption>)\s*", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
+def searchable_text(content: str) -> str:
+    """A chunk's text for search and embedding: an HTML table's cells as 'a | b' lines.
+
+    RAGFlow stores a table chunk as HTML and indexes it with its tags taken out; the tags are
+    not words anyone searches for.
+    """
+    if "<table" not in content.lower():
+        return content
+    text = _TABLE_CELL_END.sub(" | ", content)
+    text = _TABLE_ROW_END.sub("\n", text)
+    text = html.unescape(_TAG.sub(" ", text))
+    lines = (" ".join(line.split()).strip(" |") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)

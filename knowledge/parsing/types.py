@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Where a piece of text sits: RAGFlow's `[page, x0, x1, top, bottom]`, the page 1-based and the
+# box in PDF points from the page's top-left corner.
+Position = tuple[int, float, float, float, float]
+
 
 @dataclass
 class ChunkDraft:
@@ -12,6 +16,7 @@ class ChunkDraft:
 
     content: str
     page_numbers: list[int] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
     important_keywords: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     token_count: int = 0
@@ -48,6 +53,8 @@ class Block:
     page: int | None = None  # 1-based page, slide or sheet; None when the format has no pages
     heading: int | None = None  # heading level (0 = document title, 1 = top level …); None = body
     is_table: bool = False  # rows rendered from a table: never scanned for numbered headings
+    positions: list[Position] = field(default_factory=list)  # boxes on paged formats (PDF)
+    table: Table | None = None  # the structured table this block renders, if any
 
 
 @dataclass
@@ -56,7 +63,9 @@ class Table:
 
     rows: list[list[str]]
     page: int | None = None
-    name: str = ""
+    name: str = ""  # the sheet name or the table's caption
+    # One box per row (PDF): a chunk holding some rows points at exactly those rows.
+    row_positions: list[Position] = field(default_factory=list)
 
 
 @dataclass
@@ -86,7 +95,12 @@ class Extracted:
             blocks.append(Block(f"Attachment: {attachment.filename}", heading=1))
             # An attachment's page 3 is not page 3 of the email, so its pages are dropped.
             blocks.extend(
-                Block(b.text, heading=b.heading, is_table=b.is_table)
+                Block(b.text, heading=b.heading, is_table=b.is_table, table=_pageless(b.table))
                 for b in attachment.content.all_blocks()
             )
         return blocks
+
+
+def _pageless(table: Table | None) -> Table | None:
+    """The table without its page and boxes, which belong to another file."""
+    return None if table is None else Table(table.rows, name=table.name)

@@ -18,6 +18,7 @@ from django.db.models.expressions import CombinedExpression
 
 from knowledge import fulltext
 from knowledge.models import Chunk, Dataset, Document, TermStat
+from knowledge.parsing.text import searchable_text
 
 MAX_TERM_LENGTH = 64
 
@@ -37,7 +38,7 @@ def chunk_terms(chunk: Chunk) -> set[str]:
 
 def prepare(chunk: Chunk) -> Chunk:
     """Fill a chunk's segmented text from its content, keywords and questions."""
-    chunk.content_ltks = fulltext.segment(chunk.content)
+    chunk.content_ltks = fulltext.segment(searchable_text(chunk.content))
     chunk.keywords_ltks = fulltext.segment_many([*chunk.important_keywords, *chunk.questions])
     return chunk
 

@@ -30,6 +30,7 @@ from knowledge import embeddings
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.parsing.convert import OfficeConverter
+from knowledge.parsing.text import searchable_text
 from knowledge.services import chunk_store
 from ragsite.api.errors import DataError
 from ragsite.api.exceptions import public_message
@@ -274,7 +275,7 @@ def office_converter() -> OfficeConverter:
 
 
 def _embedding_inputs(drafts: Sequence[ChunkDraft]) -> list[str]:
-    return ["\n".join(d.questions) if d.questions else d.content for d in drafts]
+    return ["\n".join(d.questions) if d.questions else searchable_text(d.content) for d in drafts]
 
 
 def run_parse(document_id: str, generation: int) -> str:
@@ -390,6 +391,7 @@ def _index(
                     questions=list(draft.questions),
                     available=document.enabled,
                     page_numbers=list(draft.page_numbers),
+                    positions=[[round(v) for v in p] for p in draft.positions],
                     token_count=draft.token_count,
                     embedding=vectors[index].tolist(),
                     embedding_dim=int(vectors.shape[1]),

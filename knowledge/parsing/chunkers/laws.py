@@ -11,7 +11,7 @@ from knowledge.parsing.context import ParseContext
 from knowledge.parsing.headings import article_label, division_level
 from knowledge.parsing.options import Options
 from knowledge.parsing.tokens import count_tokens
-from knowledge.parsing.types import Block, ChunkDraft, Extracted
+from knowledge.parsing.types import Block, ChunkDraft, Extracted, Position
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Article:
 
     path: list[str]
     label: str = ""
-    lines: list[tuple[str, int | None]] = field(default_factory=list)
+    lines: list[tuple[str, int | None, list[Position]]] = field(default_factory=list)
 
 
 def chunk_laws(
@@ -33,18 +33,25 @@ def chunk_laws(
         return chunk_sections(extracted, options, ctx, filename)
     chunks: list[ChunkDraft] = []
     for article in articles:
-        body = [Block(text, page=page) for text, page in article.lines if text.strip()]
+        body = [
+            Block(text, page=page, positions=positions)
+            for text, page, positions in article.lines
+            if text.strip()
+        ]
         if not body:
             continue
         prefix = PATH_SEPARATOR.join(article.path)
         text = "\n".join(block.text for block in body)
-        pages = sorted({page for _, page in article.lines if page is not None})
+        pages = sorted({page for _, page, _ in article.lines if page is not None})
+        positions: list[Position] = []
+        for block in body:
+            positions.extend(p for p in block.positions if p not in positions)
         if not article.label:
             chunks.extend(window_drafts(body, options, prefix=prefix))
             continue
         whole = f"{prefix}\n{text}" if prefix else text
         if count_tokens(whole) <= options.chunk_token_num:
-            chunks.append(ChunkDraft(whole, pages))
+            chunks.append(ChunkDraft(whole, pages, positions))
             continue
         # Later parts of a long article name it in their path, as their text no longer does.
         label_path = PATH_SEPARATOR.join([*article.path, article.label])
@@ -62,7 +69,9 @@ def _articles(blocks: list[Block]) -> list[Article]:
         if block.heading is not None:
             label = article_label(block.text)
             if label:
-                articles.append(Article(_path(stack), label, [(block.text, block.page)]))
+                articles.append(
+                    Article(_path(stack), label, [(block.text, block.page, block.positions)])
+                )
             else:
                 _push(stack, block.heading, block.text)
                 articles.append(Article(_path(stack)))
@@ -71,12 +80,12 @@ def _articles(blocks: list[Block]) -> list[Article]:
             label = None if block.is_table else article_label(line)
             level = None if block.is_table or label else division_level(line)
             if label:
-                articles.append(Article(_path(stack), label, [(line, block.page)]))
+                articles.append(Article(_path(stack), label, [(line, block.page, block.positions)]))
             elif level is not None:
                 _push(stack, level, line.strip())
                 articles.append(Article(_path(stack)))
             else:
-                articles[-1].lines.append((line, block.page))
+                articles[-1].lines.append((line, block.page, block.positions))
     return articles
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from knowledge.parsing.tokens import count_tokens, split_by_tokens
-from knowledge.parsing.types import Block
+from knowledge.parsing.types import Block, Position
 
 # Where a sentence ends: CJK and Latin terminal punctuation (a period only before a space).
 _SENTENCE_END = re.compile(r"[。！？!?；;]+|\.(?=\s)|\n")
@@ -27,6 +27,7 @@ class Segment:
     heading: bool = False
     starts_block: bool = False  # blocks are joined with a newline; pieces of one block are not
     tokens: int = 0
+    positions: list[Position] = field(default_factory=list)  # the boxes of its block
 
 
 @dataclass
@@ -37,6 +38,13 @@ class Window:
     pages: set[int] = field(default_factory=set)
     tokens: int = 0
     has_body: bool = False
+    positions: list[Position] = field(default_factory=list)
+
+    def add_positions(self, positions: list[Position]) -> None:
+        """Add boxes not already listed (pieces of one block share its boxes)."""
+        for position in positions:
+            if position not in self.positions:
+                self.positions.append(position)
 
 
 def delimiter_pattern(delimiter: str) -> re.Pattern[str]:
@@ -69,10 +77,12 @@ def segments(blocks: Iterable[Block], delimiter: str) -> Iterator[Segment]:
     pattern = delimiter_pattern(delimiter)
     for block in blocks:
         if block.heading is not None:
-            yield Segment(block.text, block.page, heading=True, starts_block=True)
+            yield Segment(
+                block.text, block.page, heading=True, starts_block=True, positions=block.positions
+            )
             continue
         for index, piece in enumerate(cut_after(block.text, pattern)):
-            yield Segment(piece, block.page, starts_block=index == 0)
+            yield Segment(piece, block.page, starts_block=index == 0, positions=block.positions)
 
 
 def pack(items: Iterable[Segment], limit: int) -> list[Window]:
@@ -98,6 +108,7 @@ def pack(items: Iterable[Segment], limit: int) -> list[Window]:
         current.has_body = current.has_body or not segment.heading
         if segment.page is not None:
             current.pages.add(segment.page)
+        current.add_positions(segment.positions)
     if current.text:
         windows.append(current)
     return [window for window in windows if window.text.strip()]
@@ -120,5 +131,6 @@ def _small_enough(items: Iterable[Segment], limit: int) -> Iterator[Segment]:
                     segment.page,
                     starts_block=segment.starts_block and first,
                     tokens=count_tokens(part),
+                    positions=segment.positions,
                 )
                 first = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.parsing.chunkers.html_table import html_table_chunks
+from knowledge.parsing.chunkers.html_table import html_table_chunks, table_chunks
 from knowledge.parsing.chunkers.merge import Window, pack, segments
 from knowledge.parsing.context import ParseContext
 from knowledge.parsing.options import Options
@@ -20,9 +20,25 @@ def chunk_naive(
 
 
 def window_drafts(blocks: list[Block], options: Options, *, prefix: str = "") -> list[ChunkDraft]:
-    """Token windows over `blocks`, each opened by `prefix` (a heading path …) when given."""
-    windows = pack(segments(blocks, options.delimiter), budget(options.chunk_token_num, prefix))
-    return [draft(window, prefix) for window in windows]
+    """Token windows over `blocks`, each opened by `prefix` (a heading path …) when given.
+
+    A block that holds a structured table becomes HTML table chunks of its own, in place
+    (RAGFlow's convention), split by rows with the header repeated when it is long.
+    """
+    chunks: list[ChunkDraft] = []
+    run: list[Block] = []
+    size = budget(options.chunk_token_num, prefix)
+    for block in [*blocks, None]:
+        if block is not None and block.table is None:
+            run.append(block)
+            continue
+        if run:
+            windows = pack(segments(run, options.delimiter), size)
+            chunks.extend(draft(window, prefix) for window in windows)
+            run = []
+        if block is not None and block.table is not None:
+            chunks.extend(table_chunks(block.table, options.chunk_token_num))
+    return chunks
 
 
 def budget(limit: int, prefix: str) -> int:
@@ -34,5 +50,7 @@ def draft(window: Window, prefix: str = "") -> ChunkDraft:
     """A chunk draft from a packed window."""
     text = window.text.strip()
     return ChunkDraft(
-        content=f"{prefix}\n{text}" if prefix else text, page_numbers=sorted(window.pages)
+        content=f"{prefix}\n{text}" if prefix else text,
+        page_numbers=sorted(window.pages),
+        positions=list(window.positions),
     )

@@ -43,15 +43,23 @@ def chunk_one(
     """The whole document as a single chunk, however long."""
     blocks = extracted.all_blocks()
     text = "\n".join(block.text for block in blocks)
-    return [ChunkDraft(content=text, page_numbers=_pages(blocks))]
+    positions = [position for block in blocks for position in block.positions]
+    return [ChunkDraft(content=text, page_numbers=_pages(blocks), positions=positions)]
 
 
 def per_page(blocks: list[Block]) -> list[ChunkDraft]:
     """A chunk for each page that has text."""
     chunks = []
     for page, group in groupby(blocks, key=lambda block: block.page):
-        text = "\n".join(block.text for block in group)
-        chunks.append(ChunkDraft(content=text, page_numbers=[page] if page is not None else []))
+        members = list(group)
+        text = "\n".join(block.text for block in members)
+        chunks.append(
+            ChunkDraft(
+                content=text,
+                page_numbers=[page] if page is not None else [],
+                positions=[position for block in members for position in block.positions],
+            )
+        )
     return chunks
 
 

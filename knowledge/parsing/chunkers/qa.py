@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from knowledge.parsing.context import ParseContext
 from knowledge.parsing.options import Options
 from knowledge.parsing.tokens import cjk_ratio
-from knowledge.parsing.types import Block, ChunkDraft, Extracted, ParseError, Table
+from knowledge.parsing.types import Block, ChunkDraft, Extracted, ParseError, Position, Table
 
 _QUESTION = re.compile(r"^\s*(?:Q\s*\d*|Question\s*\d*|问题?\s*\d*)\s*[:：]\s*(.*)$", re.IGNORECASE)
 _ANSWER = re.compile(r"^\s*(?:A\s*\d*|Answer|答案?|回答)\s*[:：]\s*(.*)$", re.IGNORECASE)
@@ -30,6 +30,13 @@ class Pair:
     question: str
     answer: str = ""
     pages: set[int] = field(default_factory=set)
+    positions: list[Position] = field(default_factory=list)
+
+    def add(self, page: int | None, positions: list[Position]) -> None:
+        """Note that the pair runs through `page` and these boxes."""
+        if page is not None:
+            self.pages.add(page)
+        self.positions.extend(p for p in positions if p not in self.positions)
 
 
 def chunk_qa(
@@ -60,6 +67,7 @@ def chunk_qa(
         ChunkDraft(
             content=f"{labels[0]}{pair.question}\n{labels[1]}{pair.answer}",
             page_numbers=sorted(pair.pages),
+            positions=list(pair.positions),
             questions=[pair.question],
         )
         for pair in pairs
@@ -71,16 +79,17 @@ def _table_pairs(tables: list[Table], ctx: ParseContext) -> list[Pair]:
     pairs = []
     skipped = 0
     for table in tables:
-        rows = [row for row in table.rows if any(row)]
-        if rows and _is_header(rows[0]):
+        boxes = table.row_positions if len(table.row_positions) == len(table.rows) else []
+        rows = [(i, row) for i, row in enumerate(table.rows) if any(row)]
+        if rows and _is_header(rows[0][1]):
             rows = rows[1:]
-        for row in rows:
+        for index, row in rows:
             question, answer = (row + ["", ""])[:2]
             if not (question and answer):
                 skipped += 1
                 continue
             pages = {table.page} if table.page is not None else set()
-            pairs.append(Pair(question, answer, pages))
+            pairs.append(Pair(question, answer, pages, [boxes[index]] if boxes else []))
     if pairs and skipped:
         ctx.note(f"Skipped {skipped} row(s) that lack a question or an answer.")
     return pairs
@@ -94,10 +103,10 @@ def _is_header(row: list[str]) -> bool:
     )
 
 
-def _lines(blocks: list[Block]) -> list[tuple[str, int | None]]:
-    """Non-empty lines of the blocks with their pages."""
+def _lines(blocks: list[Block]) -> list[tuple[str, int | None, list[Position]]]:
+    """Non-empty lines of the blocks with their pages and boxes."""
     return [
-        (line.strip(), block.page)
+        (line.strip(), block.page, block.positions)
         for block in blocks
         for line in block.text.split("\n")
         if line.strip()
@@ -108,7 +117,7 @@ def _marked_pairs(blocks: list[Block]) -> list[Pair]:
     """'Q: …' starts a question and 'A: …' its answer; lines in between belong to the last one."""
     pairs: list[Pair] = []
     in_answer = False
-    for line, page in _lines(blocks):
+    for line, page, positions in _lines(blocks):
         question = _QUESTION.match(line)
         answer = _ANSWER.match(line)
         if question:
@@ -124,15 +133,14 @@ def _marked_pairs(blocks: list[Block]) -> list[Pair]:
                 pairs[-1].question = f"{pairs[-1].question}\n{line}".strip()
         else:
             continue
-        if page is not None:
-            pairs[-1].pages.add(page)
+        pairs[-1].add(page, positions)
     return [p for p in pairs if p.question and p.answer]
 
 
 def _tab_pairs(blocks: list[Block]) -> list[Pair]:
     """'question<TAB>answer' lines (RAGFlow's text layout); other lines extend the last answer."""
     pairs: list[Pair] = []
-    for line, page in _lines(blocks):
+    for line, page, positions in _lines(blocks):
         question, tab, answer = line.partition("\t")
         if tab and question.strip() and answer.strip():
             pairs.append(Pair(question.strip(), answer.strip()))
@@ -140,8 +148,7 @@ def _tab_pairs(blocks: list[Block]) -> list[Pair]:
             pairs[-1].answer += f"\n{line}"
         else:
             continue
-        if page is not None:
-            pairs[-1].pages.add(page)
+        pairs[-1].add(page, positions)
     return pairs
 
 
@@ -155,21 +162,19 @@ def _heading_pairs(blocks: list[Block]) -> list[Pair]:
             pairs[-1].answer = f"{pairs[-1].answer}\n{block.text}".strip()
         else:
             continue
-        if block.page is not None:
-            pairs[-1].pages.add(block.page)
+        pairs[-1].add(block.page, block.positions)
     return [p for p in pairs if p.answer]
 
 
 def _question_mark_pairs(blocks: list[Block]) -> list[Pair]:
     """A short line ending in '?' is a question and the lines after it the answer."""
     pairs: list[Pair] = []
-    for line, page in _lines(blocks):
+    for line, page, positions in _lines(blocks):
         if _ENDS_WITH_QUESTION_MARK.search(line) and len(line) <= MAX_QUESTION_CHARS:
             pairs.append(Pair(line))
         elif pairs:
             pairs[-1].answer = f"{pairs[-1].answer}\n{line}".strip()
         else:
             continue
-        if page is not None:
-            pairs[-1].pages.add(page)
+        pairs[-1].add(page, positions)
     return [p for p in pairs if p.answer]

@@ -15,7 +15,7 @@ from knowledge.parsing.chunkers.naive import window_drafts
 from knowledge.parsing.context import ParseContext
 from knowledge.parsing.headings import heading_level
 from knowledge.parsing.options import Options
-from knowledge.parsing.types import Block, ChunkDraft, Extracted
+from knowledge.parsing.types import Block, ChunkDraft, Extracted, Position
 
 PATH_SEPARATOR = " > "
 _INLINE_ABSTRACT = re.compile(r"^(abstract|摘\s*要)\s*[:：.—–-]\s*(\S.*)$", re.IGNORECASE)
@@ -29,6 +29,7 @@ class Section:
     path: list[str]
     body: list[Block] = field(default_factory=list)
     page: int | None = None  # where the heading is
+    positions: list[Position] = field(default_factory=list)  # the heading's boxes
 
 
 def chunk_sections(
@@ -44,11 +45,13 @@ def chunk_sections(
             # A heading with nothing under it shows up in the paths of its subsections; a lone
             # one at the end of a part is still text worth keeping.
             if prefix and following[: len(section.path)] != section.path:
-                chunks.append(ChunkDraft(prefix, [section.page] if section.page else []))
+                pages = [section.page] if section.page else []
+                chunks.append(ChunkDraft(prefix, pages, list(section.positions)))
             continue
         if paper and section.path and _ABSTRACT.match(section.path[-1]):
             body = "\n".join(block.text for block in section.body)
-            chunks.append(ChunkDraft(f"{prefix}\n{body}", _pages(section.body)))
+            positions = [p for block in section.body for p in block.positions]
+            chunks.append(ChunkDraft(f"{prefix}\n{body}", _pages(section.body), positions))
             continue
         chunks.extend(window_drafts(section.body, options, prefix=prefix))
     return chunks
@@ -61,16 +64,18 @@ def build_sections(blocks: list[Block], *, paper: bool = False) -> list[Section]
     sections = [Section([])]
     stack: list[tuple[int, str]] = []
 
-    def open_section(level: int, title: str, page: int | None) -> None:
+    def open_section(
+        level: int, title: str, page: int | None, positions: list[Position] | None = None
+    ) -> None:
         """Start a section under the open headings of a higher level."""
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, title))
-        sections.append(Section([text for _, text in stack], page=page))
+        sections.append(Section([text for _, text in stack], page=page, positions=positions or []))
 
     for block in blocks:
         if block.heading is not None:
-            open_section(block.heading, block.text, block.page)
+            open_section(block.heading, block.text, block.page, block.positions)
             continue
         if block.is_table or not (detect or paper):
             sections[-1].body.append(block)
@@ -83,15 +88,19 @@ def build_sections(blocks: list[Block], *, paper: bool = False) -> list[Section]
                 lines.append(line)
                 continue
             if lines:
-                sections[-1].body.append(Block("\n".join(lines), page=block.page))
+                sections[-1].body.append(
+                    Block("\n".join(lines), page=block.page, positions=block.positions)
+                )
                 lines = []
             if abstract is not None:
-                open_section(3, abstract.group(1), block.page)
+                open_section(3, abstract.group(1), block.page, block.positions)
                 lines.append(abstract.group(2))
             elif level is not None:
-                open_section(level, line.strip(), block.page)
+                open_section(level, line.strip(), block.page, block.positions)
         if lines:
-            sections[-1].body.append(Block("\n".join(lines), page=block.page))
+            sections[-1].body.append(
+                Block("\n".join(lines), page=block.page, positions=block.positions)
+            )
     return [s for s in sections if s.body or s.path]
 
 

@@ -15,20 +15,26 @@ def chunk_table(
     if not extracted.tables:
         raise ParseError(
             f"The table method needs tables, and {filename} has none. It reads spreadsheets "
-            "(.xlsx), CSV and TSV files, and the tables in Word, HTML and Markdown files."
+            "(.xlsx), CSV and TSV files, and the tables in PDF, Word, PowerPoint, HTML and Markdown "
+            "files."
         )
     chunks = []
     for table in extracted.tables:
-        rows = [row for row in table.rows if any(row)]
-        if len(rows) < 2:
+        boxes = table.row_positions if len(table.row_positions) == len(table.rows) else []
+        kept = [(i, row) for i, row in enumerate(table.rows) if any(row)]
+        if len(kept) < 2:
             continue
+        rows = [row for _, row in kept]
         width = max(len(row) for row in rows)
         headers = [h or f"Column {i + 1}" for i, h in enumerate(rows[0] + [""] * width)][:width]
         pages = [table.page] if table.page is not None else []
-        for row in rows[1:]:
+        for index, row in kept[1:]:
             text = row_text(headers, row)
             if text:
-                chunks.append(ChunkDraft(content=text, page_numbers=list(pages)))
+                positions = [boxes[index]] if boxes else []
+                chunks.append(
+                    ChunkDraft(content=text, page_numbers=list(pages), positions=positions)
+                )
     if not chunks:
         raise ParseError(
             f"No table rows were found in {filename}: the table method needs a header row "

@@ -26,14 +26,30 @@ def ocr_engine() -> Any:
 
 def ocr_image(image: Image.Image) -> str:
     """The text in `image`, one line per visual line, or '' when there is none."""
+    return _lines(_detect(image))
+
+
+def ocr_boxes(image: Image.Image) -> list[tuple[str, float, float, float, float]]:
+    """Each piece of text found in `image` and its box in pixels: (text, x0, x1, top, bottom)."""
+    boxes = []
+    for points, text, _score in _detect(image):
+        xs = [point[0] for point in points]
+        ys = [point[1] for point in points]
+        if str(text).strip():
+            boxes.append((str(text).strip(), min(xs), max(xs), min(ys), max(ys)))
+    return boxes
+
+
+def _detect(image: Image.Image) -> list[Any]:
+    """RapidOCR's (points, text, score) triples for `image`."""
     array = np.asarray(image.convert("RGB"))
     with _lock:  # one inference at a time: the session is shared and the box has two cores
         # The 180° line classifier flipped a third of the lines of clean printed pages in tests
         # (and dropped others), so text is taken as upright.
         output = ocr_engine()(array, use_cls=False)
     if output.boxes is None or output.txts is None or output.scores is None:
-        return ""  # nothing detected
-    return _lines(list(zip(output.boxes.tolist(), output.txts, output.scores, strict=True)))
+        return []  # nothing detected
+    return list(zip(output.boxes.tolist(), output.txts, output.scores, strict=True))
 
 
 def _lines(boxes: list[Any]) -> str:

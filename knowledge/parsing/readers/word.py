@@ -34,8 +34,10 @@ def read_docx(data: bytes, filename: str, ctx: ParseContext) -> Extracted:
         elif isinstance(item, DocxTable):
             rows = _table_rows(item)
             if rows:
-                extracted.tables.append(Table(rows))
-                extracted.blocks.append(Block("\n".join(table_rows_text(rows)), is_table=True))
+                table = Table(rows)
+                extracted.tables.append(table)
+                text = "\n".join(table_rows_text(rows))
+                extracted.blocks.append(Block(text, is_table=True, table=table))
     return extracted
 
 

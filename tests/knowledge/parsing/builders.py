@@ -188,3 +188,100 @@ def eml_bytes(*, attachment: tuple[str, bytes] | None = None, html: str | None =
         else:
             message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message.as_bytes()
+
+
+TWO_COLUMN_PROSE = (
+    "Reading order matters when a page has two columns of text. The parser must finish the "
+    "left column before it starts the right one, or sentences from both columns mix. "
+)
+TWO_COLUMN_TABLE = [
+    ("Model", "Accuracy", "Latency"),
+    ("Alpha", "91.2", "12 ms"),
+    ("Beta", "88.7", "8 ms"),
+    ("Gamma", "93.5", "30 ms"),
+]
+MM = 72 / 25.4  # points per millimetre
+# Where two_column_pdf_bytes draws its table on page 2 (mm): x 20-190, top 150, rows 7 mm.
+TABLE_BOX_MM = (20.0, 190.0, 150.0, 150.0 + 7.0 * len(TWO_COLUMN_TABLE))
+
+
+def two_column_pdf_bytes(pages: int = 3, *, table_rows: int = 0) -> bytes:
+    """An A4 paper: a running header and a page number on every page, a title and a section
+    heading, two columns whose first and last sentences name their page and side, a ruled
+    full-width table (caption below) on page 2, and a figure with its caption on page 3.
+    `table_rows` adds that many rows to the table (a long table spills over its page)."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=8)
+        pdf.set_xy(20, 8)
+        pdf.cell(0, 5, "Journal of Layout Studies - Volume 7")
+        pdf.set_xy(20, 285)
+        pdf.cell(170, 5, str(page), align="C")
+        top = 20
+        if page == 1:
+            pdf.set_font("helvetica", "B", 18)
+            pdf.set_xy(20, 20)
+            pdf.cell(170, 10, "A Study of Two Columns", align="C")
+            top = 36
+        pdf.set_font("helvetica", "B", 12)
+        pdf.set_xy(20, top)
+        pdf.cell(80, 6, f"{page}. Section on page {page}")
+        pdf.set_font("helvetica", size=10)
+        for side, x in (("Left", 20), ("Right", 110)):
+            pdf.set_xy(x, top + 8)
+            pdf.multi_cell(
+                80,
+                5,
+                f"{side} column page {page} begins here. {TWO_COLUMN_PROSE * 3}"
+                f"{side} column page {page} ends here.",
+            )
+        if page == 2:
+            x0, x1, table_top, _ = TABLE_BOX_MM
+            pdf.set_xy(x0, table_top)
+            rows = list(TWO_COLUMN_TABLE)
+            rows += [(f"Extra {n}", f"{50 + n}.0", f"{n} ms") for n in range(1, table_rows + 1)]
+            with pdf.table(width=x1 - x0, col_widths=(50, 60, 60), line_height=7) as table:
+                for values in rows:
+                    row = table.row()
+                    for value in values:
+                        row.cell(value)
+            pdf.set_xy(x0, pdf.get_y() + 4)
+            pdf.cell(0, 5, "Table 1: Accuracy and latency of the three models.")
+        if page == 3:
+            picture = Image.new("RGB", (300, 150), (40, 90, 160))
+            buffer = BytesIO()
+            picture.save(buffer, "PNG")
+            pdf.image(buffer, x=60, y=170, w=90, h=45)
+            pdf.set_xy(60, 218)
+            pdf.cell(90, 5, "Figure 1: A blue rectangle standing in for a chart.")
+    return bytes(pdf.output())
+
+
+def table_png_bytes(rows: list[list[str]], *, size: tuple[int, int] = (1400, 500)) -> bytes:
+    """A picture of an unruled table: each row's cells drawn at fixed column offsets."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=40)
+    for index, row in enumerate(rows):
+        for column, cell in enumerate(row):
+            draw.text((40 + 440 * column, 40 + 90 * index), cell, fill="black", font=font)
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def scanned_table_pdf_bytes(rows: list[list[str]]) -> bytes:
+    """One page that is only a picture of a table."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(BytesIO(table_png_bytes(rows)), x=10, y=20, w=190)
+    return bytes(pdf.output())

@@ -209,8 +209,9 @@ def test_book_uses_word_heading_styles_for_the_path() -> None:
     assert contents(parse(builders.docx_bytes(), "h.docx", "book")) == [
         "Employee Handbook > Chapter 1 Leave\nStaff get twenty days of paid leave.",
         "Employee Handbook > Chapter 1 Leave > 1.1 Sick leave\n"
-        "Sick leave needs a note from a doctor after three days.\n"
-        "Type: Annual; Days: 20\nType: Sick; Days: 10",
+        "Sick leave needs a note from a doctor after three days.",
+        "<table><tr><th>Type</th><th>Days</th></tr>"
+        "<tr><td>Annual</td><td>20</td></tr><tr><td>Sick</td><td>10</td></tr></table>",
         "Employee Handbook > Chapter 2 年假\n员工每年享有二十天带薪年假。",
     ]
 

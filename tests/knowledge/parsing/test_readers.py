@@ -78,12 +78,14 @@ def test_invalid_json_is_a_parse_error() -> None:
         parse(b"{oops}", "broken.json")
 
 
-def test_docx_keeps_body_order_with_headings_and_table_rows() -> None:
-    # Headings open chunks, so a window never ends with the next section's title.
+def test_docx_keeps_body_order_with_headings_and_tables_as_html() -> None:
+    # Headings open chunks, so a window never ends with the next section's title; a table is a
+    # chunk of its own in HTML (RAGFlow's convention), where it stands in the body.
     assert contents(parse(builders.docx_bytes(), "handbook.docx", chunk_token_num=1000)) == [
         "Employee Handbook\nChapter 1 Leave\nStaff get twenty days of paid leave.",
-        "1.1 Sick leave\nSick leave needs a note from a doctor after three days.\n"
-        "Type: Annual; Days: 20\nType: Sick; Days: 10",
+        "1.1 Sick leave\nSick leave needs a note from a doctor after three days.",
+        "<table><tr><th>Type</th><th>Days</th></tr>"
+        "<tr><td>Annual</td><td>20</td></tr><tr><td>Sick</td><td>10</td></tr></table>",
         "Chapter 2 年假\n员工每年享有二十天带薪年假。",
     ]
 
@@ -113,9 +115,14 @@ def test_pptx_reads_titles_text_tables_and_notes_per_slide() -> None:
     assert result.pages == 3
     assert contents(result) == [
         "Quarterly review\nRevenue grew 12%\nCosts fell 3%",
-        "Regions\nRegion: North; Sales: 40",
+        "Regions",
+        "<table><tr><th>Region</th><th>Sales</th></tr><tr><td>North</td><td>40</td></tr></table>",
         "下一步\nNotes: Mention the hiring plan.",
     ]
+    # Shapes' boxes in points from the slide's top-left (the table: 1 in from the left, 2 in
+    # from the top, 6 in wide, two rows of half an inch).
+    assert result.chunks[2].positions == [(2, 72.0, 504.0, 144.0, 216.0)]
+    assert all(position[0] == 1 for position in result.chunks[0].positions)
 
 
 def test_pdf_text_layer_is_read_page_by_page(cjk_font_available: None) -> None:
