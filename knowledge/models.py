@@ -46,6 +46,14 @@ class Dataset(models.Model):
     # "built_in_metadata": [...]}`) and data-source connectors, stored and echoed.
     metadata_config = models.JSONField(_("metadata fields"), default=dict, blank=True)
     connectors = models.JSONField(_("connectors"), default=list, blank=True)
+    # The chat model LLM enrichment uses (auto keywords/questions, RAPTOR, knowledge graph),
+    # `name@factory`; "" = the default (see knowledge.enrichment.chat_model).
+    llm_id = models.CharField(_("chat model for enrichment"), max_length=255, blank=True)
+    # RAGFlow's dataset-level job pointers: the latest RAPTOR and knowledge-graph jobs.
+    raptor_task_id = models.CharField(max_length=32, blank=True, default="")
+    raptor_task_finish_at = models.DateTimeField(null=True, blank=True)
+    graphrag_task_id = models.CharField(max_length=32, blank=True, default="")
+    graphrag_task_finish_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -135,6 +143,9 @@ class Chunk(models.Model):
     questions = models.JSONField(default=list, blank=True)
     # RAGFlow v0.27's tags (`tag_kwd`) and their weights (`tag_feas`), stored and echoed.
     tags = models.JSONField(default=list, blank=True)
+    # 0 for a passage of the document; n >= 1 for a RAPTOR summary of layer n (RAGFlow's
+    # `raptor_kwd`).
+    raptor_level = models.PositiveSmallIntegerField(default=0)
     tag_weights = models.JSONField(default=dict, blank=True)
     # An image attached with `image_base64`: RAGFlow's `img_id`, `<dataset>-<chunk>`, and the
     # storage key of its bytes (under the dataset's folder, deleted with it).
@@ -236,6 +247,16 @@ class TermStat(models.Model):
         return f"{self.term}: {self.df}"
 
 
+from knowledge.models_enrichment import EnrichmentJob, LLMAnswer  # noqa: E402
 from knowledge.models_evaluation import EvaluationQuestion  # noqa: E402
 
-__all__ = ["Chunk", "Dataset", "Document", "EvaluationQuestion", "ModelProvider", "TermStat"]
+__all__ = [
+    "Chunk",
+    "Dataset",
+    "Document",
+    "EnrichmentJob",
+    "EvaluationQuestion",
+    "LLMAnswer",
+    "ModelProvider",
+    "TermStat",
+]

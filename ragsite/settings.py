@@ -182,6 +182,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "knowledge.recover_stale_parses",
         "schedule": float(RAGSITE_PARSE_RECOVERY_SECONDS),
     },
+    # The same for LLM enrichment jobs (RAPTOR, knowledge graph): they resume from their
+    # checkpoint.
+    "recover-stale-enrichment-jobs": {
+        "task": "knowledge.recover_stale_enrichment_jobs",
+        "schedule": float(RAGSITE_PARSE_RECOVERY_SECONDS),
+    },
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 # --- Publishing while the broker is down (issue 18) ---
@@ -332,6 +338,21 @@ RAGSITE_DEFAULT_EMBEDDING_MODEL = env_str(
 # The chat model assistants get when they name none; the built-in one quotes the knowledge
 # base (extractive, offline). Any `name@factory` of a configured provider works too.
 RAGSITE_DEFAULT_CHAT_MODEL = env_str("RAGSITE_DEFAULT_CHAT_MODEL", "ragsite-extractive@Builtin")
+# --- LLM enrichment (auto keywords/questions, RAPTOR, knowledge graph) ---
+# The chat model a dataset without its own uses for enrichment (`name@factory` of a configured
+# provider); "" = the first chat model of the first enabled provider.
+RAGSITE_ENRICHMENT_CHAT_MODEL = env_str("RAGSITE_ENRICHMENT_CHAT_MODEL", "")
+# Cost limits of one enrichment job on a dataset (a RAPTOR or graph run, or one document's
+# keyword/question pass): chat-model calls, and prompt + answer tokens. Answers kept from an
+# earlier run of the same job are free.
+RAGSITE_ENRICHMENT_MAX_CALLS = env_int("RAGSITE_ENRICHMENT_MAX_CALLS", 2000)
+RAGSITE_ENRICHMENT_MAX_TOKENS = env_int("RAGSITE_ENRICHMENT_MAX_TOKENS", 2_000_000)
+# Chat-model calls one job makes at once.
+RAGSITE_ENRICHMENT_CONCURRENCY = env_int("RAGSITE_ENRICHMENT_CONCURRENCY", 4)
+# A job whose worker heartbeat is older than this is taken for dead and resumed.
+RAGSITE_ENRICHMENT_STALE_SECONDS = env_int("RAGSITE_ENRICHMENT_STALE_SECONDS", 60)
+# Most RAPTOR layers above the passages (RAGFlow recurses until one summary is left).
+RAGSITE_RAPTOR_MAX_LAYERS = env_int("RAGSITE_RAPTOR_MAX_LAYERS", 5)
 # Load the default embedding model in each web process at start-up (in a thread).
 RAGSITE_PRELOAD_MODELS = env_bool("RAGSITE_PRELOAD_MODELS", True)
 # Threads one process's embedding model may use (ONNX Runtime for MiniLM, numpy for USE); 1

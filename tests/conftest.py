@@ -18,6 +18,7 @@ from django.test import Client
 
 from ragsite.accounts.models import User
 from ragsite.accounts.services import api_key_create
+from tests.llm_server import llm_provider, llm_server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from knowledge.models import Chunk, Dataset, Document
+from knowledge.models import Chunk, Dataset, Document, EnrichmentJob
 from ragsite.api.formats import epoch_ms, rfc1123
 
 
@@ -28,13 +28,13 @@ def dataset_out(dataset: Dataset) -> dict[str, Any]:
         "pagerank": dataset.pagerank,
         "similarity_threshold": dataset.similarity_threshold,
         "vector_similarity_weight": dataset.vector_similarity_weight,
-        # ragsite has no ingestion pipelines and no knowledge-graph/RAPTOR/mind-map jobs yet.
+        # ragsite has no ingestion pipelines and no mind-map jobs.
         "pipeline_id": None,
-        "graphrag_task_id": None,
-        "raptor_task_id": None,
+        "graphrag_task_id": dataset.graphrag_task_id or None,
+        "raptor_task_id": dataset.raptor_task_id or None,
         "mindmap_task_id": None,
-        "graphrag_task_finish_at": None,
-        "raptor_task_finish_at": None,
+        "graphrag_task_finish_at": rfc1123(dataset.graphrag_task_finish_at),
+        "raptor_task_finish_at": rfc1123(dataset.raptor_task_finish_at),
         "mindmap_task_finish_at": None,
         "status": "1",
         "connectors": dataset.connectors,
@@ -172,4 +172,32 @@ def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
         "positions": hit.positions,
         "doc_type_kwd": "",
         "highlight": hit.highlight,
+    }
+
+
+def enrichment_task_out(job: EnrichmentJob) -> dict[str, Any]:
+    """An enrichment job as RAGFlow's task row (trace_raptor, GET /index?type=…)."""
+    return {
+        "id": job.pk,
+        "doc_id": (job.document_ids or [""])[0],
+        "from_page": 100000000,
+        "to_page": 100000000,
+        "task_type": job.kind,
+        "priority": 0,
+        "begin_at": rfc1123(job.begin_at or job.created_at),
+        "process_duration": job.process_duration,
+        "progress": job.progress,
+        "progress_msg": job.progress_msg,
+        "retry_count": job.attempts,
+        "digest": "",
+        "chunk_ids": "",
+        # ragsite's own: the job's state, what it used and its chat model.
+        "status": job.status,
+        "llm_id": job.chat_model,
+        "llm_calls": job.calls_used,
+        "llm_tokens": job.tokens_used,
+        "create_time": epoch_ms(job.created_at),
+        "create_date": rfc1123(job.created_at),
+        "update_time": epoch_ms(job.updated_at),
+        "update_date": rfc1123(job.updated_at),
     }

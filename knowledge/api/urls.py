@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from knowledge.api import chunks, documents, evaluation, metadata, preview, views
+from knowledge.api import chunks, documents, evaluation, index, metadata, preview, views
 
 DS = r"^datasets/(?P<dataset_id>[^/]+)"
 DOC = DS + r"/documents/(?P<document_id>[^/]+)"
@@ -19,6 +19,10 @@ urlpatterns = [
     re_path(DS + r"/metadata/config/?$", metadata.MetadataConfigApi.as_view()),
     re_path(DS + r"/metadata/summary/?$", metadata.MetadataSummaryApi.as_view()),
     re_path(DS + r"/metadata/update/?$", metadata.MetadataUpdateApi.as_view()),
+    re_path(DS + r"/run_raptor/?$", index.RunRaptorApi.as_view()),
+    re_path(DS + r"/trace_raptor/?$", index.TraceRaptorApi.as_view()),
+    re_path(DS + r"/index/?$", index.IndexApi.as_view()),
+    re_path(DS + r"/raptor/?$", index.IndexTypeApi.as_view(index_type="raptor")),
     re_path(DOC + r"/chunks/?$", chunks.ChunksApi.as_view()),
     re_path(DOC + r"/chunks/(?P<chunk_id>[^/]+)/?$", chunks.ChunkApi.as_view()),
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
