@@ -131,3 +131,94 @@ def _position(entry: object) -> tuple[float, float, float, float, float] | None:
 
 def _clip(value: float, limit: float) -> float:
     return min(max(value, 0.0), limit)
+
+
+# Text search: a piece of a chunk this long (without spaces) is taken to be distinctive.
+SNIPPET_CHARS = 24
+MAX_SEARCHED_PAGES = 500
+
+
+def locate_text(path: Path, text: str, hint: int | None = None) -> list[list[float]]:
+    """Where `text` is printed in the PDF, as positions ([page, x0, x1, top, bottom] in points
+    from the top-left, one per line of the match), found through the text layer.
+
+    Whitespace is ignored on both sides (a PDF wraps lines where the chunk has spaces, and CJK
+    text has none); pieces of the chunk that differ from the page (a dropped hyphen, a changed
+    quote) are skipped and matching resumes after them. The page with the most matched
+    characters wins (the `hint` page, e.g. the chunk's page number, on a tie), with the next
+    page too when the chunk runs on to it. [] when nothing matches.
+    """
+    wanted = "".join(text.split())
+    if len(wanted) < min(SNIPPET_CHARS, 8):
+        return []
+    document = _open(path)
+    try:
+        total = min(len(document), MAX_SEARCHED_PAGES)
+        found: dict[int, tuple[int, int, list[list[float]]]] = {}
+        for number in range(1, total + 1):
+            matched, resume, positions = _match_page(document, number, wanted)
+            if matched:
+                found[number] = (matched, resume, positions)
+    finally:
+        document.close()
+    if not found:
+        return []
+    best = max(found, key=lambda n: (found[n][0], n == hint, -n))
+    positions = list(found[best][2])
+    _matched, resume, _ = found[best]
+    if resume < len(wanted) and best + 1 in found:
+        # The rest of the chunk at the top of the next page.
+        rest = wanted[resume:]
+        document = _open(path)
+        try:
+            _m, _r, more = _match_page(document, best + 1, rest, anchored=True)
+        finally:
+            document.close()
+        positions.extend(more)
+    return positions
+
+
+def _match_page(
+    document: pdfium.PdfDocument, number: int, wanted: str, *, anchored: bool = False
+) -> tuple[int, int, list[list[float]]]:
+    """(characters of `wanted` matched on the page, where in `wanted` the last match ended, boxes).
+
+    `anchored`: the match must start at the page's first characters (a chunk running on)."""
+    page = document[number - 1]
+    try:
+        height = page.get_size()[1]
+        textpage = page.get_textpage()
+        try:
+            raw = textpage.get_text_range()
+            indices = [i for i, ch in enumerate(raw) if not ch.isspace()]
+            flat = "".join(raw[i] for i in indices).replace("\ufffe", "-")
+            spans: list[tuple[int, int]] = []  # in `flat`
+            pos, cursor, matched, until = 0, 0, 0, 0
+            while pos < len(wanted):
+                snippet = wanted[pos : pos + SNIPPET_CHARS]
+                start = flat.find(snippet, cursor)
+                if start < 0 or (anchored and not spans and start > SNIPPET_CHARS):
+                    if anchored and not spans:
+                        break
+                    pos += SNIPPET_CHARS
+                    continue
+                end = start + len(snippet)
+                while end < len(flat) and pos + (end - start) < len(wanted):
+                    if flat[end] != wanted[pos + end - start]:
+                        break
+                    end += 1
+                spans.append((start, end))
+                matched += end - start
+                pos += end - start
+                cursor, until = end, pos
+            positions = []
+            for start, end in spans:
+                first, last = indices[start], indices[end - 1]
+                for k in range(textpage.count_rects(first, last - first + 1)):
+                    left, bottom, right, top = textpage.get_rect(k)
+                    positions.append([float(number), left, right, height - top, height - bottom])
+            return matched, until, positions
+        finally:
+            textpage.close()
+    finally:
+        page.close()

@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from knowledge import pagerender
-from knowledge.models import Document
+from knowledge.models import Chunk, Document
 from knowledge.pagerender import PageSize
 from knowledge.parsing import ParseError
 from knowledge.parsing.convert import convert_office
@@ -86,6 +86,30 @@ def preview_page_image(document: Document, number: int) -> Path:
         except pagerender.PdfUnreadable as exc:
             raise PreviewUnavailable(_("The PDF could not be opened (%s).") % exc) from exc
     return image
+
+
+RECORDED = "recorded"  # the chunk's own positions (PDF documents)
+FOUND = "found"  # where its text was found on the page
+
+
+def chunk_places(document: Document, chunk: Chunk) -> tuple[list[list[float]], str]:
+    """The chunk's boxes on the pages the preview shows, and where they come from.
+
+    A PDF document's chunk with positions has them drawn as they are. Otherwise (no positions,
+    or an Office file shown from LibreOffice's PDF, whose pages the positions do not describe)
+    the chunk's text is looked for in the page text: ([], "") when it is not found.
+    """
+    kind = preview_kind(document)
+    if kind == PDF and pagerender.first_page(chunk.positions) is not None:
+        return list(chunk.positions), RECORDED
+    if kind == TEXT:
+        return [], ""
+    hint = chunk.page_numbers[0] if chunk.page_numbers else None
+    try:
+        found = pagerender.locate_text(_pdf(document), chunk.content, hint)
+    except (PreviewUnavailable, pagerender.PdfUnreadable):
+        return [], ""
+    return found, FOUND if found else ""
 
 
 def preview_cache_delete(dataset_id: str, document_ids: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from knowledge.services.preview import (
     OFFICE,
     PDF,
     PreviewUnavailable,
+    chunk_places,
     preview_kind,
     preview_page_image,
     preview_pages,
@@ -83,13 +84,17 @@ def document_preview(request: HtmxHttpRequest, dataset_id: str, document_id: str
     kind = preview_kind(document)
     page: PageView | None = None
     unavailable = ""
+    places: list[list[float]] = []
+    source = ""
     if kind in (PDF, OFFICE):
         try:
             sizes = preview_pages(document)
         except PreviewUnavailable as exc:
             unavailable = exc.message
         else:
-            page = _page_view(request, document, chunk, sizes, kind)
+            if chunk is not None:
+                places, source = chunk_places(document, chunk)
+            page = _page_view(request, document, chunk, sizes, places)
     context = {
         "dataset": dataset,
         "document": document,
@@ -98,7 +103,7 @@ def document_preview(request: HtmxHttpRequest, dataset_id: str, document_id: str
         "kind": kind,
         "page": page,
         "unavailable": unavailable,
-        "boxes_known": kind == PDF,
+        "source": source,
         "pages": _page_links(document, chunk, page),
         "chunks_url": reverse("knowledge:document_chunks", args=[dataset.pk, document.pk])
         + (f"?chunk={chunk.pk}#chunk-{chunk.pk}" if chunk else ""),
@@ -111,16 +116,14 @@ def _page_view(
     document: Document,
     chunk: Chunk | None,
     sizes: list[PageSize],
-    kind: str,
+    places: list[list[float]],
 ) -> PageView:
     fallback = 1
     if chunk is not None:
-        fallback = first_page(chunk.positions) or (chunk.page_numbers or [1])[0]
+        fallback = first_page(places) or (chunk.page_numbers or [1])[0]
     number = _page_number(request.GET.get("page", ""), fallback, len(sizes))
     size = sizes[number - 1]
-    # Positions are PDF points of the document's own pages; a converted Office file's pages are
-    # LibreOffice's, so no boxes are drawn on them.
-    boxes = boxes_on_page(chunk.positions, number, size) if chunk and kind == PDF else []
+    boxes = boxes_on_page(places, number, size)
     image_url = reverse(
         "knowledge:document_preview_page", args=[document.dataset_id, document.pk, number]
     )

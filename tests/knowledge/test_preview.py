@@ -12,6 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
@@ -26,6 +27,9 @@ from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from tests.helpers import assert_error
 from tests.knowledge.parsing import builders
+from tests.knowledge.parsing.conftest import cjk_font_available
+
+__all__ = ["cjk_font_available"]  # the fixture, from the parsing tests
 
 PAGES = ["Walrus counts on Kolguev island.", "Seals haul out on the northern spit at low tide."]
 # Where the chunk is: page 2, x 72-300 pt, 100-140 pt from the top.
@@ -113,7 +117,7 @@ def test_another_page_keeps_the_chunk_but_has_no_boxes(alice: Client, pdf: Docum
     chunk = chunk_with_positions(pdf, PAGES[1], POSITIONS)
     html = alice.get(preview(pdf, chunk=chunk.pk, page=1)).content.decode()
     assert "Page 1 of 2" in html and "preview__box" not in html
-    assert "This chunk has no recorded position on this page" in html
+    assert "This chunk is not on this page" in html
     assert f"?chunk={chunk.pk}&amp;page=2" in html  # next keeps the chunk
     # Out-of-range and nonsense page numbers land on a real page.
     assert "Page 2 of 2" in alice.get(preview(pdf, page=99)).content.decode()
@@ -188,10 +192,43 @@ def test_office_documents_are_shown_from_a_pdf_libreoffice_makes(
     Chunk.objects.filter(pk=chunk.pk).update(page_numbers=[2])
     html = alice.get(preview(document, chunk=chunk.pk)).content.decode()
     assert "Page 2 of 3" in html  # one page per slide, opened at the chunk's slide
-    assert "a PDF made from this Office file" in html and "preview__box" not in html
+    assert "the chunk&#x27;s text was not found on it" in html or (
+        "the chunk's text was not found on it" in html
+    )
+    assert "preview__box" not in html
     response = alice.get(page_image(document, 2))
     assert response.status_code == 200
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).width == PAGE_WIDTH_PX
+
+
+def test_a_chunk_without_positions_is_outlined_where_its_text_is(
+    alice: Client, pdf: Document
+) -> None:
+    chunk = chunk_add(document=pdf, content=PAGES[1])
+    assert chunk.positions == [] and chunk.page_numbers == []
+    html = alice.get(preview(pdf, chunk=chunk.pk)).content.decode()
+    assert "Page 2 of 2" in html
+    assert "The chunk has no recorded position; it is outlined where its text was found." in html
+    (box,) = re.findall(r'class="preview__box" style="([^"]+)"', html)
+    found = {k: float(v) for k, v in re.findall(r"(left|top|width|height): ([\d.]+)%", box)}
+    # fpdf2 writes the line at the top-left margin (10 mm) of an A4 page.
+    assert 3 < found["left"] < 8 and 2 < found["top"] < 6 and found["width"] > 40
+    # Text that is nowhere in the PDF: no box, and it says so.
+    missing = chunk_add(document=pdf, content="Polar bears were not seen on this trip at all.")
+    html = alice.get(preview(pdf, chunk=missing.pk)).content.decode()
+    assert "preview__box" not in html and "its text was not found in the PDF" in html
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_a_word_chunk_is_outlined_on_libreoffices_pdf(alice: Client, dataset: Dataset) -> None:
+    document = upload(dataset, "handbook.docx", builders.docx_bytes())
+    chunk = chunk_add(
+        document=document, content="Sick leave needs a note from a doctor after three days."
+    )
+    html = alice.get(preview(document, chunk=chunk.pk)).content.decode()
+    assert "Page 1 of 1" in html
+    assert "the chunk is outlined where its text was found" in html
+    assert html.count('class="preview__box"') == 1
 
 
 def test_a_damaged_office_file_says_why_it_has_no_page_view(
@@ -234,7 +271,8 @@ def test_the_api_preview_returns_the_bytes_inline(api, pdf: Document) -> None:
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"] == 'inline; filename="survey.pdf"'
-        assert b"".join(response.streaming_content) == builders.text_pdf_bytes(PAGES)
+        with default_storage.open(pdf.location, "rb") as stored:
+            assert b"".join(response.streaming_content) == stored.read()
 
 
 def test_the_api_preview_forces_html_to_download_and_refuses_other_tenants(
@@ -280,3 +318,22 @@ def test_the_preview_speaks_chinese(alice: Client, pdf: Document) -> None:
     chunk = chunk_with_positions(pdf, PAGES[1], POSITIONS)
     html = alice.get(preview(pdf, chunk=chunk.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "第 2 页，共 2 页" in html and "上一页" in html
+
+
+def test_locating_text_follows_wrapped_lines_cjk_and_a_chunk_running_onto_the_next_page(
+    tmp_path: Path, cjk_font_available: None
+) -> None:
+    from knowledge.pagerender import locate_text
+
+    long_text = " ".join(f"item{n}" for n in range(1200))  # fpdf2 breaks it over pages
+    path = tmp_path / "a.pdf"
+    path.write_bytes(builders.text_pdf_bytes([long_text, "员工每年享有二十天带薪年假。"], cjk=True))
+    positions = locate_text(path, long_text)
+    pages = sorted({int(p[0]) for p in positions})
+    assert pages == [1, 2], pages
+    assert len([p for p in positions if p[0] == 1]) > 30  # one box per wrapped line
+    tops = [p[3] for p in positions if p[0] == 1]
+    assert tops == sorted(tops)
+    (cjk,) = locate_text(path, "员工每年享有 二十天带薪年假。")  # spaces do not matter
+    assert cjk[0] == len(pdfium.PdfDocument(str(path)))  # the last page
+    assert locate_text(path, "item 7") == []  # too short to tell where it is
