@@ -204,13 +204,17 @@ def _table(spans: list[Span], page: PageText, unit: float) -> _TableRegion | Non
     columns = _x_columns(spans, unit)
     if len(columns) < 2:
         return None
-    wide = sum(1 for s in spans if s.x1 - s.x0 > 0.3 * page.width)
-    words = statistics.median(len(s.text.split()) for s in spans)
-    if wide > 0.3 * len(spans) or words > MAX_CELL_WORDS:
+
+    # Shares of the text, not of the spans: formulas break lines of prose into many scraps.
+    def prose(span: Span) -> bool:
+        return span.x1 - span.x0 > 0.3 * page.width or len(span.text.split()) > 2 * MAX_CELL_WORDS
+
+    total = sum(len(s.text) for s in spans)
+    if sum(len(s.text) for s in spans if prose(s)) > 0.4 * total:
         return None  # columns of running text
     for x0, x1 in columns:
-        inside = [s.x1 - s.x0 for s in spans if x0 <= s.x0 and s.x1 <= x1]
-        if statistics.median(inside) > 0.3 * page.width:
+        inside = [s for s in spans if x0 <= s.x0 and s.x1 <= x1]
+        if sum(len(s.text) for s in inside if prose(s)) > 0.5 * sum(len(s.text) for s in inside):
             return None  # a column of running text beside the table
     multi = sum(1 for row in rows if len({_column_of(s, columns) for s in row}) >= 2)
     if multi < 0.6 * len(rows) or multi < 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -141,9 +142,10 @@ def _page_text(document: pdfium.PdfDocument, number: int, ocr: bool) -> tuple[Pa
 def _text_layer_spans(textpage: pdfium.PdfTextPage, height: float) -> list[Span]:
     """Runs of text split at line ends and at gaps wider than a space, with their boxes.
 
-    One text call for the page and one box call per character (about 3 µs each): PDFium's own
-    line breaks are kept, and a gap of most of a line's height (table cells, a column gutter
-    the text order jumps over) starts a new span.
+    One text call for the page and one box call per character (about 3 µs each). PDFium's own
+    line breaks are kept; within a line, a gap between words starts a new span when it is wide
+    (table cells, a column gutter the text order jumps over) and clearly wider than the line's
+    narrowest word gap, since justified lines stretch all their spaces alike.
     """
     count = pdfium_c.FPDFText_CountChars(textpage.raw)
     text = textpage.get_text_range()
@@ -157,44 +159,89 @@ def _text_layer_spans(textpage: pdfium.PdfTextPage, height: float) -> list[Span]
     loose = pdfium_c.FPDFText_GetLooseCharBox
     raw = textpage.raw
     spans: list[Span] = []
-    chars: list[str] = []
-    first = -1
-    x0 = x1 = top = bottom = 0.0
-
-    def close() -> None:
-        # Characters beyond the BMP come as surrogate pairs.
-        joined = "".join(chars).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        piece = _tidy(joined).strip()
-        if piece:
-            size = pdfium_c.FPDFText_GetFontSize(raw, first)
-            bold = pdfium_c.FPDFText_GetFontWeight(raw, first) >= BOLD_WEIGHT
-            spans.append(Span(piece, x0, x1, top, bottom, size or (bottom - top), bold))
-
+    line: list[_Char] = []
+    top = bottom = x0 = 0.0
     for index, char in enumerate(text):
         if char in "\r\n":
-            close()
-            chars, first = [], -1
+            spans.extend(_split_line(line, raw))
+            line = []
             continue
         if char.isspace() or char in "\ufffe\x02":
-            if chars:
-                chars.append(" " if char.isspace() else "-")
+            if line:
+                line.append(_Char(" " if char.isspace() else "-", index, *line[-1].box, space=True))
             continue
         loose(raw, index, ref)
         left, right, ctop, cbottom = rect.left, rect.right, height - rect.top, height - rect.bottom
-        if first >= 0:
+        if line:
             line_height = bottom - top
             new_line = ctop >= bottom - 0.2 * line_height or cbottom <= top + 0.2 * line_height
-            if new_line or left - x1 > SPAN_GAP * line_height or left < x0 - line_height:
-                close()
-                chars, first = [], -1
-        if first < 0:
-            first = index
-            x0, x1, top, bottom = left, right, ctop, cbottom
+            if new_line or left < x0 - line_height:
+                spans.extend(_split_line(line, raw))
+                line = []
+        if not line:
+            x0, top, bottom = left, ctop, cbottom
         else:
-            x0, x1 = min(x0, left), max(x1, right)
-            top, bottom = min(top, ctop), max(bottom, cbottom)
-        chars.append(char)
-    close()
+            x0, top, bottom = min(x0, left), min(top, ctop), max(bottom, cbottom)
+        line.append(_Char(char, index, left, right, ctop, cbottom))
+    spans.extend(_split_line(line, raw))
+    return spans
+
+
+@dataclass
+class _Char:
+    char: str
+    index: int
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    space: bool = False
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.x1, self.x1, self.top, self.bottom
+
+
+def _split_line(line: list[_Char], raw: Any) -> list[Span]:
+    """A line's characters as spans, cut at its wide gaps."""
+    glyphs = [c for c in line if not c.space]
+    if not glyphs:
+        return []
+    height = max(c.bottom for c in glyphs) - min(c.top for c in glyphs)
+    gaps = []
+    for before, after in zip(glyphs, glyphs[1:], strict=False):
+        gap = after.x0 - before.x1
+        if after.index - before.index > 1 or gap > 0.2 * height:  # a space between them
+            gaps.append(gap)
+    narrowest = min(gaps, default=0.0)
+    pieces: list[list[_Char]] = [[]]
+    previous: _Char | None = None
+    for char in line:
+        if not char.space and previous is not None:
+            gap = char.x0 - previous.x1
+            if gap > SPAN_GAP * height and (gap > 2 * height or gap > 1.6 * narrowest):
+                pieces.append([])
+        if char.space and not pieces[-1]:
+            continue
+        pieces[-1].append(char)
+        if not char.space:
+            previous = char
+    spans = []
+    for piece in pieces:
+        boxed = [c for c in piece if not c.space]
+        if not boxed:
+            continue
+        # Characters beyond the BMP come as surrogate pairs.
+        joined = "".join(c.char for c in piece)
+        joined = joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        text = _tidy(joined).strip()
+        if not text:
+            continue
+        first = boxed[0].index
+        top, bottom = min(c.top for c in boxed), max(c.bottom for c in boxed)
+        size = pdfium_c.FPDFText_GetFontSize(raw, first) or (bottom - top)
+        bold = pdfium_c.FPDFText_GetFontWeight(raw, first) >= BOLD_WEIGHT
+        spans.append(Span(text, boxed[0].x0, max(c.x1 for c in boxed), top, bottom, size, bold))
     return spans
 
 

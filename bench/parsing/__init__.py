@@ -1,0 +1,1 @@
+"""Parsing-quality benchmark on real PDFs from Debian's documentation packages."""
