@@ -45,6 +45,19 @@ def text_box(data: bytes, number: int) -> tuple[float, float, float, float]:
     return left, right, height - max(b[3] for b in boxes), height - min(b[1] for b in boxes)
 
 
+def use_live_media(settings: Any, live_workdir: Path) -> None:
+    """Store originals where the live Daphne reads them (the session's media folder)."""
+    media = str(live_workdir / "media")
+    settings.MEDIA_ROOT = media
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media},
+        },
+    }
+
+
 def test_a_retrieval_hit_opens_the_page_with_the_chunk_outlined(
     transactional_db: None,
     live_server_url: str,
@@ -55,16 +68,7 @@ def test_a_retrieval_hit_opens_the_page_with_the_chunk_outlined(
 ) -> None:
     from playwright.sync_api import expect
 
-    # The live Daphne reads originals from the session's media folder.
-    media = str(live_workdir / "media")
-    settings.MEDIA_ROOT = media
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": media},
-        },
-    }
+    use_live_media(settings, live_workdir)
     data = builders.text_pdf_bytes(PAGES)
     width, height = pdfium.PdfDocument(data)[1].get_size()
     X0, X1, TOP, BOTTOM = text_box(data, 2)  # noqa: N806 - the four numbers of a position
@@ -147,3 +151,63 @@ def test_a_retrieval_hit_opens_the_page_with_the_chunk_outlined(
         box = page.locator(".preview__box").bounding_box()
         assert sheet is not None and box is not None
         assert box["x"] - sheet["x"] == pytest.approx(X0 * sheet["width"] / width, abs=1.5)
+
+
+def test_a_chat_citation_opens_the_cited_chunk_in_the_preview(
+    transactional_db: None,
+    live_server_url: str,
+    live_workdir: Path,
+    bob: User,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    from playwright.sync_api import expect
+
+    from chat.services.assistants import ChatChanges, chat_create
+
+    use_live_media(settings, live_workdir)
+    data = builders.text_pdf_bytes(PAGES)
+    dataset = dataset_create(tenant=bob, name="Walrus notes")
+    (document,) = document_upload(
+        tenant=bob,
+        dataset=dataset,
+        uploads=[Upload(name="walrus.pdf", file=ContentFile(data), size=len(data))],
+    )
+    chunk_add(document=document, content=PAGES[0])
+    # No positions: the preview finds the chunk by its text on page 2.
+    cited = chunk_add(document=document, content=PAGES[1])
+    chat = chat_create(tenant=bob, changes=ChatChanges(name="Walrus bot", dataset_ids=[dataset.pk]))
+    with browser_page(tmp_path) as page:
+        log_in(page, live_server_url)
+        page.goto(f"{live_server_url}/chats/{chat.pk}/")
+        page.get_by_role("button", name="Start a session").click()
+        page.wait_for_url(f"{live_server_url}/chats/{chat.pk}/sessions/*/")
+        question = page.get_by_label("Your question")
+        expect(question).to_be_enabled()
+        question.fill("How many walruses were counted on Kolguev island?")
+        question.press("Enter")
+        answer = page.locator("#messages > .message").nth(2)
+        cite = answer.locator(".message__text .cite__button").first
+        expect(cite).to_be_visible(timeout=60_000)
+        cite.click()
+        passage = answer.locator(".citation").first
+        expect(passage).to_contain_text("4312")
+
+        passage.get_by_role("link", name="Show in document").click()
+        page.wait_for_url(re.compile(rf"/documents/{document.pk}/preview/\?chunk={cited.pk}$"))
+        expect(page.locator(".preview__count")).to_have_text("Page 2 of 2")
+        expect(page.locator(".preview__note")).to_contain_text("outlined where its text was found")
+        page.wait_for_function(
+            "() => document.querySelector('img.preview__image').naturalWidth > 0"
+        )
+        x0, x1, top, bottom = text_box(data, 2)
+        width, height = pdfium.PdfDocument(data)[1].get_size()
+        sheet = page.locator(".preview__sheet").bounding_box()
+        box = page.locator(".preview__box").bounding_box()
+        assert sheet is not None and box is not None
+        scale = sheet["width"] / width
+        # Found boxes hug the glyphs, so they sit within a point or two of the text's extent.
+        assert box["x"] - sheet["x"] == pytest.approx(x0 * scale, abs=3)
+        assert box["y"] - sheet["y"] == pytest.approx(top * sheet["height"] / height, abs=3)
+        assert box["width"] == pytest.approx((x1 - x0) * scale, abs=4)
+        snapshot(page, "preview-citation")
