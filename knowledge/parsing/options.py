@@ -96,16 +96,12 @@ def unsupported_option_notes(
             f"layout_recognize '{layout}' is not available in ragsite; used the PDF text layer "
             "(and OCR for pages without one)."
         )
-    if _section(parser_config, "raptor").get("use_raptor") is True:
-        notes.append("RAPTOR was requested but needs a chat model; not applied.")
     if _section(parser_config, "graphrag").get("use_graphrag") is True:
         notes.append(
             "Knowledge graph extraction (GraphRAG) was requested but needs a chat model; not applied."
         )
-    for key, what in (("auto_keywords", "keywords"), ("auto_questions", "questions")):
-        count = parser_config.get(key)
-        if isinstance(count, int | float) and not isinstance(count, bool) and count > 0:
-            notes.append(f"{key} ({count:g}) needs a chat model; no {what} were generated.")
+    # RAPTOR, auto keywords and questions: knowledge.enrichment.keywords, which knows whether
+    # a chat model is configured.
     if parser_config.get("html4excel") is True and not (
         method == "naive" and suffix in {"xlsx", "xls", "ods", "csv", "tsv"}
     ):

@@ -27,6 +27,8 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from knowledge import embeddings
+from knowledge.enrichment.keywords import enrich_parsed_document
+from knowledge.enrichment.session import EnrichmentError
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.parsing.convert import OfficeConverter
@@ -296,7 +298,7 @@ def run_parse(document_id: str, generation: int) -> str:
         return "stale"
     except ParseCancelled:
         return "cancelled"
-    except (ParseError, embeddings.EmbeddingError) as exc:
+    except (ParseError, embeddings.EmbeddingError, EnrichmentError) as exc:
         _fail(run, getattr(exc, "message", None) or str(exc), started)
         return "failed"
     except Exception as exc:  # noqa: BLE001 - the document must end FAIL, never stay RUNNING
@@ -329,6 +331,18 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
     drafts = _unique_drafts(result.chunks, document.pk)
     run.report(0.4, f"Chunking done: {len(drafts)} chunks from {result.pages} page(s).", force=True)
 
+    # Auto keywords and questions (0.4 -> 0.6 when the chat model is asked).
+    asked = enrich_parsed_document(
+        dataset,
+        document.parser_config or {},
+        drafts,
+        [chunk_id(d.content, document.pk) for d in drafts],
+        log=lambda line: run.log.append(_stamp(line)),
+        progress=lambda done, total: run.report(
+            0.4 + 0.2 * done / total, f"Keywords and questions {done}/{total} chunks."
+        ),
+    )
+    start = 0.6 if asked else 0.4
     title_weight = document.parser_config.get("filename_embd_weight", 0.1)
     title_weight = 0.1 if title_weight is None else float(title_weight)
     vectors = embeddings.embed_chunks(
@@ -337,7 +351,7 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
         _embedding_inputs(drafts),
         title_weight=title_weight,
         progress=lambda done, total: run.report(
-            0.4 + 0.5 * done / total, f"Embedding {done}/{total}."
+            start + (0.9 - start) * done / total, f"Embedding {done}/{total}."
         ),
     )
     run.report(0.92, "Indexing.", force=True)

@@ -22,7 +22,6 @@ def test_ragflows_default_naive_config_is_reported_not_ignored() -> None:
     )
     assert result.notes == [
         "layout_recognize 'DeepDOC' is not available in ragsite; used the PDF text layer (and OCR for pages without one).",
-        "RAPTOR was requested but needs a chat model; not applied.",
         "Knowledge graph extraction (GraphRAG) was requested but needs a chat model; not applied.",
     ]
 
@@ -36,12 +35,11 @@ def test_layout_recognize_is_only_mentioned_for_pdfs() -> None:
     assert parse(b"Hello.", "a.txt", layout_recognize="DeepDOC").notes == []
 
 
-def test_auto_keywords_and_questions_need_a_chat_model() -> None:
+def test_auto_keywords_and_questions_are_left_to_the_enrichment_step() -> None:
+    # knowledge.enrichment.keywords asks the chat model, or says what to configure
+    # (tests/knowledge/enrichment/test_auto_keywords.py).
     result = parse(b"Hello.", "a.txt", auto_keywords=3, auto_questions=1)
-    assert result.notes == [
-        "auto_keywords (3) needs a chat model; no keywords were generated.",
-        "auto_questions (1) needs a chat model; no questions were generated.",
-    ]
+    assert result.notes == []
     assert result.chunks[0].important_keywords == [] and result.chunks[0].questions == []
 
 
