@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 
@@ -155,7 +156,12 @@ def locate_text(path: Path, text: str, hint: int | None = None) -> list[list[flo
     try:
         total = min(len(document), MAX_SEARCHED_PAGES)
         found: dict[int, tuple[int, int, list[list[float]]]] = {}
-        for number in range(1, total + 1):
+        # The hint page and its neighbours first: when most of the chunk is there, the other
+        # pages of a long PDF are not read at all.
+        near = [n for n in (hint, (hint or 0) - 1, (hint or 0) + 1) if n and 1 <= n <= total]
+        for number in near + [n for n in range(1, total + 1) if n not in near]:
+            if number not in near and any(2 * m >= len(wanted) for m, _, _ in found.values()):
+                break
             matched, resume, positions = _match_page(document, number, wanted)
             if matched:
                 found[number] = (matched, resume, positions)
@@ -222,3 +228,45 @@ def _match_page(
             textpage.close()
     finally:
         page.close()
+
+
+class ImageUnreadable(Exception):
+    """Pillow cannot open the image (damaged, or too large to decode safely)."""
+
+
+def image_sizes(data: bytes) -> list[PageSize]:
+    """The size in pixels of every frame of an image (a multi-page TIFF has several)."""
+    with _image(data) as image:
+        sizes = []
+        for frame in range(getattr(image, "n_frames", 1)):
+            image.seek(frame)
+            sizes.append(PageSize(float(image.width), float(image.height)))
+        return sizes
+
+
+def render_image(data: bytes, number: int) -> bytes:
+    """Frame `number` (1-based) as a PNG at most PAGE_WIDTH_PX wide and MAX_PIXELS big."""
+    with _image(data) as image:
+        image.seek(number - 1)
+        frame = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    scale = min(1.0, PAGE_WIDTH_PX / max(frame.width, 1))
+    if frame.width * frame.height * scale * scale > MAX_PIXELS:
+        scale = (MAX_PIXELS / max(frame.width * frame.height, 1)) ** 0.5
+    if scale < 1.0:
+        frame = frame.resize(
+            (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
+        )
+    buffer = io.BytesIO()
+    frame.save(buffer, "PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def _image(data: bytes) -> Any:
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return image
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ImageUnreadable(str(exc)) from exc

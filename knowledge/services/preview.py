@@ -4,7 +4,7 @@ A PDF document is shown from its own bytes; Word and PowerPoint documents (and t
 and OpenDocument kin) from a PDF LibreOffice makes once. Spreadsheets, text and images have no
 page view: the preview shows the chunk's text. Everything made is cached on local disk under
 MEDIA_ROOT/previews/<dataset>/<document>/ (written whole or not at all) and removed with the
-document. Callers check access first (the views and API go through the tenant's selectors).
+document. Images are shown as they are (scaled down to the page width). Callers check access first (the views and API go through the tenant's selectors).
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from knowledge.models import Chunk, Document
 from knowledge.pagerender import PageSize
 from knowledge.parsing import ParseError
 from knowledge.parsing.convert import convert_office
-from knowledge.parsing.filetypes import suffix_of
+from knowledge.parsing.filetypes import IMAGE_SUFFIXES, suffix_of
 from knowledge.services.ingest import office_converter
 
 # Office files whose pages mean something: a spreadsheet's printed pages do not.
 PAGED_OFFICE_SUFFIXES = frozenset({"docx", "pptx", "doc", "ppt", "rtf", "odt", "odp"})
 PDF = "pdf"
 OFFICE = "office"
+IMAGE = "image"  # the picture itself (each frame of a multi-page TIFF is a page)
 TEXT = "text"
 
 
@@ -51,6 +52,8 @@ def preview_kind(document: Document) -> str:
         return PDF
     if suffix in PAGED_OFFICE_SUFFIXES:
         return OFFICE
+    if suffix in IMAGE_SUFFIXES:
+        return IMAGE
     return TEXT
 
 
@@ -65,9 +68,14 @@ def preview_pages(document: Document) -> list[PageSize]:
     if cached.is_file():
         return [PageSize(**size) for size in json.loads(cached.read_text())]
     try:
-        sizes = pagerender.page_sizes(_pdf(document))
+        if preview_kind(document) == IMAGE:
+            sizes = pagerender.image_sizes(_original(document))
+        else:
+            sizes = pagerender.page_sizes(_pdf(document))
     except pagerender.PdfUnreadable as exc:
         raise PreviewUnavailable(_("The PDF could not be opened (%s).") % exc) from exc
+    except pagerender.ImageUnreadable as exc:
+        raise PreviewUnavailable(_("The image could not be opened (%s).") % exc) from exc
     if not sizes:
         raise PreviewUnavailable(_("The PDF has no pages."))
     _write(cached, json.dumps([asdict(size) for size in sizes]).encode())
@@ -82,9 +90,14 @@ def preview_page_image(document: Document, number: int) -> Path:
     image = cache_folder(document.dataset_id, document.pk) / f"page-{number}.png"
     if not image.is_file():
         try:
-            _write(image, pagerender.render_page(_pdf(document), number))
+            if preview_kind(document) == IMAGE:
+                _write(image, pagerender.render_image(_original(document), number))
+            else:
+                _write(image, pagerender.render_page(_pdf(document), number))
         except pagerender.PdfUnreadable as exc:
             raise PreviewUnavailable(_("The PDF could not be opened (%s).") % exc) from exc
+        except pagerender.ImageUnreadable as exc:
+            raise PreviewUnavailable(_("The image could not be opened (%s).") % exc) from exc
     return image
 
 
@@ -102,7 +115,7 @@ def chunk_places(document: Document, chunk: Chunk) -> tuple[list[list[float]], s
     kind = preview_kind(document)
     if kind == PDF and pagerender.first_page(chunk.positions) is not None:
         return list(chunk.positions), RECORDED
-    if kind == TEXT:
+    if kind in (TEXT, IMAGE):
         return [], ""
     hint = chunk.page_numbers[0] if chunk.page_numbers else None
     try:
@@ -123,10 +136,17 @@ def preview_cache_delete(dataset_id: str, document_ids: list[str] | None = None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _original(document: Document) -> bytes:
+    if not document.location or not default_storage.exists(document.location):
+        raise PreviewUnavailable(_("The stored file is missing."))
+    with default_storage.open(document.location, "rb") as handle:
+        return bytes(handle.read())
+
+
 def _pdf(document: Document) -> Path:
     """A local path to the PDF the pages come from, made and cached when needed."""
     kind = preview_kind(document)
-    if kind == TEXT:
+    if kind not in (PDF, OFFICE):
         raise PreviewUnavailable(_("This type of document has no page view."))
     if not document.location or not default_storage.exists(document.location):
         raise PreviewUnavailable(_("The stored file is missing."))

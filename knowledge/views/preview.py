@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from knowledge.models import Chunk, Document
 from knowledge.pagerender import Box, PageSize, boxes_on_page, first_page
 from knowledge.services.preview import (
+    IMAGE,
     OFFICE,
     PDF,
     PreviewUnavailable,
@@ -86,7 +87,7 @@ def document_preview(request: HtmxHttpRequest, dataset_id: str, document_id: str
     unavailable = ""
     places: list[list[float]] = []
     source = ""
-    if kind in (PDF, OFFICE):
+    if kind in (PDF, OFFICE, IMAGE):
         try:
             sizes = preview_pages(document)
         except PreviewUnavailable as exc:

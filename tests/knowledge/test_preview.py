@@ -178,7 +178,7 @@ def test_text_documents_show_the_chunk_text_and_say_there_is_no_page_view(
     document = upload(dataset, "notes.txt", b"Seals haul out at low tide.\n")
     chunk = chunk_add(document=document, content="Seals haul out at low tide.")
     html = alice.get(preview(document, chunk=chunk.pk)).content.decode()
-    assert "have no page view; the chunk's text is shown instead" in html
+    assert "Spreadsheets and text files have no page view; the chunk's text is shown" in html
     assert "Seals haul out at low tide." in html and "<img" not in html
     assert alice.get(page_image(document, 1)).status_code == 404
 
@@ -337,3 +337,30 @@ def test_locating_text_follows_wrapped_lines_cjk_and_a_chunk_running_onto_the_ne
     (cjk,) = locate_text(path, "员工每年享有 二十天带薪年假。")  # spaces do not matter
     assert cjk[0] == len(pdfium.PdfDocument(str(path)))  # the last page
     assert locate_text(path, "item 7") == []  # too short to tell where it is
+
+
+def test_the_same_text_on_two_pages_is_found_on_the_chunks_own_page(tmp_path: Path) -> None:
+    from knowledge.pagerender import locate_text
+
+    path = tmp_path / "twice.pdf"
+    path.write_bytes(builders.text_pdf_bytes([PAGES[1], "Nothing to see.", PAGES[1]]))
+    assert {p[0] for p in locate_text(path, PAGES[1], hint=3)} == {3.0}
+    assert {p[0] for p in locate_text(path, PAGES[1])} == {1.0}
+
+
+def test_images_are_shown_as_they_are_scaled_to_the_page_width(
+    alice: Client, dataset: Dataset
+) -> None:
+    small = upload(dataset, "sign.png", builders.text_png_bytes(["Kolguev"]))
+    wide = upload(dataset, "wide.png", builders.text_png_bytes(["Kolguev"], size=(3000, 1000)))
+    chunk = chunk_add(document=small, content="Kolguev")
+    html = alice.get(preview(small, chunk=chunk.pk)).content.decode()
+    assert "Page 1 of 1" in html and "read from this image" in html
+    for document, width in [(small, 1200), (wide, PAGE_WIDTH_PX)]:
+        response = alice.get(page_image(document, 1))
+        image = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+        assert image.size == (width, width // 3)
+    broken = upload(dataset, "broken.png", b"\x89PNG\r\n\x1a\n" + bytes(200))
+    html = alice.get(preview(broken)).content.decode()
+    assert "No page view for this document: The image could not be opened" in html
+    assert alice.get(page_image(broken, 1)).status_code == 404
