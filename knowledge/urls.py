@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
-from knowledge.views import evaluation, preview
+from knowledge.views import enrichment, evaluation, preview
 
 app_name = "knowledge"
 
@@ -44,6 +44,18 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/", views.dataset_detail, name="dataset_detail"),
     path("datasets/<str:dataset_id>/card/", views.dataset_row, name="dataset_row"),
     path("datasets/<str:dataset_id>/edit/", views.edit_dataset, name="edit_dataset"),
+    path(
+        "datasets/<str:dataset_id>/enrichment/",
+        enrichment.enrichment_panel,
+        name="enrichment_panel",
+    ),
+    path(
+        "datasets/<str:dataset_id>/enrichment/settings/",
+        enrichment.enrichment_settings,
+        name="enrichment_settings",
+    ),
+    path("datasets/<str:dataset_id>/raptor/start/", enrichment.raptor_start, name="raptor_start"),
+    path("datasets/<str:dataset_id>/raptor/stop/", enrichment.raptor_stop, name="raptor_stop"),
     path("datasets/<str:dataset_id>/delete/", views.delete_dataset, name="delete_dataset"),
     path("datasets/<str:dataset_id>/retrieval/", views.retrieval_test, name="retrieval_test"),
     path("datasets/<str:dataset_id>/evaluation/", evaluation.evaluation, name="evaluation"),

@@ -152,6 +152,7 @@ def dataset_update(*, tenant: User, dataset_id: str, changes: DatasetChanges) ->
             "language",
             "metadata_config",
             "connectors",
+            "llm_id",
         ):
             if key in values:
                 setattr(dataset, key, values[key])

@@ -155,7 +155,10 @@ def _dataset_page(
     upload_form: DocumentUploadForm | None = None,
     upload_problems: Sequence[str] = (),
 ) -> HttpResponse:
+    from knowledge.views.enrichment import enrichment_context
+
     context = {
+        **enrichment_context(request, dataset),
         **_table_context(request, dataset, keywords),
         **_upload_context(upload_form or _upload_form(request), problems=upload_problems),
         "dataset": with_labels([dataset])[0],

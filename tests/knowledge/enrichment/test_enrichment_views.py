@@ -1,0 +1,97 @@
+"""The dataset page's LLM enrichment panel and RAPTOR chunks in the chunk browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from knowledge.models import Chunk, Dataset, Document
+from tests.knowledge.enrichment.helpers import parsed_dataset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(tenant) -> Client:
+    client = Client()
+    client.force_login(tenant)
+    return client
+
+
+def test_without_a_chat_model_the_page_says_what_to_configure(
+    tenant, browser, django_capture_on_commit_callbacks
+) -> None:
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    page = browser.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert "Configure a chat model provider first (Admin → Model providers)." in page
+    assert "data-llm-missing" in page
+    start = browser.post(f"/datasets/{dataset.pk}/raptor/start/", headers={"HX-Request": "true"})
+    assert "Admin → Model providers" in start.content.decode()
+
+
+def test_settings_are_saved_into_the_parser_config_and_the_dataset(
+    tenant, browser, llm_provider
+) -> None:
+    from knowledge.services.datasets import dataset_create
+
+    dataset = dataset_create(tenant=tenant, name="settings")
+    response = browser.post(
+        f"/datasets/{dataset.pk}/enrichment/settings/",
+        {
+            "enrichment-llm_id": "tiny@TestLLM",
+            "enrichment-auto_keywords": "4",
+            "enrichment-auto_questions": "2",
+            "enrichment-use_raptor": "on",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert "Enrichment settings saved." in response.content.decode()
+    dataset.refresh_from_db()
+    assert dataset.llm_id == "tiny@TestLLM"
+    assert dataset.parser_config["auto_keywords"] == 4
+    assert dataset.parser_config["auto_questions"] == 2
+    assert dataset.parser_config["raptor"]["use_raptor"] is True
+    assert dataset.parser_config["raptor"]["max_cluster"] == 64  # the rest kept
+    bad = browser.post(
+        f"/datasets/{dataset.pk}/enrichment/settings/",
+        {"enrichment-auto_keywords": "99", "enrichment-auto_questions": "0"},
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+
+
+def test_building_raptor_from_the_page_shows_progress_and_marks_summary_chunks(
+    tenant, browser, llm_provider, django_capture_on_commit_callbacks
+) -> None:
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        panel = browser.post(
+            f"/datasets/{dataset.pk}/raptor/start/", headers={"HX-Request": "true"}
+        ).content.decode()
+    assert 'data-raptor-status="queued"' in panel  # rendered before the eager task ran
+    panel = browser.get(
+        f"/datasets/{dataset.pk}/enrichment/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert 'data-raptor-status="done"' in panel and "Task done" in panel
+    document = Document.objects.get(dataset=dataset)
+    chunks_page = browser.get(f"/datasets/{dataset.pk}/documents/{document.pk}/chunks/")
+    html = chunks_page.content.decode()
+    layers = set(
+        Chunk.objects.filter(dataset=dataset, raptor_level__gt=0).values_list(
+            "raptor_level", flat=True
+        )
+    )
+    assert layers and all(f'data-raptor-level="{n}"' in html for n in layers)
+    assert "RAPTOR summary · layer 1" in html
+
+
+def test_other_users_cannot_use_the_panel(
+    tenant, other_tenant, llm_provider, django_capture_on_commit_callbacks
+) -> None:
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    intruder = Client()
+    intruder.force_login(other_tenant)
+    for path in ("raptor/start/", "raptor/stop/", "enrichment/settings/"):
+        assert intruder.post(f"/datasets/{dataset.pk}/{path}").status_code == 404
+    assert intruder.get(f"/datasets/{dataset.pk}/enrichment/").status_code == 404
+    assert Dataset.objects.get(pk=dataset.pk).raptor_task_id == ""
