@@ -83,6 +83,10 @@ bench-memory: $(STAMP) ## RSS/PSS of every process of the stack, idle and after 
 bench-chat: $(STAMP) ## p50/p95 chat TTFT and total at 10k chunks, built-in vs local model (bench/chat_latency)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.chat_latency
 
+.PHONY: bench-parsing
+bench-parsing: $(STAMP) ## Table cells, reading order, running headers, pages/min on real PDFs from Debian (bench/parsing)
+	$(PY) -m bench.parsing.run $(ARGS)
+
 .PHONY: bench-real
 bench-real: $(STAMP) ## nDCG@10 of each retrieval leg vs BM25 on Debian doc pages, en+zh (bench/real_docs)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.real_docs $(ARGS)

@@ -128,9 +128,22 @@ def drop_running_text(pages: list[PageText]) -> int:
     # Headings at the top of pages ("Chapter 2") repeat too, but in a larger type.
     limit = body_size(pages) * 1.05
 
+    # A page's first and last lines (when it has a body between them) are headers and footers
+    # too, wherever the margins put them.
+    edges = {
+        page.number: (min(s.top for s in page.spans), max(s.bottom for s in page.spans))
+        for page in pages
+        if len(_rows(page.spans)) >= 3
+    }
+
     def in_zone(span: Span, page: PageText) -> bool:
+        """In the top or bottom tenth of the page, or the page's first or last line."""
+        first, last = edges.get(page.number, (-1.0, page.height + 1))
         return span.size <= limit and (
-            span.bottom <= page.height * HEADER_ZONE or span.top >= page.height * (1 - HEADER_ZONE)
+            span.bottom <= page.height * HEADER_ZONE
+            or span.top >= page.height * (1 - HEADER_ZONE)
+            or span.top <= first + 1
+            or span.bottom >= last - 1
         )
 
     seen: Counter[str] = Counter()
