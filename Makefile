@@ -91,6 +91,10 @@ bench-parsing: $(STAMP) ## Table cells, reading order, running headers, pages/mi
 bench-real: $(STAMP) ## nDCG@10 of each retrieval leg vs BM25 on Debian doc pages, en+zh (bench/real_docs)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.real_docs $(ARGS)
 
+.PHONY: bench-raptor
+bench-raptor: $(STAMP) ## Multi-hop retrieval with and without RAPTOR summaries, test chat model (bench/raptor_multihop)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.raptor_multihop $(ARGS)
+
 .PHONY: bench-answers
 bench-answers: $(STAMP) ## Built-in answers holding the fact, and citing it, on the Debian doc pages (bench/answer_quality)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.answer_quality $(ARGS)
