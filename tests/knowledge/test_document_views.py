@@ -74,6 +74,8 @@ def test_dataset_page_shows_header_counters_upload_and_documents(
     counters = re.search(r'<dl id="dataset-counters".*?</dl>', page, re.S)
     assert counters and ">2</dd>" in counters.group(0)
     assert 'id="upload-form"' in page and 'accept=".bash,' in page
+    accept = re.search(r'accept="([^"]+)"', page)
+    assert accept and {".doc", ".xls", ".ppt", ".rtf", ".odt"} <= set(accept.group(1).split(","))
     assert "walrus.txt" in page and "notes.md" in page
     assert page.count("Not parsed") == 2
     assert "1.4\xa0KB" in page  # the size, human-readable
