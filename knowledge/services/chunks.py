@@ -223,6 +223,7 @@ def chunk_update(*, document: Document, chunk_id: str, changes: ChunkChanges) ->
                 available=bool(available) and locked.enabled,
                 page_numbers=old.page_numbers,
                 positions=_or(changes.positions, old.positions),
+                raptor_level=old.raptor_level,  # an edited summary stays one
                 token_count=count_tokens(content),
                 embedding=vector if vector is not None else old.embedding,
                 embedding_dim=len(vector) if vector is not None else old.embedding_dim,

@@ -242,3 +242,34 @@ def test_topics_are_summarised_apart(
     for text in first_layer:
         mixed = [t for t, paragraphs in TOPICS.items() if any(p in text for p in paragraphs)]
         assert len(mixed) < 3, text
+
+
+def test_the_v022_generation_gets_the_same_routes(
+    tenant, api22, llm_provider, django_capture_on_commit_callbacks
+) -> None:
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    assert assert_ok(api22.get(f"/api/v1/datasets/{dataset.pk}/trace_raptor")) == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        started = assert_ok(api22.post(f"/api/v1/datasets/{dataset.pk}/run_raptor/"))
+    assert started == {"raptor_task_id": started["task_id"], "task_id": started["task_id"]}
+    trace = assert_ok(api22.get(f"/api/v1/datasets/{dataset.pk}/trace_raptor/"))
+    assert trace["progress"] == 1.0 and trace["retry_count"] == 1
+    assert {"id", "doc_id", "from_page", "to_page", "task_type", "priority", "begin_at",
+            "process_duration", "progress", "progress_msg", "retry_count", "digest",
+            "chunk_ids", "create_time", "create_date", "update_time", "update_date"} <= set(trace)  # fmt: skip
+    listed = assert_ok(api22.get("/api/v1/datasets", {"id": dataset.pk}))
+    assert listed[0]["raptor_task_id"] == started["task_id"]
+
+
+def test_editing_a_summary_keeps_it_a_summary(
+    tenant, api, llm_provider, django_capture_on_commit_callbacks
+) -> None:
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_ok(api.post(f"/api/v1/datasets/{dataset.pk}/run_raptor"))
+    summary = summaries(dataset)[0]
+    path = f"/api/v1/datasets/{dataset.pk}/documents/{summary.document_id}/chunks/{summary.pk}"
+    assert_ok(api.put(path, {"content": "An edited summary of the walruses."}))
+    edited = Chunk.objects.get(pk=summary.pk)
+    assert edited.content == "An edited summary of the walruses."
+    assert edited.raptor_level == summary.raptor_level
