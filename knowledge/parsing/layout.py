@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.parsing.headings import heading_level, starts_new_paragraph
@@ -70,6 +71,8 @@ class PageText:
     height: float
     spans: list[Span] = field(default_factory=list)
     figures: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0,x1,t,b
+    # The lines and rectangles drawn on the page, read only for pages with a table.
+    rule_source: Callable[[], list[tuple[float, float, float, float]]] | None = None
 
 
 @dataclass
@@ -283,7 +286,34 @@ def reading_order(page: PageText, unit: float) -> list[_Line | _TableRegion]:
     if spans:
         frame = (min(s.x0 for s in spans), max(s.x1 for s in spans))
         _cut(spans, page, unit, items, frame, depth=0)
+    for item in items:
+        if isinstance(item, _TableRegion):
+            _snap_to_rules(item, page, unit)
     return items
+
+
+def _snap_to_rules(table: _TableRegion, page: PageText, unit: float) -> None:
+    """Widen a table's box (and its rows') to the lines and cell borders drawn around it."""
+    near = [
+        rule
+        for rule in (page.rule_source() if page.rule_source else [])
+        if rule[0] < table.x1
+        and rule[1] > table.x0
+        and rule[2] >= table.top - 1.5 * unit
+        and rule[3] <= table.bottom + 1.5 * unit
+        and rule[1] - rule[0] <= 0.95 * page.width
+    ]
+    if not near:
+        return
+    table.x0 = min(table.x0, *(r[0] for r in near))
+    table.x1 = max(table.x1, *(r[1] for r in near))
+    table.top = min(table.top, *(r[2] for r in near))
+    table.bottom = max(table.bottom, *(r[3] for r in near))
+    boxes = [(table.x0, table.x1, top, bottom) for _, _, top, bottom in table.row_boxes]
+    if boxes:
+        boxes[0] = (table.x0, table.x1, table.top, boxes[0][3])
+        boxes[-1] = (table.x0, table.x1, boxes[-1][2], table.bottom)
+    table.row_boxes = boxes
 
 
 def _wide_tables(page: PageText, unit: float) -> list[Span]:

@@ -12,6 +12,7 @@ import ctypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -34,6 +35,7 @@ MIN_IMAGE_POINTS = 72  # images narrower than an inch are logos and icons, not s
 SCANNED_PAGE_MAX_CHARS = 30
 SPAN_GAP = 0.75  # a gap wider than this share of the line height splits a line into spans
 BOLD_WEIGHT = 600
+MAX_RULES = 2000
 
 
 def read_pdf(data: bytes, filename: str, ctx: ParseContext, options: Options) -> Extracted:
@@ -59,16 +61,16 @@ def read_pdf(data: bytes, filename: str, ctx: ParseContext, options: Options) ->
             if not page.spans:
                 empty.append(number)
             pages.append(page)
+        if scanned:
+            ctx.note(f"{_pages_phrase(scanned)} no text layer; read with OCR.")
+        if empty:
+            ctx.note(f"No text was found on {_pages_phrase(empty, verb=False)}.")
+        removed = drop_running_text(pages)
+        if removed:
+            ctx.note(f"Left out {removed} running header, footer and page number line(s).")
+        blocks, tables = layout_blocks(pages)  # reads a page's drawn lines when it has a table
     finally:
         document.close()
-    if scanned:
-        ctx.note(f"{_pages_phrase(scanned)} no text layer; read with OCR.")
-    if empty:
-        ctx.note(f"No text was found on {_pages_phrase(empty, verb=False)}.")
-    removed = drop_running_text(pages)
-    if removed:
-        ctx.note(f"Left out {removed} running header, footer and page number line(s).")
-    blocks, tables = layout_blocks(pages)
     if tables:
         ctx.note(f"Found {len(tables)} table(s).")
     return Extracted(blocks=blocks, pages=total, paged=True, tables=tables)
@@ -109,6 +111,7 @@ def _page_text(document: pdfium.PdfDocument, number: int, ocr: bool) -> tuple[Pa
     try:
         width, height = page.get_size()
         result = PageText(number, width, height, figures=_figures(page, height))
+        result.rule_source = partial(_rules, document, number, height)
         if not ocr:
             textpage = page.get_textpage()
             try:
@@ -243,6 +246,25 @@ def _split_line(line: list[_Char], raw: Any) -> list[Span]:
         bold = pdfium_c.FPDFText_GetFontWeight(raw, first) >= BOLD_WEIGHT
         spans.append(Span(text, boxed[0].x0, max(c.x1 for c in boxed), top, bottom, size, bold))
     return spans
+
+
+def _rules(
+    document: pdfium.PdfDocument, number: int, height: float
+) -> list[tuple[float, float, float, float]]:
+    """Boxes (x0, x1, top, bottom) of the lines and rectangles drawn on a page (none past
+    MAX_RULES of them: a page of vector art is not a table's frame)."""
+    page = document[number - 1]
+    try:
+        boxes = []
+        paths = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2)
+        for index, path in enumerate(paths):
+            if index >= MAX_RULES:
+                return []
+            left, bottom, right, top = path.get_bounds()
+            boxes.append((left, right, height - top, height - bottom))
+        return boxes
+    finally:
+        page.close()
 
 
 def _figures(page: pdfium.PdfPage, height: float) -> list[tuple[float, float, float, float]]:

@@ -69,12 +69,11 @@ def test_a_ruled_table_is_one_html_chunk_with_its_caption_and_box() -> None:
         "<tr><td>Gamma</td><td>93.5</td><td>30 ms</td></tr></table>"
     ]
     assert tables[0].page_numbers == [2]
-    [(page, x0, x1, top, bottom)] = tables[0].positions
-    left, right, table_top, table_bottom = (v * MM for v in builders.TABLE_BOX_MM)
+    [(page, *box)] = tables[0].positions
     assert page == 2
-    # The box covers the cells' text: inside the drawn table, its first and last rows included.
-    assert left <= x0 < left + 10 and table_top <= top < table_top + 7 * MM
-    assert table_bottom - 7 * MM < bottom <= table_bottom and x0 < x1 <= right
+    # The box is the drawn frame of the table (its cell borders), not just the cells' text.
+    frame = [v * MM for v in builders.TABLE_BOX_MM]
+    assert all(abs(a - b) < 1 for a, b in zip(box, frame, strict=True)), box
     # The caption is the table's name, not a paragraph of its own.
     assert "Table 1: Accuracy" not in _text(result).replace(tables[0].content, "")
 
