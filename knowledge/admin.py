@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from knowledge.models import Chunk, Dataset, Document, ModelProvider
+from knowledge.models import Chunk, Dataset, Document, EnrichmentJob, ModelProvider
 from knowledge.services.chunks import ChunkChanges, chunk_delete, chunk_update
 from knowledge.services.datasets import dataset_delete
 from knowledge.services.documents import DocumentChanges, document_delete, document_update
@@ -280,3 +280,19 @@ class ModelProviderAdmin(admin.ModelAdmin):
         if obj is None:  # adding: there is no stored key to remove
             fields.remove("clear_api_key")
         return fields
+
+
+@admin.register(EnrichmentJob)
+class EnrichmentJobAdmin(admin.ModelAdmin):
+    """LLM enrichment jobs, read-only: they are started, stopped and resumed by the services."""
+
+    list_display = ("id", "dataset", "kind", "status", "progress", "calls_used", "tokens_used", "created_at")  # fmt: skip
+    list_filter = ("kind", "status")
+    search_fields = ("id", "dataset__name")
+    readonly_fields = [f.name for f in EnrichmentJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

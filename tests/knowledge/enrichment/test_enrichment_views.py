@@ -95,3 +95,18 @@ def test_other_users_cannot_use_the_panel(
         assert intruder.post(f"/datasets/{dataset.pk}/{path}").status_code == 404
     assert intruder.get(f"/datasets/{dataset.pk}/enrichment/").status_code == 404
     assert Dataset.objects.get(pk=dataset.pk).raptor_task_id == ""
+
+
+def test_staff_see_jobs_in_the_admin_and_a_link_to_the_providers(
+    tenant, django_capture_on_commit_callbacks
+) -> None:
+    from ragsite.accounts.models import User
+
+    dataset = parsed_dataset(tenant, django_capture_on_commit_callbacks)
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", "root@example.com", "root-pass-1"))
+    assert root.get("/admin/knowledge/enrichmentjob/").status_code == 200
+    assert root.get("/admin/knowledge/enrichmentjob/add/").status_code == 403
+    Dataset.objects.filter(pk=dataset.pk).update(tenant=User.objects.get(username="root"))
+    page = root.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert 'href="/admin/knowledge/modelprovider/"' in page
