@@ -249,6 +249,7 @@ class TermStat(models.Model):
 
 from knowledge.models_enrichment import EnrichmentJob, LLMAnswer  # noqa: E402
 from knowledge.models_evaluation import EvaluationQuestion  # noqa: E402
+from knowledge.models_files import File, FileLink  # noqa: E402
 
 __all__ = [
     "Chunk",
@@ -256,6 +257,8 @@ __all__ = [
     "Document",
     "EnrichmentJob",
     "EvaluationQuestion",
+    "File",
+    "FileLink",
     "LLMAnswer",
     "ModelProvider",
     "TermStat",

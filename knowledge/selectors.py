@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 
 from knowledge.metadata_filter import matching_documents, metadata_matches
-from knowledge.models import Chunk, Dataset, Document
+from knowledge.models import Chunk, Dataset, Document, File, FileLink
 from ragsite.accounts.models import User
 from ragsite.api.errors import DataError
 
@@ -230,3 +230,103 @@ def documents_filtered(
 
 def _from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+# --- the file manager (RAGFlow v0.27 §3.9) -------------------------------------------------------
+
+
+def file_get_or_raise(
+    user: User, file_id: Any, *, missing: str, foreign: str = "no authorization"
+) -> File:
+    """The user's own file or folder; `missing` (102) when there is none with this id, and
+    `foreign` (102, RAGFlow's `no authorization`) when it is someone else's."""
+    file = File.objects.filter(pk=file_id).first() if isinstance(file_id, str) else None
+    if file is None:
+        raise DataError(missing)
+    if file.tenant_id != user.pk:
+        raise DataError(foreign)
+    return file
+
+
+def folder_get_or_raise(user: User, folder_id: Any, *, missing: str) -> File:
+    """The user's own folder; anything else (unknown, someone else's, a file) is `missing`."""
+    folder = (
+        File.objects.filter(pk=folder_id, tenant=user, type=File.Type.FOLDER).first()
+        if isinstance(folder_id, str)
+        else None
+    )
+    if folder is None:
+        raise DataError(missing)
+    return folder
+
+
+def file_tree(user: User) -> dict[str, list[File]]:
+    """Every file and folder of the user by parent id (the root is not its own child)."""
+    children: dict[str, list[File]] = {}
+    for file in File.objects.filter(tenant=user).order_by("created_at", "pk"):
+        if not file.is_root:
+            children.setdefault(file.parent_id, []).append(file)
+    return children
+
+
+def file_descendants(
+    user: User, folder: File, tree: dict[str, list[File]] | None = None
+) -> list[File]:
+    """Everything under `folder`, breadth first (not the folder itself)."""
+    children = file_tree(user) if tree is None else tree
+    found: list[File] = []
+    queue = [folder.pk]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            found.append(child)
+            if child.is_folder:
+                queue.append(child.pk)
+    return found
+
+
+def file_ancestors(file: File) -> list[File]:
+    """`file` and its folders up to the root, nearest first (RAGFlow's get_all_parent_folders)."""
+    chain = [file]
+    seen = {file.pk}
+    current = file
+    while not current.is_root:
+        current = File.objects.get(pk=current.parent_id)
+        if current.pk in seen:
+            break
+        seen.add(current.pk)
+        chain.append(current)
+    return chain
+
+
+def files_listed(
+    user: User, folder: File, *, keywords: str, orderby: str, desc: bool
+) -> QuerySet[File]:
+    """A folder's entries, or with `keywords` the entries anywhere below it whose name holds
+    them (case-insensitive), ordered."""
+    query = File.objects.filter(tenant=user).exclude(pk=folder.pk)
+    if keywords:
+        below = [folder.pk] + [f.pk for f in file_descendants(user, folder) if f.is_folder]
+        query = query.filter(parent_id__in=below, name__icontains=keywords)
+    else:
+        query = query.filter(parent=folder)
+    return query.order_by(f"-{orderby}" if desc else orderby, "pk")
+
+
+def file_links_info(file_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """For each file, the datasets it is linked to: `[{kb_id, kb_name, document_id}]`."""
+    info: dict[str, list[dict[str, str]]] = {pk: [] for pk in file_ids}
+    rows = (
+        FileLink.objects.filter(file_id__in=file_ids)
+        .order_by("created_at", "pk")
+        .values_list("file_id", "document__dataset_id", "document__dataset__name", "document_id")
+    )
+    for file_id, kb_id, kb_name, document_id in rows:
+        info[file_id].append({"kb_id": kb_id, "kb_name": kb_name, "document_id": document_id})
+    return info
+
+
+def folder_summary(user: User, folder: File, tree: dict[str, list[File]]) -> tuple[int, bool]:
+    """A folder's total size (everything below it) and whether it holds a folder."""
+    below = file_descendants(user, folder, tree)
+    size = sum(f.size for f in below if not f.is_folder)
+    return size, any(f.is_folder and f.parent_id == folder.pk for f in below)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from knowledge.models import Chunk, Dataset, Document, EnrichmentJob
+from knowledge.models import Chunk, Dataset, Document, EnrichmentJob, File, FileLink
 from ragsite.api.formats import epoch_ms, rfc1123
 
 
@@ -175,6 +175,7 @@ def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
     }
 
 
+<<<<<<< HEAD
 def enrichment_task_out(job: EnrichmentJob) -> dict[str, Any]:
     """An enrichment job as RAGFlow's task row (trace_raptor, GET /index?type=…)."""
     return {
@@ -200,4 +201,39 @@ def enrichment_task_out(job: EnrichmentJob) -> dict[str, Any]:
         "create_date": rfc1123(job.created_at),
         "update_time": epoch_ms(job.updated_at),
         "update_date": rfc1123(job.updated_at),
+    }
+
+
+# --- the file manager -------------------------------------------------------------------------
+
+
+def file_out(file: File) -> dict[str, Any]:
+    """RAGFlow's file row (`File.to_json()`)."""
+    return {
+        "id": file.pk,
+        "parent_id": file.parent_id,
+        "tenant_id": file.tenant_id,
+        "created_by": file.tenant_id,
+        "name": file.name,
+        "location": file.location,
+        "size": file.size,
+        "type": file.type,
+        "source_type": file.source_type,
+        "create_time": epoch_ms(file.created_at),
+        "create_date": rfc1123(file.created_at),
+        "update_time": epoch_ms(file.updated_at),
+        "update_date": rfc1123(file.updated_at),
+    }
+
+
+def file_link_out(link: FileLink) -> dict[str, Any]:
+    """RAGFlow's File2Document row (the old `/file/convert` answer)."""
+    return {
+        "id": link.pk,
+        "file_id": link.file_id,
+        "document_id": link.document_id,
+        "create_time": epoch_ms(link.created_at),
+        "create_date": rfc1123(link.created_at),
+        "update_time": epoch_ms(link.updated_at),
+        "update_date": rfc1123(link.updated_at),
     }

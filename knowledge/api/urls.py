@@ -1,9 +1,10 @@
 from django.urls import re_path
 
-from knowledge.api import chunks, documents, evaluation, index, metadata, preview, views
+from knowledge.api import chunks, documents, evaluation, files, index, metadata, preview, views
 
 DS = r"^datasets/(?P<dataset_id>[^/]+)"
 DOC = DS + r"/documents/(?P<document_id>[^/]+)"
+FILE = r"^files/(?P<file_id>[^/]+)"
 
 # RAGFlow tolerates a trailing slash on every route (strict slashes off). Django tries the
 # patterns in order: static segments come before the parameterised ones they would match.
@@ -29,6 +30,24 @@ urlpatterns = [
     # v0.27: a document's bytes inline, by id alone; /document/get/ is its deprecated name.
     re_path(r"^documents/(?P<document_id>[^/]+)/preview/?$", preview.DocumentPreviewApi.as_view()),
     re_path(r"^document/get/(?P<document_id>[^/]+)/?$", preview.DocumentPreviewApi.as_view()),
+    # The file manager (v0.27 §3.9); static segments before `files/<file_id>`.
+    re_path(r"^files/?$", files.FilesApi.as_view()),
+    re_path(r"^files/move/?$", files.FilesMoveApi.as_view()),
+    re_path(r"^files/link-to-datasets/?$", files.FilesLinkApi.as_view()),
+    re_path(FILE + r"/parent/?$", files.FileParentApi.as_view()),
+    re_path(FILE + r"/ancestors/?$", files.FileAncestorsApi.as_view()),
+    re_path(FILE + r"/?$", files.FileApi.as_view()),
+    re_path(r"^file/upload/?$", files.OldFileUploadApi.as_view()),
+    re_path(r"^file/create/?$", files.OldFileCreateApi.as_view()),
+    re_path(r"^file/list/?$", files.OldFileListApi.as_view()),
+    re_path(r"^file/root_folder/?$", files.OldRootFolderApi.as_view()),
+    re_path(r"^file/parent_folder/?$", files.OldParentFolderApi.as_view()),
+    re_path(r"^file/all_parent_folder/?$", files.OldAllParentFolderApi.as_view()),
+    re_path(r"^file/rm/?$", files.OldFileRmApi.as_view()),
+    re_path(r"^file/rename/?$", files.OldFileRenameApi.as_view()),
+    re_path(r"^file/mv/?$", files.OldFileMvApi.as_view()),
+    re_path(r"^file/convert/?$", files.OldFileConvertApi.as_view()),
+    re_path(r"^file/get/(?P<file_id>[^/]+)/?$", files.OldFileGetApi.as_view()),
     # ragsite's own routes (not RAGFlow's) live under /api/v1/ragsite/.
     re_path(
         r"^ragsite/" + DS[1:] + r"/evaluation/questions/?$",

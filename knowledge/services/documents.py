@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 
-from knowledge.models import Chunk, Dataset, Document
+from knowledge.models import Chunk, Dataset, Document, File
 from knowledge.parser_config import deep_merge, default_parser_config
 from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
 from knowledge.services import chunk_store
@@ -183,11 +183,25 @@ def document_open(document: Document) -> File:
 
 def delete_stored_files(keys: Sequence[str], folders: Sequence[str] = ()) -> None:
     """Remove stored originals, then whole folders (a deleted dataset's, with anything left in
-    them); called after the commit that deleted their rows."""
-    for key in keys:
+    them); called after the commit that deleted their rows.
+
+    A key another document or a file-manager file still refers to (a file linked to several
+    datasets shares its bytes with their documents) is kept.
+    """
+    for key in unreferenced_keys(keys):
         default_storage.delete(key)
     for folder in folders:
         _delete_folder(folder)
+
+
+def unreferenced_keys(keys: Sequence[str]) -> list[str]:
+    """The storage keys no document and no file refers to any more."""
+    wanted = {key for key in keys if key}
+    if not wanted:
+        return []
+    used = set(Document.objects.filter(location__in=wanted).values_list("location", flat=True))
+    used |= set(File.objects.filter(location__in=wanted).values_list("location", flat=True))
+    return sorted(wanted - used)
 
 
 def _delete_folder(folder: str) -> None:
