@@ -114,7 +114,9 @@ def _upload(request: ApiRequest) -> list[File]:
     limit = settings.RAGSITE_MAX_UPLOAD_BYTES
     if length > limit:
         # Refuse before Django spools the body to disk.
-        raise ArgumentError(f"The upload is {length} bytes, larger than the limit of {limit} bytes.")
+        raise ArgumentError(
+            f"The upload is {length} bytes, larger than the limit of {limit} bytes."
+        )
     raw = request._request
     names = _RawNames(raw)
     raw.upload_handlers.insert(0, names)
@@ -122,7 +124,7 @@ def _upload(request: ApiRequest) -> list[File]:
     def parse(meta: Any, post_data: Any) -> Any:
         return _PathKeepingParser(meta, post_data, raw.upload_handlers, raw.encoding).parse()
 
-    raw.parse_file_upload = parse  # type: ignore[method-assign]
+    raw.parse_file_upload = parse  # type: ignore[method-assign,assignment]
     parts = raw.FILES.getlist("file")
     if "file" not in raw.FILES:
         raise ArgumentError("No file part!")
@@ -344,7 +346,9 @@ class OldFileRenameApi(APIView):
     def post(self, request: ApiRequest) -> Response:
         body = json_body(request)
         _required(body, "file_id", "name")
-        params = validate(FilesMoveIn, {"src_file_ids": [body["file_id"]], "new_name": body["name"]})
+        params = validate(
+            FilesMoveIn, {"src_file_ids": [body["file_id"]], "new_name": body["name"]}
+        )
         with _old_path_codes(request):
             _move(request, params)
         return Response(ok(True))

@@ -175,7 +175,6 @@ def retrieval_chunk_out(hit: Any) -> dict[str, Any]:
     }
 
 
-<<<<<<< HEAD
 def enrichment_task_out(job: EnrichmentJob) -> dict[str, Any]:
     """An enrichment job as RAGFlow's task row (trace_raptor, GET /index?type=…)."""
     return {

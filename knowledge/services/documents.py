@@ -16,7 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 
-from knowledge.models import Chunk, Dataset, Document, File
+from knowledge.models import Chunk, Dataset, Document
+from knowledge.models import File as ManagedFile
 from knowledge.parser_config import deep_merge, default_parser_config
 from knowledge.parsing.filetypes import check_content, default_chunk_method, document_type
 from knowledge.services import chunk_store
@@ -200,7 +201,7 @@ def unreferenced_keys(keys: Sequence[str]) -> list[str]:
     if not wanted:
         return []
     used = set(Document.objects.filter(location__in=wanted).values_list("location", flat=True))
-    used |= set(File.objects.filter(location__in=wanted).values_list("location", flat=True))
+    used |= set(ManagedFile.objects.filter(location__in=wanted).values_list("location", flat=True))
     return sorted(wanted - used)
 
 

@@ -46,13 +46,95 @@ ROOT_NAME = "/"
 
 # RAGFlow's `filename_type` (api/utils/file_utils.py): the file manager's type of a name.
 _DOC = frozenset(
-    "msg eml doc docx ppt pptx yml xml htm json jsonl ldjson csv txt ini xls xlsx wps rtf hlp "
-    "pages numbers key md mdx py js java c cpp h php go ts sh cs kt html sql epub".split()
+    [
+        "msg",
+        "eml",
+        "doc",
+        "docx",
+        "ppt",
+        "pptx",
+        "yml",
+        "xml",
+        "htm",
+        "json",
+        "jsonl",
+        "ldjson",
+        "csv",
+        "txt",
+        "ini",
+        "xls",
+        "xlsx",
+        "wps",
+        "rtf",
+        "hlp",
+        "pages",
+        "numbers",
+        "key",
+        "md",
+        "mdx",
+        "py",
+        "js",
+        "java",
+        "c",
+        "cpp",
+        "h",
+        "php",
+        "go",
+        "ts",
+        "sh",
+        "cs",
+        "kt",
+        "html",
+        "sql",
+        "epub",
+    ]
 )
-_AURAL = frozenset("wav flac ape alac wavpack wv mp3 aac ogg vorbis opus".split())
+_AURAL = frozenset(
+    ["wav", "flac", "ape", "alac", "wavpack", "wv", "mp3", "aac", "ogg", "vorbis", "opus"]
+)
 _VISUAL = frozenset(
-    "jpg jpeg png tif gif bmp pcx tga exif fpx svg psd cdr pcd dxf ufo eps ai raw wmf webp avif "
-    "apng icon ico mpg mpeg avi rm rmvb mov wmv asf dat asx wvx mpe mpa mp4 mkv".split()
+    [
+        "jpg",
+        "jpeg",
+        "png",
+        "tif",
+        "gif",
+        "bmp",
+        "pcx",
+        "tga",
+        "exif",
+        "fpx",
+        "svg",
+        "psd",
+        "cdr",
+        "pcd",
+        "dxf",
+        "ufo",
+        "eps",
+        "ai",
+        "raw",
+        "wmf",
+        "webp",
+        "avif",
+        "apng",
+        "icon",
+        "ico",
+        "mpg",
+        "mpeg",
+        "avi",
+        "rm",
+        "rmvb",
+        "mov",
+        "wmv",
+        "asf",
+        "dat",
+        "asx",
+        "wvx",
+        "mpe",
+        "mpa",
+        "mp4",
+        "mkv",
+    ]
 )
 
 
@@ -95,7 +177,9 @@ def _lock_tree(tenant: User) -> File:
 
 
 def _taken_names(folder: File) -> set[str]:
-    return set(File.objects.filter(parent=folder).exclude(pk=folder.pk).values_list("name", flat=True))
+    return set(
+        File.objects.filter(parent=folder).exclude(pk=folder.pk).values_list("name", flat=True)
+    )
 
 
 # --- upload and create ---------------------------------------------------------------------
