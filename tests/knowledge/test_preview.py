@@ -245,6 +245,8 @@ def test_chunk_cards_retrieval_hits_and_citations_link_to_the_preview(
 ) -> None:
     chunk = chunk_with_positions(pdf, PAGES[1], POSITIONS)
     link = preview(pdf, chunk=chunk.pk)
+    listing = alice.get(reverse("knowledge:dataset_detail", args=[pdf.dataset_id]))
+    assert f'href="{preview(pdf)}"' in listing.content.decode()  # the document row
     cards = alice.get(reverse("knowledge:document_chunks", args=[pdf.dataset_id, pdf.pk]))
     assert f'href="{link}"' in cards.content.decode()
     hits = alice.get(
