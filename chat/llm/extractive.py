@@ -27,6 +27,7 @@ import numpy as np
 
 from chat.llm.base import ChatRequest, KnowledgeChunk
 from knowledge.fulltext import tokens
+from knowledge.parsing.text import markdown_tables
 
 logger = logging.getLogger(__name__)
 
@@ -387,7 +388,7 @@ class _Block:
 
 def _raw_blocks(content: str) -> list[_Block]:
     """The chunk's lines grouped into headings, paragraphs, lists, tables and code."""
-    lines = content.splitlines()
+    lines = markdown_tables(content).splitlines()  # HTML table chunks (PDF, Word) too
     blocks: list[_Block] = []
     index = 0
     after_break = True  # at the start, after a blank line or a finished sentence

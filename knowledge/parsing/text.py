@@ -104,3 +104,30 @@ def searchable_text(content: str) -> str:
     text = html.unescape(_TAG.sub(" ", text))
     lines = (" ".join(line.split()).strip(" |") for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def markdown_tables(content: str) -> str:
+    """A chunk's HTML tables as Markdown ones (caption line, header, rule, rows), for readers
+    of chunk text that understand Markdown tables; other text is left as it is."""
+    if "<table" not in content.lower():
+        return content
+
+    def table(match: re.Match[str]) -> str:
+        body = match.group(0)
+        caption = re.search(r"<caption>(.*?)</caption>", body, re.S | re.IGNORECASE)
+        lines = [_cell_text(caption.group(1))] if caption else []
+        for index, row in enumerate(re.findall(r"<tr>(.*?)</tr>", body, re.S | re.IGNORECASE)):
+            cells = [
+                _cell_text(c).replace("|", "/")
+                for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", row, re.S | re.IGNORECASE)
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            if index == 0:
+                lines.append("|" + "|".join(" --- " for _ in cells) + "|")
+        return "\n" + "\n".join(lines) + "\n"
+
+    return re.sub(r"<table>.*?</table>", table, content, flags=re.S | re.IGNORECASE).strip()
+
+
+def _cell_text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())

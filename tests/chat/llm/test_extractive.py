@@ -258,6 +258,21 @@ def test_table_rows_are_quoted_under_their_header() -> None:
     assert text == "| Service | Port |\n| --- | --- |\n| valkey | 6379 | [ID:0]"
 
 
+def test_html_table_chunks_from_pdfs_are_quoted_by_row_too() -> None:
+    table = (
+        "<table><caption>Table 2: Ports</caption><tr><th>Service</th><th>Port</th></tr>"
+        "<tr><td>web</td><td>9380</td></tr><tr><td>valkey</td><td>6379</td></tr></table>"
+    )
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="Which port does valkey use?",
+        knowledge=[KnowledgeChunk(0, table, "ports.pdf")],
+    )
+    text = compose_answer(request)
+    assert text == "| Service | Port |\n| --- | --- |\n| valkey | 6379 | [ID:0]"
+
+
 def test_the_no_answer_text_of_the_chat_is_said() -> None:
     request = ChatRequest(
         system="",

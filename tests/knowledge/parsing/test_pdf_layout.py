@@ -160,3 +160,15 @@ def test_table_chunks_are_searched_and_embedded_as_cell_text() -> None:
     )
     assert searchable_text(html) == "Table 1: Fish & chips\nDish | Price\nCod | 12"
     assert searchable_text("plain <b>text</b>") == "plain <b>text</b>"
+
+
+def test_the_built_in_answerer_reads_html_table_chunks_as_tables() -> None:
+    from knowledge.parsing.text import markdown_tables
+
+    html = (
+        "<table><caption>Table 1: Fish &amp; chips</caption><tr><th>Dish</th><th>Price</th></tr>"
+        "<tr><td>Cod</td><td>12</td></tr><tr><td>Plaice</td><td>14</td></tr></table>"
+    )
+    assert markdown_tables(html) == (
+        "Table 1: Fish & chips\n| Dish | Price |\n| --- | --- |\n| Cod | 12 |\n| Plaice | 14 |"
+    )
