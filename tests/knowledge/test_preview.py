@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from agents.views import reply_item_html
 from chat.views import answer_item_html
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.pagerender import PAGE_WIDTH_PX, PageSize, boxes_on_page, first_page
@@ -262,6 +263,8 @@ def test_chunk_cards_retrieval_hits_and_citations_link_to_the_preview(
     }  # fmt: skip
     html = answer_item_html("Seals haul out at low tide [ID:0].", reference, "2")
     assert html.count(f'href="{link}"') == 2  # in the quote and in the sources list
+    agent_html = reply_item_html("Seals [ID:0].", {"0": reference["chunks"][0]}, "", "2")
+    assert agent_html.count(f'href="{link}"') == 2  # an agent's citations too
 
 
 # --- GET /api/v1/documents/{doc_id}/preview (v0.27) -------------------------------------------
