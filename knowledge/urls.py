@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
-from knowledge.views import enrichment, evaluation, preview
+from knowledge.views import enrichment, evaluation, files, preview
 
 app_name = "knowledge"
 
@@ -75,4 +75,14 @@ urlpatterns = [
         name="run_evaluation",
     ),
     path("datasets/<str:dataset_id>/documents/", include(document_urls)),
+    # The Files page (the file manager).
+    path("files/", files.files, name="files"),
+    path("files/folders/<str:folder_id>/", files.files, name="file_folder"),
+    path("files/folders/<str:folder_id>/upload/", files.upload_files, name="upload_files"),
+    path("files/folders/<str:folder_id>/new/", files.create_folder, name="create_folder"),
+    path("files/<str:file_id>/rename/", files.rename_file, name="rename_file"),
+    path("files/<str:file_id>/move/", files.move_file, name="move_file"),
+    path("files/<str:file_id>/delete/", files.delete_file, name="delete_file"),
+    path("files/<str:file_id>/link/", files.link_file, name="link_file"),
+    path("files/<str:file_id>/download/", files.download_file, name="download_file"),
 ]

@@ -141,6 +141,7 @@ def test_every_page_fits_a_phone(live_server_url: str, pia: dict[str, Any], tmp_
         "agent": f"/agents/{pia['agent'].pk}/",
         "api-keys": "/keys/",
         "settings": "/settings/",
+        "files": "/files/",
     }
     too_wide: dict[str, Any] = {}
     with browser_page(tmp_path, viewport=PHONE, is_mobile=True, has_touch=True) as page:

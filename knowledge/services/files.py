@@ -509,3 +509,29 @@ def file_open(file: File) -> DjangoFile:
     if file.size == 0:
         raise DataError("This file is empty.")
     return default_storage.open(file.location, "rb")
+
+
+def file_links_set(*, tenant: User, file_id: str, kb_ids: Sequence[str]) -> None:
+    """Make a file linked to exactly these datasets (the Files page's checkboxes): links to
+    datasets no longer named go with their documents, links that stay keep their parsed
+    chunks, and new ones are added."""
+    with transaction.atomic():
+        _lock_tree(tenant)
+        file = file_get_or_raise(tenant, file_id, missing="File not found!")
+        current = dict(
+            FileLink.objects.filter(file=file).values_list("document__dataset_id", "document_id")
+        )
+        gone = [document for dataset, document in current.items() if dataset not in kb_ids]
+        if gone:
+            for dataset in Dataset.objects.filter(documents__in=gone).distinct():
+                document_delete(
+                    dataset=dataset,
+                    ids=list(
+                        Document.objects.filter(pk__in=gone, dataset=dataset).values_list(
+                            "pk", flat=True
+                        )
+                    ),
+                )
+    new = [kb_id for kb_id in kb_ids if kb_id not in current]
+    if new:
+        files_link(tenant=tenant, file_ids=[file.pk], kb_ids=new, mode="add")
