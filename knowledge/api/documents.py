@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from knowledge.api.common import generation_texts, speaks_v027
 from knowledge.api.schemas import DocumentIdsIn, DocumentListIn, DocumentUpdateIn
+from knowledge.api.schemas.documents import DocumentsIngestIn
 from knowledge.api.serializers import document_out, document_upload_out
 from knowledge.models import Dataset, Document
 from knowledge.selectors import (
@@ -28,7 +29,7 @@ from knowledge.services.documents import (
     document_update,
 )
 from knowledge.services.documents import document_upload as upload_documents
-from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
+from knowledge.services.ingest import BatchOutcome, documents_ingest, parse_start, parse_stop
 from ragsite.api.auth import ApiRequest
 from ragsite.api.envelope import ok
 from ragsite.api.errors import ArgumentError, DataError, ExceptionError
@@ -280,3 +281,21 @@ def _duplicate_errors(outcome: BatchOutcome) -> list[str]:
 
 def _counted(success_count: int, errors: list[str]) -> dict[str, Any]:
     return {"success_count": success_count, **({"errors": errors} if errors else {})}
+
+
+class DocumentsIngestApi(APIView):
+    """POST /documents/ingest (v0.27): `run` "1" starts or reruns parsing, "2" cancels."""
+
+    def post(self, request: ApiRequest) -> Response:
+        body = json_body(request)
+        missing = [key for key in ("doc_ids", "run") if key not in body]
+        if missing:
+            raise ArgumentError(f"required argument are missing: {','.join(missing)}; ")
+        params = validate(DocumentsIngestIn, body, strict=False)
+        documents_ingest(
+            tenant=request.user,
+            document_ids=params.doc_ids,
+            run=params.run,
+            apply_kb=params.apply_kb,
+        )
+        return Response(ok(True))

@@ -34,7 +34,7 @@ from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_docu
 from knowledge.parsing.convert import OfficeConverter
 from knowledge.parsing.text import searchable_text
 from knowledge.services import chunk_store
-from ragsite.api.errors import DataError
+from ragsite.api.errors import AuthenticationError, DataError
 from ragsite.api.exceptions import public_message
 from ragsite.celery import BROKER_ERRORS, waiting_task_ids
 from ragsite.ids import split_duplicates
@@ -509,3 +509,44 @@ def recover_stale_parses(*, at_startup: bool = False) -> int:
             document.save()
             recovered += 1
     return recovered
+
+
+def documents_ingest(
+    *, tenant: Any, document_ids: Sequence[str], run: str, apply_kb: bool = False
+) -> None:
+    """RAGFlow v0.27's POST /documents/ingest: start (or rerun) parsing with `run` "1", cancel
+    with "2", for documents of any of the caller's datasets.
+
+    Every id must be one of the caller's documents (109 `no authorization`, nothing done);
+    cancelling a document that is not parsing is 102 and cancels nothing. A rerun replaces the
+    document's chunks (RAGFlow's `delete: true`, which ragsite always does). `apply_kb` copies
+    the dataset's `llm_id`, `enable_metadata` and `metadata` settings into the document's
+    parser config first.
+    """
+    unique, _duplicates = split_duplicates(document_ids)
+    documents = list(
+        Document.objects.filter(pk__in=unique, dataset__tenant=tenant).select_related("dataset")
+    )
+    if len(documents) != len(unique):
+        raise AuthenticationError("no authorization")
+    by_dataset: dict[str, list[Document]] = {}
+    for document in documents:
+        by_dataset.setdefault(document.dataset_id, []).append(document)
+    with transaction.atomic():
+        if run == Run.CANCEL:
+            for document in documents:
+                if document.run != Run.RUNNING:
+                    raise DataError("Cannot cancel a task that is not in RUNNING status")
+            for group in by_dataset.values():
+                parse_stop(dataset=group[0].dataset, document_ids=[d.pk for d in group])
+            return
+        for group in by_dataset.values():
+            dataset = group[0].dataset
+            if apply_kb:
+                for document in group:
+                    config = dict(document.parser_config)
+                    config["llm_id"] = dataset.parser_config.get("llm_id")
+                    config["enable_metadata"] = dataset.parser_config.get("enable_metadata", False)
+                    config["metadata"] = dataset.parser_config.get("metadata", {})
+                    Document.objects.filter(pk=document.pk).update(parser_config=config)
+            parse_start(dataset=dataset, document_ids=[d.pk for d in group], restart_running=True)

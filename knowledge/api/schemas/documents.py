@@ -199,3 +199,22 @@ class DocumentListIn(BaseModel):
             metadata_condition=condition,
             metadata=metadata,
         )
+
+
+class DocumentsIngestIn(BaseModel):
+    """POST /documents/ingest: `doc_ids` and `run` ("1" start, "2" cancel; 1 and 2 too)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    doc_ids: list[str]
+    run: str
+    delete: bool = False
+    apply_kb: bool = False
+
+    @field_validator("run", mode="before")
+    @classmethod
+    def _run_code(cls, value: Any) -> str:
+        text = str(value).strip() if isinstance(value, str | int) else ""
+        if text not in ("1", "2"):
+            raise ArgumentError('`run` must be "1" (start or rerun) or "2" (cancel).')
+        return text
