@@ -14,9 +14,29 @@ from django.utils.translation import gettext_lazy as _
 
 from ragsite.ids import new_id
 
+# `source_type` of a runtime attachment (POST /documents/upload): stored like a file, kept out
+# of the folder tree.
+ATTACHMENT = "attachment"
+
+
+class TreeManager(models.Manager["File"]):
+    """The folder tree: every file and folder, without runtime attachments."""
+
+    def get_queryset(self) -> models.QuerySet[File]:
+        return super().get_queryset().exclude(source_type=ATTACHMENT)
+
+
+class AttachmentManager(models.Manager["File"]):
+    def get_queryset(self) -> models.QuerySet[File]:
+        return super().get_queryset().filter(source_type=ATTACHMENT)
+
 
 class File(models.Model):
-    """A file or folder. A user's root folder is its own parent (RAGFlow's convention)."""
+    """A file or folder. A user's root folder is its own parent (RAGFlow's convention).
+
+    Runtime attachments (chat and agent uploads, `source_type="attachment"`) are rows too, for
+    their owner and stored bytes, but `File.objects` never shows them: `File.attachments` does.
+    """
 
     class Type(models.TextChoices):
         FOLDER = "folder", _("Folder")
@@ -42,6 +62,9 @@ class File(models.Model):
     source_type = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = TreeManager()
+    attachments = AttachmentManager()
 
     class Meta:
         app_label = "knowledge"

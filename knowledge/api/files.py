@@ -8,6 +8,7 @@ for v0.22 clients v0.22's codes (400/404/409) on the errors v0.22 had.
 from __future__ import annotations
 
 import html
+import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,6 +41,8 @@ from knowledge.selectors import (
 )
 from knowledge.services.documents import Upload, check_upload_names
 from knowledge.services.files import (
+    attachments_upload,
+    check_url_is_safe,
     file_open,
     file_root,
     files_delete,
@@ -376,3 +379,57 @@ class OldFileGetApi(APIView):
     def get(self, request: ApiRequest, file_id: str) -> FileResponse:
         with _old_path_codes(request):
             return _download(request, file_id)
+
+
+# --- POST /documents/upload (v0.27 §3.3): runtime attachments ----------------------------------
+
+
+def _attachment_out(file: File, mime_type: str | None) -> dict[str, Any]:
+    return {
+        "id": file.pk,
+        "name": file.name,
+        "size": file.size,
+        "extension": file.name.rsplit(".", 1)[-1].lower(),
+        "mime_type": mime_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+        "created_by": file.tenant_id,
+        "created_at": file.created_at.timestamp(),
+        "preview_url": None,
+    }
+
+
+class DocumentsUploadApi(APIView):
+    """Multipart `file` parts (one: an object; several: a list), or `?url=` (checked as RAGFlow
+    checks it, then refused: ragsite does not fetch pages)."""
+
+    def post(self, request: ApiRequest) -> Response:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        limit = settings.RAGSITE_MAX_UPLOAD_BYTES
+        if length > limit:
+            raise ArgumentError(
+                f"The upload is {length} bytes, larger than the limit of {limit} bytes."
+            )
+        raw = request._request
+        names = _RawNames(raw)
+        raw.upload_handlers.insert(0, names)
+        parts = raw.FILES.getlist("file")
+        url = request.GET.get("url")
+        if parts and url:
+            raise ArgumentError("Provide either multipart file(s) or ?url=..., not both.")
+        if not parts and not url:
+            raise ArgumentError("Missing input: provide multipart file(s) or url")
+        if url:
+            check_url_is_safe(url)
+            raise ArgumentError(
+                "ragsite does not fetch URLs: download the page and upload it as a file."
+            )
+        paths = names.seen if len(names.seen) == len(parts) else [f.name or "" for f in parts]
+        uploads = [
+            Upload(name=path, file=part, size=part.size or 0)
+            for path, part in zip(paths, parts, strict=True)
+        ]
+        created = attachments_upload(tenant=request.user, uploads=uploads)
+        out = [
+            _attachment_out(file, part.content_type)
+            for file, part in zip(created, parts, strict=True)
+        ]
+        return Response(ok(out[0] if len(out) == 1 else out))

@@ -29,6 +29,8 @@ urlpatterns = [
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
     # v0.27: a document's bytes inline, by id alone; /document/get/ is its deprecated name.
     re_path(r"^documents/ingest/?$", documents.DocumentsIngestApi.as_view()),
+    re_path(r"^documents/upload/?$", files.DocumentsUploadApi.as_view()),
+    re_path(r"^file/upload_info/?$", files.DocumentsUploadApi.as_view()),
     re_path(r"^documents/(?P<document_id>[^/]+)/preview/?$", preview.DocumentPreviewApi.as_view()),
     re_path(r"^document/get/(?P<document_id>[^/]+)/?$", preview.DocumentPreviewApi.as_view()),
     # The file manager (v0.27 §3.9); static segments before `files/<file_id>`.

@@ -9,9 +9,12 @@ and bytes go only when nothing refers to them (`delete_stored_files`).
 from __future__ import annotations
 
 import errno
+import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import File as DjangoFile
@@ -20,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from knowledge.models import Dataset, Document, File, FileLink
+from knowledge.models_files import ATTACHMENT
 from knowledge.parsing.filetypes import default_chunk_method, document_type
 from knowledge.selectors import (
     file_ancestors,
@@ -535,3 +539,77 @@ def file_links_set(*, tenant: User, file_id: str, kb_ids: Sequence[str]) -> None
     new = [kb_id for kb_id in kb_ids if kb_id not in current]
     if new:
         files_link(tenant=tenant, file_ids=[file.pk], kb_ids=new, mode="add")
+
+
+# --- runtime attachments (POST /documents/upload) ----------------------------------------------
+
+
+def attachments_upload(*, tenant: User, uploads: Sequence[Upload]) -> list[File]:
+    """Store chat/agent attachments (RAGFlow v0.27's `upload_info`): bytes stored once, owned
+    by the user, outside the folder tree; all or nothing, with the upload checks of files."""
+    check_upload_names([u.name for u in uploads])
+    check_upload_not_empty(uploads)
+    limit = settings.RAGSITE_MAX_UPLOAD_BYTES
+    too_big = [
+        f"{u.name}: the file is {u.size} bytes, larger than the limit of {limit} bytes."
+        for u in uploads
+        if u.size > limit
+    ]
+    if too_big:
+        raise ArgumentError("\n".join(too_big))
+    created: list[File] = []
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            root = file_root(tenant)
+            for upload in uploads:
+                name = clean_text(upload.name).rsplit("/", 1)[-1].strip() or "file"
+                file = File(
+                    tenant=tenant,
+                    parent=root,
+                    name=name,
+                    type=file_type_of(name),
+                    size=upload.size,
+                    source_type=ATTACHMENT,
+                )
+                upload.file.seek(0)
+                file.location = default_storage.save(storage_key(file), upload.file)
+                stored.append(file.location)
+                file.save(force_insert=True)
+                created.append(file)
+    except Exception as exc:
+        for key in stored:
+            default_storage.delete(key)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise ServerError(
+                "No space left on the file storage: nothing was uploaded. "
+                "Free some space (or ask the administrator to) and upload again."
+            ) from exc
+        raise
+    return created
+
+
+def check_url_is_safe(url: str) -> None:
+    """RAGFlow's SSRF guard (`assert_url_is_safe`), with its messages (101): http(s) only, a
+    host, and every address it resolves to public."""
+    parsed = urlsplit(url.strip())
+    scheme = (parsed.scheme or "").lower()
+    if scheme not in ("http", "https"):
+        raise ArgumentError(
+            f"Disallowed URL scheme: {scheme!r}. Only ['http', 'https'] are allowed."
+        )
+    hostname = parsed.hostname
+    if not hostname:
+        raise ArgumentError("URL is missing a host.")
+    try:
+        infos = socket.getaddrinfo(hostname, parsed.port or None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise ArgumentError(f"Could not resolve hostname {hostname!r}: {exc}") from exc
+    if not infos:
+        raise ArgumentError(f"Hostname {hostname!r} resolved to no addresses.")
+    for info in infos:
+        raw_ip = str(info[4][0])
+        if not ipaddress.ip_address(raw_ip.split("%")[0]).is_global:
+            raise ArgumentError(
+                f"URL resolves to a non-public address ({raw_ip}), which is not allowed."
+            )

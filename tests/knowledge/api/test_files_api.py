@@ -631,3 +631,52 @@ def test_root_folder_is_made_once(api, tenant) -> None:
     for _ in range(3):
         assert_ok(api.get("/api/v1/files"))
     assert File.objects.filter(tenant=tenant, name="/").count() == 1
+
+
+# --- POST /documents/upload: runtime attachments ----------------------------------------------------
+
+
+def test_attachment_upload_one_and_several(api) -> None:
+    data = assert_ok(upload(api, ("note.txt", b"hello"), path="/api/v1/documents/upload"))
+    assert set(data) == {
+        "id", "name", "size", "extension", "mime_type", "created_by", "created_at", "preview_url"
+    }  # fmt: skip
+    assert data["name"] == "note.txt" and data["size"] == 5 and data["extension"] == "txt"
+    assert data["mime_type"] == "text/plain" and data["preview_url"] is None
+    assert isinstance(data["created_at"], float)
+    several = assert_ok(
+        upload(api, ("a.txt", b"a"), ("b.pdf", b"%PDF-1.4"), path="/api/v1/file/upload_info")
+    )
+    assert [d["name"] for d in several] == ["a.txt", "b.pdf"]
+    # Stored, owned, and kept out of the folder tree and the file routes.
+    assert File.attachments.count() == 3 and len(stored_objects()) == 3
+    assert assert_ok(api.get("/api/v1/files"))["total"] == 0
+    assert_error(api.get(f"/api/v1/files/{data['id']}"), RetCode.DATA_ERROR, "document not found")
+    body = body_of(api.delete("/api/v1/files", {"ids": [data["id"]]}))
+    assert body["code"] == RetCode.DATA_ERROR and File.attachments.count() == 3
+
+
+def test_attachment_upload_bad_input(api, settings) -> None:
+    path = "/api/v1/documents/upload"
+    assert_error(
+        api.client.post(path, {}, headers=api.headers),
+        RetCode.ARGUMENT_ERROR,
+        "Missing input: provide multipart file(s) or url",
+    )
+    assert_error(
+        upload(api, ("a.txt", b"a"), path=path + "?url=https://example.com/"),
+        RetCode.ARGUMENT_ERROR,
+        "Provide either multipart file(s) or ?url=..., not both.",
+    )
+    for url, message in (
+        ("ftp://example.com/x", "Disallowed URL scheme"),
+        ("http://127.0.0.1:8000/admin", "non-public address"),
+        ("http://localhost/", "non-public address"),
+        ("http:///nohost", "URL is missing a host."),
+    ):
+        response = api.client.post(f"{path}?url={url}", headers=api.headers)
+        assert_error(response, RetCode.ARGUMENT_ERROR, message)
+    assert_error(upload(api, ("empty.txt", b""), path=path), RetCode.ARGUMENT_ERROR, "empty")
+    settings.RAGSITE_MAX_UPLOAD_BYTES = 1000
+    assert_error(upload(api, ("big.txt", b"x" * 5000), path=path), RetCode.ARGUMENT_ERROR)
+    assert not File.attachments.exists() and stored_objects() == []
