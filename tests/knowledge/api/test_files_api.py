@@ -680,3 +680,40 @@ def test_attachment_upload_bad_input(api, settings) -> None:
     settings.RAGSITE_MAX_UPLOAD_BYTES = 1000
     assert_error(upload(api, ("big.txt", b"x" * 5000), path=path), RetCode.ARGUMENT_ERROR)
     assert not File.attachments.exists() and stored_objects() == []
+
+
+def test_odd_ids_and_names_never_break(api, afile, dataset) -> None:
+    long_id = "f" * 5000
+    assert_error(api.get(f"/api/v1/files/{long_id}"), RetCode.DATA_ERROR, "document not found")
+    assert_error(api.get(f"/api/v1/files/{long_id}/ancestors"), RetCode.DATA_ERROR)
+    assert_error(api.delete("/api/v1/files", {"ids": [1, None]}), RetCode.ARGUMENT_ERROR, "ids")
+    move = "/api/v1/files/move"
+    assert_error(api.post(move, {"src_file_ids": [5], "new_name": "x.txt"}), RetCode.ARGUMENT_ERROR)
+    assert_error(
+        api.post(move, {"src_file_ids": [afile["id"]], "new_name": "a/b.txt"}),
+        RetCode.ARGUMENT_ERROR,
+        "/",
+    )
+    assert_error(
+        api.post(move, {"src_file_ids": [afile["id"]], "new_name": "x" * 300 + ".txt"}),
+        RetCode.ARGUMENT_ERROR,
+    )
+    assert_error(
+        api.post("/api/v1/files/link-to-datasets", {"file_ids": [afile["id"]], "kb_ids": [{}]}),
+        RetCode.ARGUMENT_ERROR,
+        "kb_ids",
+    )
+    assert_error(api.get("/api/v1/files", {"desc": "maybe"}), RetCode.ARGUMENT_ERROR, "desc")
+    assert_error(api.get("/api/v1/files", {"page": "99999999999999"}), RetCode.ARGUMENT_ERROR)
+    assert_error(
+        api.post("/api/v1/files", {"name": "x", "parent_id": afile["id"]}),
+        RetCode.DATA_ERROR,
+        "Parent Folder Doesn't Exist!",
+    )
+    root = assert_ok(api.get("/api/v1/files"))["parent_folder"]
+    assert_error(
+        api.post(move, {"src_file_ids": [root["id"]], "new_name": "r"}),
+        RetCode.DATA_ERROR,
+        "root folder",
+    )
+    assert File.objects.get(pk=afile["id"]).name == "facts.txt"
