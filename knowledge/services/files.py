@@ -314,7 +314,11 @@ def files_delete(*, tenant: User, ids: Sequence[object]) -> DeleteOutcome:
                 outcome.errors.append(f"The root folder can't be deleted: {file_id}")
                 continue
             doomed = [file, *file_descendants(tenant, file, tree)] if file.is_folder else [file]
-            doomed = [f for f in doomed if File.objects.filter(pk=f.pk).exists()]
+            # Ids named earlier in this request may have taken some of these already.
+            alive = set(
+                File.objects.filter(pk__in=[f.pk for f in doomed]).values_list("pk", flat=True)
+            )
+            doomed = [f for f in doomed if f.pk in alive]
             _unlink_documents([f.pk for f in doomed])
             keys += [f.location for f in doomed if f.location]
             # Children first: the parent foreign key cascades, but the count is RAGFlow's.

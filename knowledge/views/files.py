@@ -62,8 +62,8 @@ def _browser_context(
     entries = list(files_listed(user, folder, keywords="", orderby="name", desc=False))
     entries.sort(key=lambda f: (not f.is_folder, f.name.lower()))
     links = file_links_info([f.pk for f in entries if not f.is_folder])
-    folders = list(File.objects.filter(tenant=user, type=File.Type.FOLDER))
-    paths = {f.pk: _path_label(f) for f in folders}
+    folders = {f.pk: f for f in File.objects.filter(tenant=user, type=File.Type.FOLDER)}
+    paths = {pk: _path_label(folder, folders) for pk, folder in folders.items()}
     for entry in entries:
         if entry.is_folder:
             entry.total_size, _child = folder_summary(user, entry, tree)  # type: ignore[attr-defined]
@@ -92,9 +92,14 @@ def _browser_context(
     }
 
 
-def _path_label(folder: File) -> str:
-    names = [f.name for f in reversed(file_ancestors(folder)) if not f.is_root]
-    return "/" + "/".join(names)
+def _path_label(folder: File, folders: dict[str, File]) -> str:
+    """`/a/b` for folder b in a, from the user's folders already loaded."""
+    names: list[str] = []
+    current: File | None = folder
+    while current is not None and not current.is_root and len(names) < 1000:
+        names.append(current.name)
+        current = folders.get(current.parent_id)
+    return "/" + "/".join(reversed(names))
 
 
 def _after_action(
