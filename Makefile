@@ -40,9 +40,14 @@ office-deps: # Debian's headless LibreOffice (writer, calc, impress; -nogui buil
 			libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui; } \
 		|| echo "WARNING: LibreOffice could not be installed; .doc/.xls/.ppt/.rtf/.odt/.ods/.odp files will fail to parse."
 
-test: $(STAMP) browser-deps office-deps ## ruff check, then the whole pytest suite (installs Debian's Chromium and LibreOffice if missing)
+# The suite, then the cluster's tests (tests/cluster, marker `cluster`) in a pytest of their own:
+# each test runs once; both run even if the first fails. A missing cluster part fails, not skips.
+test: $(STAMP) browser-deps office-deps cluster-deps ## ruff check, the pytest suite, then the cluster's tests (installs Chromium, LibreOffice and the cluster's Debian packages if missing)
 	$(VENV)/bin/ruff check .
-	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m "not cluster"; suite=$$?; \
+	$(CLUSTER_PYTEST); cluster=$$?; \
+	echo "make test: suite exit $$suite, cluster tests exit $$cluster"; \
+	test $$suite = 0 && test $$cluster = 0
 
 # One venv per Python found (.venv-py3.11, ...), each installed and tested. TORCH=auto: the CPU
 # build where it can be had, else PyPI's (CUDA) build. TEST_ARGS narrows the run.

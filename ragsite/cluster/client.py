@@ -30,6 +30,34 @@ class Answer:
         return self.body.get("data")
 
 
+@dataclass
+class Stream:
+    """A streamed answer: each `data:` event decoded (or the one envelope sent instead)."""
+
+    status: int
+    content_type: str
+    events: list[dict[str, Any]]
+    seconds: float
+
+    @property
+    def terminated(self) -> bool:
+        """Ended with RAGFlow's last event, `{"code": 0, "data": true}`."""
+        return bool(self.events) and self.events[-1].get("data") is True
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("code") != 0]
+
+    @property
+    def answer(self) -> str:
+        """The last answer text sent (v0.22 events carry the whole answer so far)."""
+        for event in reversed(self.events):
+            data = event.get("data")
+            if isinstance(data, dict) and data.get("answer"):
+                return str(data["answer"])
+        return ""
+
+
 class Api:
     def __init__(self, base_url: str, key: str, timeout: float = 60.0) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
@@ -125,15 +153,46 @@ class Api:
             "POST", f"/chats/{chat_id}/completions", json={"question": question, "stream": False}
         )
 
-    def stream_completion(self, chat_id: str, question: str) -> list[dict[str, Any]]:
-        """The `data:` events of a streamed answer, decoded."""
-        events: list[dict[str, Any]] = []
-        with self.http.stream(
-            "POST",
-            f"{self.base}/chats/{chat_id}/completions",
-            json={"question": question, "stream": True},
-        ) as response:
-            for line in response.iter_lines():
-                if line.startswith("data:"):
-                    events.append(json.loads(line[5:]))
-        return events
+    def create_session(self, chat_id: str, name: str = "session") -> str:
+        return str(self.ok("POST", f"/chats/{chat_id}/sessions", json={"name": name})["id"])
+
+    def stream_completion(
+        self, chat_id: str, question: str, session_id: str | None = None
+    ) -> Stream:
+        """A streamed answer (SSE). Without `session_id` the v0.22 path opens a session and
+        sends only its opener. Raises NotEnvelope when the answer is neither an event stream of
+        JSON envelopes nor a JSON envelope, and httpx.TimeoutException when it stalls."""
+        body: dict[str, Any] = {"question": question, "stream": True}
+        if session_id is not None:
+            body["session_id"] = session_id
+        started = time.perf_counter()
+        path = f"/chats/{chat_id}/completions"
+        with self.http.stream("POST", self.base + path, json=body) as response:
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
+                response.read()
+                try:
+                    envelope = response.json()
+                except ValueError:
+                    envelope = None
+                if not isinstance(envelope, dict) or "code" not in envelope:
+                    raise NotEnvelope(
+                        f"POST {path}: HTTP {response.status_code}, {content_type}: "
+                        f"{response.text[:200]!r}"
+                    )
+                events = [envelope]
+            else:
+                events = []
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    try:
+                        event = json.loads(line[5:])
+                    except ValueError:
+                        raise NotEnvelope(
+                            f"POST {path}: an event is not JSON: {line[:200]!r}"
+                        ) from None
+                    if not isinstance(event, dict) or "code" not in event:
+                        raise NotEnvelope(f"POST {path}: an event is no envelope: {line[:200]!r}")
+                    events.append(event)
+        return Stream(response.status_code, content_type, events, time.perf_counter() - started)

@@ -1,12 +1,15 @@
 """The cluster under test: started once per session on its own ports and directory.
 
 Tests marked `cluster` need Debian's postgresql (with pgvector), redis-server, nginx and the
-s3rver npm package (`make cluster-deps`). The smoke test runs in `make test`; the fault tests
-(`@pytest.mark.cluster(fault=True)`) run when the marker is selected: `make test-cluster`.
+s3rver npm package (`make cluster-deps`). A plain `pytest` runs the smoke tests and skips the
+fault tests (`@pytest.mark.cluster(fault=True)`); they run when the marker is selected, as
+`make test` and `make test-cluster` do (`pytest tests/cluster -m cluster`). There
+RAGSITE_CLUSTER_REQUIRED=1 is set, and a missing part fails the tests instead of skipping them.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -53,6 +56,8 @@ def missing_dependencies() -> str | None:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     if reason := missing_dependencies():
+        if os.environ.get("RAGSITE_CLUSTER_REQUIRED") == "1":
+            pytest.fail(f"RAGSITE_CLUSTER_REQUIRED=1: {reason}", pytrace=False)
         pytest.skip(reason)
     directory = Path(tempfile.mkdtemp(prefix="ragsite-cluster-test-"))
     # Parses that lost their worker are found quickly (production: 60 s).
