@@ -250,6 +250,7 @@ class TermStat(models.Model):
 from knowledge.models_enrichment import EnrichmentJob, LLMAnswer  # noqa: E402
 from knowledge.models_evaluation import EvaluationQuestion  # noqa: E402
 from knowledge.models_files import File, FileLink  # noqa: E402
+from knowledge.models_graph import GraphCommunity, GraphEntity, GraphRelation  # noqa: E402
 
 __all__ = [
     "Chunk",
@@ -259,6 +260,9 @@ __all__ = [
     "EvaluationQuestion",
     "File",
     "FileLink",
+    "GraphCommunity",
+    "GraphEntity",
+    "GraphRelation",
     "LLMAnswer",
     "ModelProvider",
     "TermStat",

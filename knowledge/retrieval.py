@@ -392,3 +392,65 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
         for doc_id, count in counts.most_common()
     ]
     return Result(page, len(kept), doc_aggs)
+
+
+# --- Knowledge-graph entities (knowledge.services.graph_search) -----------------------------
+
+_ENTITY_NAMES = (
+    "id", "dataset_id", "name", "entity_type", "description", "pagerank", "communities",
+    "cosine",
+)  # fmt: skip
+
+
+def graph_entity_candidates(
+    dataset_ids: Sequence[str],
+    *,
+    terms: Sequence[str],
+    embedding: Sequence[float] | None,
+    keyword_limit: int = 64,
+    vector_limit: int = 16,
+) -> list[dict[str, Any]]:
+    """Entities of the datasets' graphs that a question may be about: those whose name or
+    description holds any of `terms` (GIN), and the `vector_limit` nearest to `embedding` by
+    cosine (an exact scan: a graph has far fewer entities than chunks). Each row carries its
+    cosine (None without an embedding of the same dimension)."""
+    legs: list[str] = []
+    params: list[Any] = []
+    cosine, cosine_params = "NULL", []
+    if embedding is not None:
+        dim = len(embedding)
+        vector = _vector_literal(embedding)
+        cosine = (
+            f"CASE WHEN e.embedding_dim = {dim} "
+            f"THEN 1 - ((e.embedding::vector({dim})) <=> %s::vector({dim})) END"
+        )
+        cosine_params = [vector]
+        if vector_limit > 0:
+            legs.append(f"""(
+                SELECT e.id FROM knowledge_graphentity e
+                WHERE e.dataset_id = ANY(%s) AND e.embedding_dim = %s
+                ORDER BY (e.embedding::vector({dim})) <=> %s::vector({dim})
+                LIMIT %s)""")  # noqa: S608 - dim is an int; every value is a parameter
+            params += [list(dataset_ids), dim, vector, vector_limit]
+    if terms and keyword_limit > 0:
+        legs.append("""(
+            SELECT e.id FROM knowledge_graphentity e, to_tsquery('simple', %s) q
+            WHERE e.dataset_id = ANY(%s) AND e.search_vector @@ q
+            ORDER BY ts_rank(e.search_vector, q) DESC, e.id
+            LIMIT %s)""")
+        params += [tsquery_for(terms), list(dataset_ids), keyword_limit]
+    if not legs:
+        return []
+    sql = f"""
+        SELECT e.id, e.dataset_id, e.name, e.entity_type, e.description, e.pagerank,
+               e.communities, {cosine}
+        FROM knowledge_graphentity e
+        WHERE e.id IN ({" UNION ".join(legs)})
+    """  # noqa: S608 - dim is an int; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cosine_params, *params])
+        rows = [dict(zip(_ENTITY_NAMES, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        if isinstance(row["communities"], str):
+            row["communities"] = json.loads(row["communities"])
+    return rows

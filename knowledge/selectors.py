@@ -330,3 +330,61 @@ def folder_summary(user: User, folder: File, tree: dict[str, list[File]]) -> tup
     below = file_descendants(user, folder, tree)
     size = sum(f.size for f in below if not f.is_folder)
     return size, any(f.is_folder and f.parent_id == folder.pk for f in below)
+
+
+# RAGFlow's GET …/knowledge_graph shows the best-ranked part of a graph.
+GRAPH_MAX_NODES = 256
+GRAPH_MAX_EDGES = 128
+
+
+def dataset_graph(dataset: Dataset) -> dict[str, Any]:
+    """The dataset's knowledge graph as RAGFlow stores it (networkx node-link data) and its
+    routes show it: the 256 entities of highest PageRank, the 128 heaviest relations among
+    them without self-loops; `{}` when there is no graph."""
+    from knowledge.models import GraphEntity, GraphRelation
+
+    entities = list(
+        GraphEntity.objects.filter(dataset=dataset).order_by("-pagerank", "name")[:GRAPH_MAX_NODES]
+    )
+    if not entities:
+        return {}
+    names = {e.name for e in entities}
+    relations = [
+        r
+        for r in GraphRelation.objects.filter(dataset=dataset).order_by(
+            "-weight", "source", "target"
+        )
+        if r.source in names and r.target in names and r.source != r.target
+    ][:GRAPH_MAX_EDGES]
+    document_ids = sorted({d for e in entities for d in e.document_ids})
+    return {
+        "directed": False,
+        "multigraph": False,
+        "graph": {"source_id": document_ids},
+        "nodes": [
+            {
+                "entity_name": e.name,
+                "entity_type": e.entity_type.upper(),
+                "description": e.description,
+                "source_id": e.document_ids,
+                "rank": e.degree,
+                "pagerank": e.pagerank,
+                "communities": e.communities,
+                "id": e.name,
+            }
+            for e in entities
+        ],
+        "edges": [
+            {
+                "src_id": r.source,
+                "tgt_id": r.target,
+                "description": r.description,
+                "keywords": r.keywords,
+                "weight": r.weight,
+                "source_id": r.document_ids,
+                "source": r.source,
+                "target": r.target,
+            }
+            for r in relations
+        ],
+    }

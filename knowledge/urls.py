@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from knowledge import views
-from knowledge.views import enrichment, evaluation, files, preview
+from knowledge.views import enrichment, evaluation, files, graph, preview
 
 app_name = "knowledge"
 
@@ -59,6 +59,9 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/delete/", views.delete_dataset, name="delete_dataset"),
     path("datasets/<str:dataset_id>/retrieval/", views.retrieval_test, name="retrieval_test"),
     path("datasets/<str:dataset_id>/evaluation/", evaluation.evaluation, name="evaluation"),
+    path("datasets/<str:dataset_id>/graph/", graph.graph_page, name="graph"),
+    path("datasets/<str:dataset_id>/graph/status/", graph.graph_status, name="graph_status"),
+    path("datasets/<str:dataset_id>/graph/build/", graph.build_graph, name="build_graph"),
     path(
         "datasets/<str:dataset_id>/evaluation/questions/",
         evaluation.add_evaluation_question,

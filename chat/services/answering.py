@@ -171,6 +171,8 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
             rerank_id=ctx.rerank_id or None,
             highlight=False,
             conditions=conditions if isinstance(conditions, list) else [],
+            # RAGFlow's prompt_config `use_kg`: the knowledge-graph chunk comes first.
+            use_kg=bool(ctx.prompt_config.get("use_kg")),
         ),
     )
     return quoted_hits(result.hits) if result else []

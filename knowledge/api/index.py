@@ -22,6 +22,7 @@ from ragsite.api.errors import ArgumentError, DataError, ServiceError
 # API `type` -> job kind.
 INDEX_TYPES: dict[str, str] = {
     "raptor": "raptor",
+    "graph": "graphrag",
 }
 _FALSE = {"false", "0", "no", "off"}
 

@@ -1,6 +1,16 @@
 from django.urls import re_path
 
-from knowledge.api import chunks, documents, evaluation, files, index, metadata, preview, views
+from knowledge.api import (
+    chunks,
+    documents,
+    evaluation,
+    files,
+    graph,
+    index,
+    metadata,
+    preview,
+    views,
+)
 
 DS = r"^datasets/(?P<dataset_id>[^/]+)"
 DOC = DS + r"/documents/(?P<document_id>[^/]+)"
@@ -26,6 +36,10 @@ urlpatterns = [
     re_path(DS + r"/raptor/?$", index.IndexTypeApi.as_view(index_type="raptor")),
     re_path(DOC + r"/chunks/?$", chunks.ChunksApi.as_view()),
     re_path(DOC + r"/chunks/(?P<chunk_id>[^/]+)/?$", chunks.ChunkApi.as_view()),
+    re_path(DS + r"/knowledge_graph/?$", graph.KnowledgeGraphApi.as_view()),
+    re_path(DS + r"/graph/?$", graph.GraphApi.as_view()),
+    re_path(DS + r"/run_graphrag/?$", graph.RunGraphragApi.as_view()),
+    re_path(DS + r"/trace_graphrag/?$", graph.TraceGraphragApi.as_view()),
     re_path(r"^retrieval/?$", chunks.RetrievalApi.as_view()),
     # v0.27: a document's bytes inline, by id alone; /document/get/ is its deprecated name.
     re_path(r"^documents/ingest/?$", documents.DocumentsIngestApi.as_view()),

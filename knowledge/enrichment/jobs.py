@@ -44,9 +44,11 @@ Status = EnrichmentJob.Status
 # kind -> "module.function" of its runner, and of what wipes its results.
 RUNNERS: dict[str, str] = {
     "raptor": "knowledge.enrichment.raptor.run_raptor_job",
+    "graphrag": "knowledge.enrichment.graph.run_graph_job",
 }
 WIPERS: dict[str, str] = {
     "raptor": "knowledge.enrichment.raptor.wipe_raptor",
+    "graphrag": "knowledge.enrichment.graph.wipe_graph",
 }
 # kind -> the dataset's (task id, finish time) fields, and the name in RAGFlow's messages.
 DATASET_FIELDS: dict[str, tuple[str, str]] = {

@@ -12,6 +12,7 @@ from knowledge.metadata_filter import matching_documents
 from knowledge.models import Dataset, Document
 from knowledge.retrieval import Query, Result, Scope, retrieve
 from knowledge.selectors import dataset_get_visible
+from knowledge.services.graph_search import graph_hit
 from ragsite.accounts.models import User
 from ragsite.api.errors import ArgumentError, DataError
 
@@ -31,6 +32,8 @@ class RetrievalRequest:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     # How the metadata conditions combine: "and" (all must hold) or "or" (v0.27: any).
     logic: str = "and"
+    # Put the knowledge-graph chunk first (RAGFlow's `use_kg`), when the datasets have a graph.
+    use_kg: bool = False
 
 
 def _model_name(model_id: str) -> str:
@@ -88,6 +91,12 @@ def retrieval_run(*, user: User, request: RetrievalRequest) -> Result | None:
         rerank=reranker,
     )
     try:
-        return retrieve(query, total_chunks=sum(d.chunk_count for d in datasets))
+        result = retrieve(query, total_chunks=sum(d.chunk_count for d in datasets))
     except rerank.RerankError as exc:
         raise DataError(str(exc)) from exc
+    if request.use_kg:
+        # As RAGFlow: first in the page, the total unchanged.
+        kg = graph_hit(ids, request.question, vector)
+        if kg is not None:
+            result.hits.insert(0, kg)
+    return result

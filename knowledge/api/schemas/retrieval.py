@@ -13,8 +13,8 @@ from ragsite.api.parsing import lenient_float, lenient_int, page_bounds
 
 class RetrievalIn(BaseModel):
     """Question, datasets and knobs. `documents` is ragflow-sdk 0.17's name for `document_ids`;
-    `use_kg` and `toc_enhance` (v0.27) are accepted: ragsite has no knowledge graph or tables of
-    contents to use, so they change nothing."""
+    `use_kg` puts the knowledge-graph chunk first; `toc_enhance` (v0.27) is accepted: ragsite
+    extracts no tables of contents, so it changes nothing."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -128,4 +128,5 @@ class RetrievalIn(BaseModel):
             highlight=highlight_default if self.highlight is None else self.highlight,
             conditions=conditions if isinstance(conditions, list) else [],
             logic=logic,
+            use_kg=self.use_kg,
         )
