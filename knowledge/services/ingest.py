@@ -338,8 +338,9 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
         drafts,
         [chunk_id(d.content, document.pk) for d in drafts],
         log=lambda line: run.log.append(_stamp(line)),
+        # Each batch waits on the chat model: look for a cancel after every one of them.
         progress=lambda done, total: run.report(
-            0.4 + 0.2 * done / total, f"Keywords and questions {done}/{total} chunks."
+            0.4 + 0.2 * done / total, f"Keywords and questions {done}/{total} chunks.", force=True
         ),
     )
     start = 0.6 if asked else 0.4

@@ -102,7 +102,7 @@ def check_worker() -> None:
         return
     from celery import Celery
 
-    probe = Celery("ragsite-healthz")
+    probe = Celery("ragsite-healthz", set_as_current=False)  # tasks keep using ragsite's app
     probe.config_from_object("django.conf:settings", namespace="CELERY")
     probe.conf.broker_url = _broker_url()
     try:

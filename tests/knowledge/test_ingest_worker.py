@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_parse_does_not_leave_the_document_running(
 
     victim = start_worker(live_workdir, broker, name="victim", CELERY_BROKER_URL=broker)
     try:
-        with Celery(broker=broker) as client:
+        with Celery(broker=broker, set_as_current=False) as client:
             client.send_task("knowledge.parse_document", args=[document.pk, 1])
         _wait(
             lambda: Document.objects.get(pk=document.pk).progress > 0.4,

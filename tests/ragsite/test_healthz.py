@@ -96,6 +96,13 @@ def test_without_a_worker_the_worker_is_nok(broker: Valkey) -> None:
     assert status == 500
     assert (body["redis"], body["worker"], body["status"]) == ("ok", "nok", "nok")
     assert "no Celery worker answered" in body["_meta"]["worker"]["error"]
+    # The probe's short-lived app does not become the current app: tasks sent afterwards in
+    # this process still go through ragsite's app and its settings.
+    from celery import current_app
+
+    from ragsite.celery import app
+
+    assert current_app._get_current_object() is app
 
 
 def test_tasks_run_in_process_need_no_worker(settings: Any, valkey: Valkey) -> None:

@@ -62,7 +62,7 @@ def test_a_worker_killed_mid_job_resumes_from_its_checkpoint(
         env = {"CELERY_BROKER_URL": broker, "RAGSITE_ENRICHMENT_CONCURRENCY": "1"}
         # Queued before the worker starts, as job_start would have: the worker's start-up
         # recovery finds the task waiting and leaves the job alone.
-        with Celery(broker=broker) as client:
+        with Celery(broker=broker, set_as_current=False) as client:
             client.send_task(
                 "knowledge.run_enrichment_job", args=[job.pk, 1], task_id=task_id(job.pk, 1)
             )

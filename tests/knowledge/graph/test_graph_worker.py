@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_build_resumes_without_asking_twice(
 
     victim = start_worker(live_workdir, broker, name="graph-victim", **env)
     try:
-        with Celery(broker=broker) as client:
+        with Celery(broker=broker, set_as_current=False) as client:
             client.send_task(
                 "knowledge.run_enrichment_job",
                 args=[job.pk, job.generation],
