@@ -102,6 +102,10 @@ bench-real: $(STAMP) ## nDCG@10 of each retrieval leg vs BM25 on Debian doc page
 bench-raptor: $(STAMP) ## Multi-hop retrieval with and without RAPTOR summaries, test chat model (bench/raptor_multihop)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.raptor_multihop $(ARGS)
 
+.PHONY: bench-graph
+bench-graph: $(STAMP) ## Two-hop retrieval: hybrid, + RAPTOR, + knowledge graph (use_kg), + both, test chat model (bench/graph_multihop)
+	HF_HUB_OFFLINE=1 $(PY) -m bench.graph_multihop $(ARGS)
+
 .PHONY: bench-answers
 bench-answers: $(STAMP) ## Built-in answers holding the fact, and citing it, on the Debian doc pages (bench/answer_quality)
 	HF_HUB_OFFLINE=1 $(PY) -m bench.answer_quality $(ARGS)
