@@ -69,3 +69,9 @@ class AgentSession(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+# Memories live in their own module; imported here so Django registers them with this app.
+from agents.models_memory import Memory, MemoryMessage  # noqa: E402
+
+__all__ = ["AGENT_CANVAS", "Agent", "AgentSession", "Memory", "MemoryMessage"]

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from agents.models import Agent, AgentSession
+from agents.models import Agent, AgentSession, Memory, MemoryMessage
+from knowledge.selectors import team_mates
 from ragsite.accounts.models import User
-from ragsite.api.errors import DataError
+from ragsite.api.codes import RetCode
+from ragsite.api.errors import DataError, ServiceError
 
 ErrorFactory = Callable[[], Exception]
 Row = TypeVar("Row", Agent, AgentSession)
@@ -167,3 +169,122 @@ def agent_session_agent_key(tenant: User, session_id: str) -> str | None:
         .values_list("agent_key", flat=True)
         .first()
     )
+
+
+# --- memories ---------------------------------------------------------------------------------
+
+
+class MemoryNotFound(ServiceError):
+    """RAGFlow's 404 (HTTP 200) for a memory that is missing or not visible to the caller."""
+
+    code = RetCode.NOT_FOUND
+
+    def __init__(self, memory_id: str) -> None:
+        super().__init__(f"Memory '{memory_id}' not found.")
+
+
+class MemoryMessageNotFound(ServiceError):
+    code = RetCode.NOT_FOUND
+
+    def __init__(self, memory_id: str, message_id: object) -> None:
+        super().__init__(f"Message '{message_id}' in memory '{memory_id}' not found.")
+
+
+def memories_visible_to(user: User) -> QuerySet[Memory]:
+    """The caller's memories plus `team` memories of people in one of the caller's teams.
+
+    Team mates may manage a shared memory as its owner does (RAGFlow: "All team members can
+    manage the memory").
+    """
+    return Memory.objects.filter(
+        Q(tenant=user) | Q(permissions=Memory.Permission.TEAM, tenant_id__in=team_mates(user))
+    )
+
+
+def memory_get_or_raise(user: User, memory_id: str) -> Memory:
+    """A memory the caller may use; a foreign one answers exactly like a missing one."""
+    memory = memories_visible_to(user).filter(pk=memory_id).select_related("tenant").first()
+    if memory is None:
+        raise MemoryNotFound(memory_id)
+    return memory
+
+
+def memories_get_visible(user: User, memory_ids: Sequence[str]) -> list[Memory]:
+    """The visible memories among `memory_ids`, in the order given; others are left out."""
+    found = {m.pk: m for m in memories_visible_to(user).filter(pk__in=list(memory_ids))}
+    return [found[i] for i in dict.fromkeys(memory_ids) if i in found]
+
+
+@dataclass(frozen=True)
+class MemoryFilters:
+    keywords: str = ""  # name substring
+    memory_types: int = 0  # bit flags; a memory matches when it has any of them
+    tenant_ids: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    storage_type: str = ""
+
+
+def memory_list(user: User, filters: MemoryFilters) -> QuerySet[Memory]:
+    """Visible memories matching `filters`, newest first; ids the caller cannot see drop out."""
+    query = memories_visible_to(user).select_related("tenant")
+    if filters.ids:
+        query = query.filter(pk__in=filters.ids)
+    if filters.tenant_ids:
+        query = query.filter(tenant_id__in=filters.tenant_ids)
+    if filters.memory_types:
+        query = query.annotate(type_hits=F("memory_type").bitand(filters.memory_types)).filter(
+            type_hits__gt=0
+        )
+    if filters.storage_type:
+        query = query.filter(storage_type=filters.storage_type)
+    if filters.keywords:
+        query = query.filter(name__icontains=filters.keywords)
+    return query.order_by("-created_at", "pk")
+
+
+def memory_message_get_or_raise(memory: Memory, message_id: int) -> MemoryMessage:
+    message = MemoryMessage.objects.filter(memory=memory, pk=message_id).first()
+    if message is None:
+        raise MemoryMessageNotFound(memory.pk, message_id)
+    return message
+
+
+def memory_raw_messages(
+    memory: Memory, *, agent_ids: Sequence[str] = (), session_keywords: str = ""
+) -> QuerySet[MemoryMessage]:
+    """A memory's raw messages (forgotten ones too), newest first; `session_keywords` is a
+    substring of the session id."""
+    query = MemoryMessage.objects.filter(memory=memory, message_type="raw")
+    if agent_ids:
+        query = query.filter(agent_id__in=list(agent_ids))
+    if session_keywords:
+        query = query.filter(session_id__icontains=session_keywords)
+    return query.order_by("-valid_at", "-message_id")
+
+
+def memory_derived_messages(memory: Memory, source_ids: Sequence[int]) -> list[MemoryMessage]:
+    return list(
+        MemoryMessage.objects.filter(memory=memory, source_id__in=list(source_ids)).order_by(
+            "-valid_at", "-message_id"
+        )
+    )
+
+
+def memory_recent_messages(
+    memories: Sequence[Memory], *, agent_id: str = "", session_id: str = "", limit: int = 10
+) -> list[MemoryMessage]:
+    """The newest messages of `memories` that are not forgotten."""
+    query = MemoryMessage.objects.filter(
+        memory__in=list(memories), forget_at__isnull=True
+    ).order_by("-valid_at", "-message_id")
+    if agent_id:
+        query = query.filter(agent_id=agent_id)
+    if session_id:
+        query = query.filter(session_id=session_id)
+    return list(query[:limit])
+
+
+def agent_titles(tenant_ids: Sequence[str], agent_ids: Sequence[str]) -> dict[str, str]:
+    """Titles of the agents named, among those of `tenant_ids` (others are "Unknown")."""
+    rows = Agent.objects.filter(pk__in=list(agent_ids), tenant_id__in=list(tenant_ids))
+    return dict(rows.values_list("pk", "title"))

@@ -454,3 +454,64 @@ def graph_entity_candidates(
         if isinstance(row["communities"], str):
             row["communities"] = json.loads(row["communities"])
     return rows
+
+
+# --- memories (RAGFlow v0.27 messages) ---------------------------------------------------------
+
+
+def memory_message_candidates(
+    memory_ids: Sequence[str],
+    *,
+    embedding: Sequence[float] | None,
+    terms: Sequence[str],
+    filters: dict[str, str],
+    limit: int,
+) -> dict[int, float]:
+    """Messages of `memory_ids` to score for a search: {message id: cosine (0 when not embedded
+    with this model)}.
+
+    Only enabled messages that are not forgotten take part. Candidates are the `limit` nearest
+    by cosine plus up to `limit` holding any of `terms`. The scan is exact: a memory holds at
+    most 10 MiB of messages, a few thousand rows, and every memory is filtered first.
+    `filters` are exact matches on `agent_id`, `session_id` and `user_id`.
+    """
+    where = "m.memory_id = ANY(%s) AND m.status AND m.forget_at IS NULL"
+    scope: list[Any] = [list(memory_ids)]
+    for column in ("agent_id", "session_id", "user_id"):
+        if filters.get(column):
+            where += f" AND m.{column} = %s"
+            scope.append(filters[column])
+    legs: list[str] = []
+    params: list[Any] = []
+    cosine = "0"
+    cosine_params: list[Any] = []
+    if embedding is not None:
+        dim = len(embedding)
+        vector = _vector_literal(embedding)
+        cosine = (
+            f"CASE WHEN m.embedding_dim = {dim} "
+            f"THEN 1 - ((m.embedding::vector({dim})) <=> %s::vector({dim})) ELSE 0 END"
+        )
+        cosine_params = [vector]
+        legs.append(f"""(
+            SELECT m.message_id FROM agents_memorymessage m
+            WHERE m.embedding_dim = %s AND {where}
+            ORDER BY (m.embedding::vector({dim})) <=> %s::vector({dim})
+            LIMIT %s)""")  # noqa: S608 - dim is an int; every value is a parameter
+        params += [dim, *scope, vector, limit]
+    if terms:
+        legs.append(f"""(
+            SELECT m.message_id FROM agents_memorymessage m, to_tsquery('simple', %s) q
+            WHERE {where} AND m.search_vector @@ q
+            ORDER BY ts_rank(m.search_vector, q) DESC, m.message_id DESC
+            LIMIT %s)""")  # noqa: S608 - only placeholders are interpolated
+        params += [tsquery_for(terms), *scope, limit]
+    if not legs:
+        return {}
+    sql = f"""
+        SELECT m.message_id, {cosine} FROM agents_memorymessage m
+        WHERE m.message_id IN ({" UNION ".join(legs)})
+    """  # noqa: S608 - dim is an int; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cosine_params, *params])
+        return {int(row[0]): max(0.0, float(row[1] or 0.0)) for row in cursor.fetchall()}

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from agents.api import streams, views
+from agents.api import memories, streams, views
 
 # Static segments before parameterised siblings: Django ignores the method, and
 # `agents/<agent_id>/…` would otherwise capture `agents/chat/…` (contract v0.27 §1.4).
@@ -17,5 +17,19 @@ urlpatterns = [
     re_path(
         r"^agents_openai/(?P<agent_id>[^/]+)/chat/completions/?$",
         streams.agent_openai_completions,
+    ),
+    # Memories (v0.27): `messages/search` before `messages/<memory_id>:<message_id>`.
+    re_path(r"^memories/?$", memories.MemoriesApi.as_view()),
+    re_path(r"^memories/(?P<memory_id>[^/]+)/config/?$", memories.MemoryConfigApi.as_view()),
+    re_path(r"^memories/(?P<memory_id>[^/]+)/?$", memories.MemoryApi.as_view()),
+    re_path(r"^messages/?$", memories.MessagesApi.as_view()),
+    re_path(r"^messages/search/?$", memories.MessageSearchApi.as_view()),
+    re_path(
+        r"^messages/(?P<memory_id>[^/:]+):(?P<message_id>\d{1,18})/content/?$",
+        memories.MessageContentApi.as_view(),
+    ),
+    re_path(
+        r"^messages/(?P<memory_id>[^/:]+):(?P<message_id>\d{1,18})/?$",
+        memories.MessageApi.as_view(),
     ),
 ]

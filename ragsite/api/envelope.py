@@ -23,7 +23,7 @@ _NO_DATA = object()
 class Envelope:
     data: Any = _NO_DATA
     code: int = RetCode.SUCCESS
-    message: str | None = None
+    message: str | bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -43,6 +43,11 @@ def ok(data: Any = _NO_DATA, **extra: Any) -> Envelope:
 def ok_with_message(data: Any) -> Envelope:
     """RAGFlow's `get_json_result` success shape: `{"code":0,"message":"success","data":X}`."""
     return Envelope(data=data, message="success")
+
+
+def ok_memory(data: Any = _NO_DATA, message: str | bool = True) -> Envelope:
+    """The memory routes' success shape (RAGFlow v0.27): `{"code":0,"message":true,"data":X}`."""
+    return Envelope(data=data, message=message)
 
 
 def error(code: int, message: str, data: Any = _NO_DATA) -> Envelope:
