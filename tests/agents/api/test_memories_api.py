@@ -4,7 +4,6 @@ extraction into semantic/episodic/procedural messages by the memory's chat model
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from agents.models import Memory, MemoryMessage
 from agents.services.memories import NO_CHAT_MODEL
 from ragsite.api.codes import RetCode
+from tests.agents.memory_llm import answer_memory, is_memory_prompt
 from tests.conftest import ApiClient
 from tests.helpers import assert_error, body_of
 from tests.llm_server import LLMServer
@@ -312,28 +312,6 @@ def test_message_routes_refuse_bad_input(api: ApiClient) -> None:
 
 
 # --- extraction with a chat model ---------------------------------------------------------------
-
-
-def is_memory_prompt(prompt: str, messages: list[dict[str, Any]]) -> bool:
-    return "**CONVERSATION:**" in prompt
-
-
-def answer_memory(prompt: str, messages: list[dict[str, Any]]) -> str:
-    """Extract from the conversation it is given: the user's sentence as a semantic fact, and
-    as an episode; a procedure only when the user input lists steps."""
-    conversation = prompt.split("**CONVERSATION:**", 1)[1].split("**CONVERSATION TIME:**")[0]
-    said = conversation.split("User Input:", 1)[1].split("Agent Response:")[0].strip()
-    system = messages[0]["content"]
-    out: dict[str, list[dict[str, str]]] = {}
-    if "SEMANTIC" in system:
-        out["semantic"] = [{"content": f"Fact: {said}", "valid_at": "", "invalid_at": ""}]
-    if "EPISODIC" in system:
-        out["episodic"] = [
-            {"content": f"User said: {said}", "valid_at": "2026-12-01T10:00:00", "invalid_at": ""}
-        ]
-    if "PROCEDURAL" in system and "1)" in said:
-        out["procedural"] = [{"content": f"Steps: {said}", "valid_at": "", "invalid_at": ""}]
-    return "```json\n" + json.dumps(out) + "\n```"
 
 
 def test_extraction_uses_the_memorys_chat_model(
