@@ -110,6 +110,8 @@ async def run_agent(
     history: list[tuple[str, str]],
     inputs: dict[str, Any],
     user_id: str = "",
+    agent_id: str = "",
+    session_id: str = "",
 ) -> AsyncIterator[RunEvent]:
     """Run `dsl` for one question: "message" deltas and a "message_end" per reply, or an "error".
 
@@ -121,6 +123,7 @@ async def run_agent(
         yield RunEvent("error", error=exc.message)
         return
     state = _start_state(dsl, tenant, question, history, inputs, user_id)
+    state.agent_id, state.session_id = agent_id, session_id
     graph = Graph(dsl["components"])
     queue: list[str] = ["begin"]
     done: set[str] = set()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from agents.runtime.memory import save_to_memory
 from agents.runtime.state import LazyText, RunEvent, RunState, Step
 from agents.runtime.variables import format_value, main_output, render_stream
 from chat.llm.streaming import answer_deltas
@@ -57,4 +58,5 @@ async def run_message(state: RunState, step: Step) -> AsyncIterator[RunEvent]:
     if not stream and text:
         yield RunEvent("message", content=text)
     state.set_output(step.id, "content", text)
+    await save_to_memory(state, step, text)
     yield RunEvent("message_end", reference=state.reference_for(text))

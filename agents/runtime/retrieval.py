@@ -6,6 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from agents.runtime.memory import run_memory_retrieval, uses_memory
 from agents.runtime.state import RunState, Step
 from agents.runtime.variables import resolve_param
 from chat.services.answering import quoted_hits, reference_chunk
@@ -48,6 +49,9 @@ async def run_retrieval(state: RunState, step: Step) -> None:
     query_param = params.get("query")
     query = await resolve_param(state, query_param if isinstance(query_param, str) else "sys.query")
     query = str(query or "").strip()
+    if uses_memory(params, bool(dataset_ids)):
+        await run_memory_retrieval(state, step, query)
+        return
     hits: list[Hit] = []
     if dataset_ids:
         state.retrieved = True

@@ -100,6 +100,8 @@ class RunState:
     hits: list[Hit] = field(default_factory=list)  # run-wide; a hit's index is its [ID:n]
     retrieved: bool = False  # a Retrieval component searched at least one dataset
     executed: list[str] = field(default_factory=list)
+    agent_id: str = ""  # the agent and session a run belongs to (saved with memory messages)
+    session_id: str = ""
 
     def set_output(self, cpn_id: str, name: str, value: Any) -> None:
         self.outputs.setdefault(cpn_id, {})[name] = value

@@ -77,6 +77,8 @@ async def run_events(prepared: PreparedRun) -> AsyncIterator[RunEvent]:
             history=session_history(prepared.session),
             inputs=prepared.inputs,
             user_id=prepared.user_id,
+            agent_id=prepared.agent_id,
+            session_id=prepared.session.pk,
         ):
             if event.kind == "message":
                 parts.append(event.content)
