@@ -409,3 +409,55 @@ def _keywords(text: str) -> list[str]:
 TEMPLATE_FORMS: dict[str, type[TemplateForm]] = {
     form.slug: form for form in (QaForm, TriageForm, FaqForm)
 }
+
+
+class MemoryForm(forms.Form):
+    """A memory's settings on the Memory page; the services check the values (RAGFlow's rules)."""
+
+    name = forms.CharField(label=_("Name"), max_length=128, strip=True)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    memory_type = forms.MultipleChoiceField(
+        label=_("Memory types"),
+        choices=[
+            ("raw", _("Raw (every turn as said)")),
+            ("semantic", _("Semantic (facts)")),
+            ("episodic", _("Episodic (events)")),
+            ("procedural", _("Procedural (how-tos)")),
+        ],
+        initial=["raw"],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Semantic, episodic and procedural memories are extracted by the chat model."),
+    )
+    embd_id = forms.ChoiceField(label=_("Embedding model"))
+    llm_id = forms.ChoiceField(
+        label=_("Chat model"),
+        help_text=_(
+            "Extracts memories from each turn. The built-in extractive model cannot: with it only "
+            "raw messages are kept."
+        ),
+    )
+    permissions = forms.ChoiceField(
+        label=_("Permission"), choices=[("me", _("Only me")), ("team", _("My teams"))]
+    )
+    memory_size = forms.IntegerField(
+        label=_("Size limit (bytes)"),
+        min_value=1,
+        max_value=10 * 1024 * 1024,
+        initial=5 * 1024 * 1024,
+        help_text=_("The oldest messages are forgotten first when the memory is full."),
+    )
+    temperature = forms.FloatField(
+        label=_("Temperature"), min_value=0, max_value=1, initial=0.5, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from chat.llm.registry import chat_model_choices
+        from knowledge.model_registry import embedding_models_for_choice
+
+        embd = cast(forms.ChoiceField, self.fields["embd_id"])
+        embd.choices = [(m.id, m.id) for m in embedding_models_for_choice()]
+        llm = cast(forms.ChoiceField, self.fields["llm_id"])
+        llm.choices = chat_model_choices()

@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("chats/", include("chat.urls")),
     path("agents/", include("agents.urls")),
     path("search/", include("chat.search_urls")),
+    path("memory/", include("agents.memory_urls")),
     path("", include("ragsite.accounts.page_urls")),
     path("", include("knowledge.urls")),
 ]
