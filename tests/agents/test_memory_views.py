@@ -111,3 +111,12 @@ def test_another_users_memory_is_404(web: Client, other_tenant: User) -> None:
     assert web.post(f"/memory/{foreign.pk}/settings/", {"name": "mine"}).status_code == 404
     assert "theirs" not in web.get("/memory/").content.decode()
     assert Memory.objects.get(pk=foreign.pk).name == "theirs"
+
+
+def test_memory_pages_in_chinese(web: Client, tenant: User) -> None:
+    memory = new_memory(tenant)
+    web.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    listing = web.get("/memory/").content.decode()
+    assert "你的记忆" in listing and ">记忆</a>" in listing
+    page = web.get(f"/memory/{memory.pk}/").content.decode()
+    assert "0 条消息" in page and "不提取" in page and "删除此记忆" in page
