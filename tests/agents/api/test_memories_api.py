@@ -366,3 +366,22 @@ def test_fifo_forgets_the_oldest_messages_past_the_size_limit(
             assert body_of(add(api, [memory["id"]], f"turn {n}", "ok"))["code"] == 0
     kept = [m.content.split("\n")[0] for m in MemoryMessage.objects.order_by("message_id")]
     assert kept == ["User Input: turn 1", "User Input: turn 2"]
+
+
+def test_team_memories_are_shared_with_team_mates_only(
+    api: ApiClient, other_api: ApiClient, tenant, other_tenant
+) -> None:
+    from django.contrib.auth.models import Group
+
+    shared = create(api, "shared")
+    private = create(api, "private")
+    ok(api.put(f"/api/v1/memories/{shared['id']}", {"permissions": "team"}))
+    # Not in a team yet: the team memory is still invisible.
+    assert ok(other_api.get("/api/v1/memories"))["total_count"] == 0
+    team = Group.objects.create(name="walrus team")
+    tenant.groups.add(team)
+    other_tenant.groups.add(team)
+    rows = ok(other_api.get("/api/v1/memories"))["memory_list"]
+    assert [m["id"] for m in rows] == [shared["id"]]
+    assert ok(other_api.get(f"/api/v1/memories/{shared['id']}/config"))["name"] == "shared"
+    assert_error(other_api.get(f"/api/v1/memories/{private['id']}/config"), RetCode.NOT_FOUND)
