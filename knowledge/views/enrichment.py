@@ -56,13 +56,7 @@ def enrichment_settings(request: HtmxHttpRequest, dataset_id: str) -> HttpRespon
     data = form.cleaned_data
     changes = DatasetChanges(
         values={"llm_id": data["llm_id"] or ""},
-        parser_config=ParserConfig.model_validate(
-            {
-                "auto_keywords": data["auto_keywords"],
-                "auto_questions": data["auto_questions"],
-                "raptor": {"use_raptor": data["use_raptor"]},
-            }
-        ),
+        parser_config=ParserConfig.model_validate(form.parser_config()),
     )
     dataset = dataset_update(tenant=request.user, dataset_id=dataset.pk, changes=changes)
     return _panel(request, dataset, saved=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -58,6 +60,91 @@ def test_settings_are_saved_into_the_parser_config_and_the_dataset(
         headers={"HX-Request": "true"},
     )
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+
+
+def test_raptor_and_graph_settings_are_saved_shown_and_used_by_the_builds(
+    tenant, browser, llm_provider
+) -> None:
+    from knowledge.enrichment.raptor import raptor_settings
+    from knowledge.services.datasets import dataset_create
+    from knowledge.services.graph import GraphSettings
+
+    dataset = dataset_create(tenant=tenant, name="graph settings")
+    form = {
+        "enrichment-auto_keywords": "0",
+        "enrichment-auto_questions": "0",
+        "enrichment-raptor_scope": "dataset",
+        "enrichment-raptor_max_cluster": "8",
+        "enrichment-raptor_threshold": "0.25",
+        "enrichment-raptor_max_token": "128",
+        "enrichment-raptor_prompt": "Summarise: {cluster_content}",
+        "enrichment-graph_method": "general",
+        "enrichment-graph_entity_types": " person, ship ,Person,,  shipyard  company ",
+        "enrichment-graph_resolution": "on",
+        "enrichment-graph_community": "on",
+    }
+    response = browser.post(
+        f"/datasets/{dataset.pk}/enrichment/settings/", form, headers={"HX-Request": "true"}
+    )
+    assert "Enrichment settings saved." in response.content.decode()
+    dataset.refresh_from_db()
+    graph = GraphSettings.of(dataset)
+    assert graph.method == "general"
+    assert graph.entity_types == ["person", "ship", "shipyard company"]
+    assert graph.resolution is True and graph.community is True
+    raptor = raptor_settings(dataset)
+    assert (raptor["scope"], raptor["max_cluster"], raptor["threshold"]) == ("dataset", 8, 0.25)
+    assert raptor["max_token"] == 128 and raptor["prompt"] == "Summarise: {cluster_content}"
+    assert dataset.parser_config["raptor"]["use_raptor"] is False
+
+    page = browser.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert '<option value="general" selected>' in page
+    assert 'value="person, ship, shipyard company"' in page
+    for box in ("graph_resolution", "graph_community"):
+        assert re.search(rf'<input type="checkbox" name="enrichment-{box}"[^>]* checked', page)
+    assert re.search(r'<option value="dataset" selected>', page)
+
+    # Unticked boxes turn off; an empty prompt and entity types restore the defaults.
+    form.pop("enrichment-graph_resolution")
+    form.update({"enrichment-raptor_prompt": " ", "enrichment-graph_entity_types": ""})
+    browser.post(
+        f"/datasets/{dataset.pk}/enrichment/settings/", form, headers={"HX-Request": "true"}
+    )
+    dataset.refresh_from_db()
+    graph = GraphSettings.of(dataset)
+    assert graph.resolution is False and graph.community is True
+    assert graph.entity_types == ["organization", "person", "geo", "event", "category"]
+    assert raptor_settings(dataset)["prompt"].startswith("Please summarize")
+
+    for field, value in (
+        ("enrichment-raptor_threshold", "1.5"),
+        ("enrichment-raptor_max_cluster", "0"),
+        ("enrichment-raptor_scope", "everything"),
+        ("enrichment-graph_method", "guess"),
+        ("enrichment-graph_entity_types", ",".join(f"type{i}" for i in range(21))),
+        ("enrichment-graph_entity_types", "x" * 51),
+    ):
+        bad = browser.post(
+            f"/datasets/{dataset.pk}/enrichment/settings/",
+            {**form, field: value},
+            headers={"HX-Request": "true"},
+        )
+        assert bad.status_code == 200 and "errorlist" in bad.content.decode(), field
+    dataset.refresh_from_db()
+    assert raptor_settings(dataset)["threshold"] == 0.25
+
+    # A method only the API sets (v0.27's "ner") is shown and kept by a save.
+    dataset.parser_config["graphrag"]["method"] = "ner"
+    dataset.save(update_fields=["parser_config"])
+    page = browser.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert '<option value="ner" selected>' in page
+    browser.post(
+        f"/datasets/{dataset.pk}/enrichment/settings/",
+        {**form, "enrichment-graph_method": "ner"},
+        headers={"HX-Request": "true"},
+    )
+    dataset.refresh_from_db()
+    assert dataset.parser_config["graphrag"]["method"] == "ner"
 
 
 def test_building_raptor_from_the_page_shows_progress_and_marks_summary_chunks(
