@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.graph_llm import register
 from tests.helpers import assert_ok
 from tests.knowledge.graph.corpus import GRAPH_CONFIG, parsed_lines
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """The locale middleware leaves the thread's language as the last request asked (zh),
+    which later tests' task logs would be written in."""
+    yield
+    translation.deactivate()
 
 
 def test_the_graph_page_and_settings_read_in_chinese(
