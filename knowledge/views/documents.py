@@ -36,6 +36,7 @@ from knowledge.services.documents import (
 )
 from knowledge.services.ingest import BatchOutcome, parse_start, parse_stop
 from knowledge.views.datasets import is_owner, owned_or_404, visible_or_404, with_labels
+from knowledge.views.parse_log import translate_line, translate_log, translate_message
 from ragsite.api.errors import ServiceError
 from ragsite.http import HtmxHttpRequest, login_required
 
@@ -70,6 +71,7 @@ class DocumentRow:
     error: str  # FAIL: the last "[ERROR]" line, readable
     step: str  # RUNNING: the last line of the log, e.g. "Embedding 32/64."
     chunk_method_label: str
+    log: str = ""  # FAIL: the whole log, in the reader's language where it is known
 
     @property
     def parsing(self) -> bool:
@@ -97,7 +99,7 @@ def _last_error(progress_msg: str) -> str:
 def document_row(document: Document) -> DocumentRow:
     """The table's view of a document: its state in words, progress and error."""
     percent = 0
-    error = step = ""
+    error = step = log = ""
     if document.run == Run.RUNNING and document.progress <= 0:
         # parse_start marks a document RUNNING at 0 before any worker has picked it up.
         state, label = "queued", _("Queued")
@@ -105,12 +107,15 @@ def document_row(document: Document) -> DocumentRow:
         percent = min(99, max(1, int(document.progress * 100)))
         state, label = "running", _("Parsing %(percent)d%%") % {"percent": percent}
         lines = _log_lines(document.progress_msg)
-        step = _without_time(lines[-1]) if lines else ""
+        step = translate_line(_without_time(lines[-1])) if lines else ""
     elif document.run == Run.DONE:
         state, label = "done", _("Done")
     elif document.run == Run.FAIL:
         state, label = "fail", _("Failed")
-        error = _last_error(document.progress_msg) or _("Parsing failed without saying why.")
+        error = translate_message(_last_error(document.progress_msg)) or _(
+            "Parsing failed without saying why."
+        )
+        log = translate_log(document.progress_msg)
     elif document.run == Run.CANCEL:
         state, label = "cancel", _("Cancelled")
     else:
@@ -123,6 +128,7 @@ def document_row(document: Document) -> DocumentRow:
         error=error,
         step=step,
         chunk_method_label=chunk_method_label(document.chunk_method),
+        log=log,
     )
 
 
