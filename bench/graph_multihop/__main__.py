@@ -20,7 +20,8 @@ spellings) and the answer:
   ranking of every chunk any run can return (leaves, summaries and the question's
   knowledge-graph chunk: one yardstick for the four runs).
 
-Writes bench/graph_multihop/results-latest.json.
+Writes bench/graph_multihop/results-latest.json (-general, -file, -no-resolution added to
+the name for the options that change them).
 """
 
 from __future__ import annotations
@@ -200,7 +201,15 @@ def run(k: int, method: str, scope: str, *, resolution: bool = True) -> None:
             "results": results,
         }
     print(json.dumps(report, indent=2))
-    suffix = "" if resolution else "-no-resolution"
+    suffix = "".join(
+        part
+        for part, default in (
+            (f"-{method}", method == "light"),
+            (f"-{scope}", scope == "dataset"),
+            ("-no-resolution", resolution),
+        )
+        if not default
+    )
     out = ROOT / "bench" / "graph_multihop" / f"results-latest{suffix}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")
