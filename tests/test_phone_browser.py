@@ -15,6 +15,7 @@ import pytest
 from django.conf import global_settings
 
 from agents.services.agents import agent_create
+from agents.services.memories import NewMessage, memory_create, message_add
 from agents.templates_library import qa_dsl
 from chat.services.assistants import ChatChanges, chat_create
 from chat.services.searches import search_create
@@ -101,8 +102,20 @@ def pia(transactional_db: None, settings: Any) -> dict[str, Any]:
         name=f"Search {TOKEN[:60]}",
         search_config={"kb_ids": [dataset.pk], "highlight": True, "summary": True},
     )
+    memory = memory_create(
+        tenant=user,
+        name=f"Memory {TOKEN[:60]}",
+        memory_type=["raw", "semantic"],
+        embd_id="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+        llm_id="ragsite-extractive@Builtin",
+    )
+    message_add(
+        user=user,
+        memory_ids=[memory.pk],
+        message=NewMessage(user.pk, agent.pk, TOKEN, f"Where is {URL}?", CONTENT),
+    )
     return {"dataset": dataset, "document": document, "chunk": chunk, "chat": chat,
-            "session": session, "agent": agent, "search": search}  # fmt: skip
+            "session": session, "agent": agent, "search": search, "memory": memory}  # fmt: skip
 
 
 def overflow(page: Any) -> int:
@@ -142,6 +155,8 @@ def test_every_page_fits_a_phone(live_server_url: str, pia: dict[str, Any], tmp_
         "api-keys": "/keys/",
         "settings": "/settings/",
         "files": "/files/",
+        "memory-list": "/memory/",
+        "memory": f"/memory/{pia['memory'].pk}/",
     }
     too_wide: dict[str, Any] = {}
     with browser_page(tmp_path, viewport=PHONE, is_mobile=True, has_touch=True) as page:
@@ -169,6 +184,11 @@ def test_every_page_fits_a_phone(live_server_url: str, pia: dict[str, Any], tmp_
                 page.locator("#search-question").fill("index settings checksum")
                 expect(page.locator(".search-hit").first).to_be_visible()
                 expect(page.locator(".search-summary.is-done")).to_be_visible(timeout=30_000)
+                page.locator(".search-settings summary").click()
+            if name == "memory":
+                page.locator("#memory-query").fill("index settings checksum")
+                expect(page.locator(".memory-hit").first).to_be_visible()
+                page.locator(".memory-turn details summary").first.click()
                 page.locator(".search-settings summary").click()
             if name == "chat":
                 page.locator(".mindmap summary").click()
