@@ -381,9 +381,7 @@ def _cut(
     if len(rows) == 1 or depth > 60:
         _emit(rows, out, frame)
         return
-    table = None if any(s.table for s in spans) else _table(spans, page, unit)
-    if table is not None:
-        out.append(table)
+    if not any(s.table for s in spans) and _cut_table(rows, page, unit, out, frame):
         return
     columns = _x_columns(spans, max(unit, 6.0))
     if len(columns) >= 2:
@@ -403,6 +401,41 @@ def _cut(
     middle = (start + end) / 2
     _cut([s for s in spans if s.bottom <= middle], page, unit, out, frame, depth + 1)
     _cut([s for s in spans if s.bottom > middle], page, unit, out, frame, depth + 1)
+
+
+def _cut_table(
+    rows: list[list[Span]],
+    page: PageText,
+    unit: float,
+    out: list[_Line | _TableRegion],
+    frame: tuple[float, float],
+) -> bool:
+    """Append the region as a table if it is one, and say whether it was.
+
+    A "Table N: …" line on top of the rows or at their foot is the table's caption, not a row:
+    the table is first tried without it (a caption as wide as a few columns would otherwise
+    merge them into one), and the caption stays a line of its own beside it, to name it.
+    """
+    head = rows[:1] if len(rows) > MIN_TABLE_ROWS and _caption_row(rows[0]) else []
+    rest = rows[len(head) :]
+    foot = rest[-1:] if len(rest) > MIN_TABLE_ROWS and _caption_row(rest[-1]) else []
+    body = rest[: len(rest) - len(foot)]
+    if head or foot:
+        table = _table([s for row in body for s in row], page, unit)
+        if table is not None:
+            _emit(head, out, frame)
+            out.append(table)
+            _emit(foot, out, frame)
+            return True
+    table = _table([s for row in rows for s in row], page, unit)
+    if table is not None:
+        out.append(table)
+    return table is not None
+
+
+def _caption_row(row: list[Span]) -> bool:
+    text = _join_words([s.text for s in row])
+    return bool(_CAPTION.match(text) and _TABLE_CAPTION.match(text))
 
 
 def _emit(

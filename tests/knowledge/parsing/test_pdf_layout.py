@@ -172,3 +172,44 @@ def test_the_built_in_answerer_reads_html_table_chunks_as_tables() -> None:
     assert markdown_tables(html) == (
         "Table 1: Fish & chips\n| Dish | Price |\n| --- | --- |\n| Cod | 12 |\n| Plaice | 14 |"
     )
+
+
+def _captioned_wide_table_pdf() -> bytes:
+    """Like asmeconf's Table 3: a caption line centred over six narrow, unruled columns of
+    numbers, wide enough to bridge the gaps between the middle columns, then a paragraph."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    pdf.set_xy(20, 20)
+    pdf.cell(170, 5, "Table 3: Error function values for twelve arguments", align="C")
+    xs = (25, 52, 79, 106, 133, 160)
+    rows = [("x", "erf(x)", "erfc(x)", "x", "erf(x)", "erfc(x)")] + [
+        (f"{a:.2f}", f"{0.1 * a:.5f}", f"{1 - 0.1 * a:.5f}", f"{a + 1:.2f}", "0.88021", "0.11980")
+        for a in (0.0, 0.05, 0.1, 0.15, 0.2)
+    ]
+    for index, row in enumerate(rows):
+        for x, value in zip(xs, row, strict=True):
+            pdf.set_xy(x, 30 + 6 * index)
+            pdf.cell(20, 5, value)
+    pdf.set_xy(20, 80)
+    pdf.multi_cell(170, 5, "The values were computed with the series expansion. " * 4)
+    return bytes(pdf.output())
+
+
+def test_a_caption_over_a_wide_table_names_it_and_does_not_merge_its_columns() -> None:
+    result = parse(_captioned_wide_table_pdf(), "erf.pdf")
+    [table] = [c for c in result.chunks if c.content.startswith("<table>")]
+    assert table.content.startswith(
+        "<table><caption>Table 3: Error function values for twelve arguments</caption>"
+        "<tr><th>x</th><th>erf(x)</th><th>erfc(x)</th><th>x</th><th>erf(x)</th><th>erfc(x)</th>"
+        "</tr><tr><td>0.00</td><td>0.00000</td><td>1.00000</td><td>1.00</td><td>0.88021</td>"
+        "<td>0.11980</td></tr>"
+    ), table.content
+    assert table.content.count("<tr>") == 6
+    # The caption is the table's name only; its box is the table's, below the caption line.
+    text = _text(result)
+    assert "Table 3: Error" not in text.replace(table.content, "")
+    [(page, _x0, _x1, top, _bottom)] = table.positions
+    assert page == 1 and top >= 29 * MM
