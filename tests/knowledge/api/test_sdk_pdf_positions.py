@@ -1,7 +1,8 @@
 """RAGFlow's clients against Daphne + a real Celery worker: PDF chunks carry RAGFlow's positions
 ([page, x0, x1, top, bottom], points from the page's top-left) and tables come back as HTML, in
-the chunk list and in retrieval, for a generated and a real two-column paper, through
-ragflow-sdk 0.22.1 (this venv) and 0.27.3 (its own Python 3.13 venv: tests/sdk_clients.py).
+the chunk list and in retrieval (and, with 0.27.3, in a chat's citations), for a generated and
+a real two-column paper, through ragflow-sdk 0.22.1 (this venv) and 0.27.3 (its own Python 3.13
+venv: tests/sdk_clients.py).
 
 A table's box is checked against the PDF's own text layer (pdfplumber's words): it holds every
 word of the table's first and last rows and no edge lies more than BOX_SLACK from them, so a box
@@ -244,9 +245,13 @@ for name, path, question in json.loads(os.environ["PAPERS"]):
     chunks = doc.list_chunks(page_size=200)
     assert len(chunks) == chunk_count, (len(chunks), chunk_count)
     hits = rag.retrieve(dataset_ids=[dataset.id], question=question, page_size=100)
+    # A chat over the paper cites its chunks, positions included (the reference's own keys).
+    chat = rag.create_chat(f"chat-{name}", dataset_ids=[dataset.id])
+    answer = list(chat.create_session("pdf").ask(question, stream=False))[-1]
     out[name] = {
         "chunks": [{"id": c.id, "content": c.content, "positions": c.positions} for c in chunks],
         "hits": [{"id": h.id, "content": h.content, "positions": h.positions} for h in hits],
+        "cited": [{"id": r["id"], "positions": r["positions"]} for r in answer.reference or []],
     }
 print(json.dumps(out))
 """
@@ -305,3 +310,5 @@ def test_sdk_0273_gets_html_tables_and_their_boxes_from_a_generated_and_a_real_p
             assert_box_fits(position, REAL_PAGE, words)
         [hit] = [h for h in hits if h["id"] == table["id"]]
         assert hit["positions"] == table["positions"] and hit["content"] == table["content"]
+        [cited] = [r for r in seen[name]["cited"] if r["id"] == table["id"]]
+        assert cited["positions"] == table["positions"], cited
