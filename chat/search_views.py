@@ -25,6 +25,7 @@ from chat.forms import SearchAppForm
 from chat.models import SearchApp
 from chat.selectors import search_get_owned, search_list
 from chat.services import extras
+from chat.services.citations import CITATION
 from chat.services.searches import (
     search_create,
     search_delete,
@@ -225,7 +226,13 @@ async def search_summary(request: HttpRequest, search_id: str) -> HttpResponseBa
         ctx, extra = await sync_to_async(search_prepare)(tenant=user, search_id=search_id)
     except ServiceError as exc:
         return event_stream(_one_error(exc.message))
-    return event_stream(search_events(ctx, question, extra))
+    return event_stream(search_events(ctx, question, extra, render=_summary_html))
+
+
+def _summary_html(summary: str) -> str:
+    """The finished summary as the page shows it: Markdown rendered and sanitized, markers
+    dropped (its sources are listed under it)."""
+    return str(render_markdown(summary, markers=CITATION))
 
 
 @login_required

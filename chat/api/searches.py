@@ -8,7 +8,7 @@ a failure after the first byte is one code-500 event before `data: true`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -110,10 +110,18 @@ def error_event(message: str) -> dict[str, Any]:
 
 
 async def search_events(
-    ctx: ChatContext, question: str, extra: dict[str, Any]
+    ctx: ChatContext,
+    question: str,
+    extra: dict[str, Any],
+    *,
+    render: Callable[[str], str] | None = None,
 ) -> AsyncIterator[bytes]:
-    """A search's summary as RAGFlow's SSE (see the module docstring)."""
-    streamed = False
+    """A search's summary as RAGFlow's SSE (see the module docstring).
+
+    `render` (the Search page's own stream, not the API's) turns the whole summary into HTML,
+    sent as `html` in the final event.
+    """
+    written: list[str] = []
     try:
         async for event in answer_stream(ctx, question=question, history=[], extra=extra):
             if event.error is not None:
@@ -121,15 +129,18 @@ async def search_events(
                 break
             if not event.final:
                 if event.delta:
-                    streamed = True
+                    written.append(event.delta)
                     data = {"answer": event.delta, "reference": {}, "final": False}
                     yield sse({"code": 0, "message": "", "data": data})
                 continue
-            if not streamed and event.answer:
+            if not written and event.answer:
+                written.append(event.answer)
                 data = {"answer": event.answer, "reference": {}, "final": False}
                 yield sse({"code": 0, "message": "", "data": data})
             reference = event.reference if event.reference.get("chunks") else _NO_REFERENCE
             final = {"answer": "", "reference": reference, "final": True}
+            if render is not None:
+                final["html"] = render("".join(written))
             yield sse({"code": 0, "message": "", "data": final})
     except Exception as exc:  # noqa: BLE001 - after the first byte, errors must be events
         yield sse(error_event(public_message(exc)))

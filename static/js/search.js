@@ -1,6 +1,7 @@
 // The Search page: when the results that htmx swapped in ask for a summary, stream it in over
-// server-sent events (the format of POST /api/v1/searches/{id}/completions). The summary's
-// text only ever goes in through textContent; citation markers are dropped.
+// server-sent events (the format of POST /api/v1/searches/{id}/completions). While it streams,
+// the text goes in through textContent (citation markers dropped); when it ends, the server's
+// rendered and sanitized HTML of the whole summary replaces it.
 (function () {
   "use strict";
 
@@ -40,6 +41,8 @@
       var data = payload.data || {};
       if (data.final) {
         box.classList.add("is-done");
+        // The whole summary, Markdown rendered and sanitized by the server (ragsite/markdown.py).
+        if (typeof data.html === "string" && data.html) text.innerHTML = data.html;
         // Where the summary comes from: the documents of its reference.
         var sources = box.querySelector("[data-summary-sources]");
         var names = ((data.reference || {}).doc_aggs || []).map(function (agg) { return agg.doc_name; });

@@ -88,6 +88,8 @@ def test_browser_search_page_instant_results_highlights_and_summary(
         expect(summary.locator("[data-summary-text]")).to_contain_text("4312", timeout=60_000)
         expect(summary).to_have_class("search-summary is-done")
         assert "[ID:" not in summary.inner_text()
+        # Finished, the summary is the server's rendered Markdown (paragraphs), not raw text.
+        expect(summary.locator("[data-summary-text] p").first).to_contain_text("4312")
         snapshot(page, "search-results")
 
         # A new question replaces the results and the summary.

@@ -10,11 +10,12 @@ from django.test import Client
 
 from chat.models import SearchApp
 from chat.services.searches import search_create
-from knowledge.models import Dataset
+from knowledge.models import Dataset, Document
 from knowledge.services.chunks import chunk_add
 from knowledge.services.datasets import dataset_create
 from ragsite.accounts.models import User
 from tests.chat.api.conftest import QUESTION, collect, facts  # noqa: F401
+from tests.conftest import ApiClient
 
 
 @pytest.fixture
@@ -81,6 +82,42 @@ def test_the_summary_streams_as_the_api_does(client_of: Client, app: SearchApp) 
     assert events[-1] == {"code": 0, "message": "", "data": True}
     assert events[-2]["data"]["final"] is True and events[-2]["data"]["reference"]["chunks"]
     assert "4312" in "".join(e["data"]["answer"] for e in events[:-2])
+
+
+def test_the_pages_summary_ends_with_its_markdown_rendered(client_of: Client, tenant: User) -> None:
+    dataset = dataset_create(tenant=tenant, name="marked")
+    document = Document.objects.create(
+        dataset=dataset, tenant=tenant, name="count.md", type="doc", suffix="md"
+    )
+    chunk_add(
+        document=document,
+        content="The census on Kolguev island counted **4312 walruses** in `2023`.",
+    )
+    app = search_create(
+        tenant=tenant, name="Marked", search_config={"kb_ids": [dataset.pk], "summary": True}
+    )
+    response = client_of.get(f"/search/{app.pk}/summary/", {"question": QUESTION})
+    events = [
+        json.loads(block[len("data:") :])
+        for block in collect(response).decode().split("\n\n")
+        if block
+    ]
+    final = events[-2]["data"]
+    streamed = "".join(e["data"]["answer"] for e in events[:-2])
+    assert "**4312 walruses**" in streamed  # the stream is the API's text ...
+    html = final["html"]  # ... and the end brings the page its HTML
+    assert "<strong>4312 walruses</strong>" in html and "<code>2023</code>" in html
+    assert "**" not in html and "[ID:" not in html
+
+
+def test_the_apis_summary_has_no_html(api: ApiClient, app: SearchApp) -> None:
+    response = api.post(f"/api/v1/searches/{app.pk}/completions", {"question": QUESTION})
+    events = [
+        json.loads(block[len("data:") :])
+        for block in collect(response).decode().split("\n\n")
+        if block
+    ]
+    assert events[-2]["data"]["final"] is True and "html" not in events[-2]["data"]
 
 
 def test_settings_save_datasets_rerank_highlight_and_summary(
