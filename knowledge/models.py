@@ -101,6 +101,9 @@ class Document(models.Model):
     process_duration = models.FloatField(default=0.0)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
     token_count = models.PositiveBigIntegerField(_("tokens"), default=0)
+    # parser_config.toc_extraction's table of contents: [{"level", "title", "ids"}], the ids
+    # being the chunks of the section (knowledge.parsing.toc).
+    toc = models.JSONField(_("table of contents"), default=list, blank=True)
     # Each parse start bumps the generation; a task that carries an older one is stale and quits.
     parse_generation = models.PositiveIntegerField(default=0)
     parse_attempts = models.PositiveSmallIntegerField(default=0)

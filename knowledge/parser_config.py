@@ -120,6 +120,8 @@ class ParserConfig(_Strict):
         dict[str, Literal["indexing", "metadata", "both", "vectorize"]] | None, _V027
     ] = None
     table_column_names: Annotated[list[str] | None, _V027] = None
+    # A table of contents per document, from its headings, for retrieval's `toc_enhance`.
+    toc_extraction: Annotated[bool | None, _V027] = None
 
 
 def check_parser_config_size(value: ParserConfig | None) -> ParserConfig | None:

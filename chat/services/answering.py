@@ -173,6 +173,8 @@ def _retrieve(ctx: ChatContext, question: str, extra: dict[str, Any]) -> list[Hi
             conditions=conditions if isinstance(conditions, list) else [],
             # RAGFlow's prompt_config `use_kg`: the knowledge-graph chunk comes first.
             use_kg=bool(ctx.prompt_config.get("use_kg")),
+            # and `toc_enhance`: the chunks of the relevant table-of-contents sections join.
+            toc_enhance=bool(ctx.prompt_config.get("toc_enhance")),
         ),
     )
     return quoted_hits(result.hits) if result else []

@@ -13,6 +13,7 @@ from knowledge.parsing.filetypes import check_content, document_type, suffix_of
 from knowledge.parsing.options import read_options, unsupported_option_notes
 from knowledge.parsing.readers import read_file
 from knowledge.parsing.text import clean_text
+from knowledge.parsing.toc import headings_of
 from knowledge.parsing.tokens import count_tokens
 from knowledge.parsing.types import ChunkDraft, ParseError, ParseResult
 
@@ -82,6 +83,7 @@ def parse_document(
         pages=max(1, extracted.pages),
         notes=ctx.notes,
         metadata=extracted.metadata,
+        headings=headings_of(extracted.all_blocks()),
     )
 
 

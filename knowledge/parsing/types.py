@@ -31,6 +31,8 @@ class ParseResult:
     pages: int
     notes: list[str]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The document's headings in reading order: (level, title).
+    headings: list[tuple[int, str]] = field(default_factory=list)
 
 
 class ParseError(Exception):

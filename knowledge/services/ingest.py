@@ -33,6 +33,7 @@ from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.parsing.convert import OfficeConverter
 from knowledge.parsing.text import searchable_text
+from knowledge.parsing.toc import build_toc
 from knowledge.services import chunk_store
 from ragsite.api.errors import AuthenticationError, DataError
 from ragsite.api.exceptions import public_message
@@ -343,6 +344,7 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
             0.4 + 0.2 * done / total, f"Keywords and questions {done}/{total} chunks.", force=True
         ),
     )
+    toc = _table_of_contents(run, document, result.headings, drafts)
     start = 0.6 if asked else 0.4
     title_weight = document.parser_config.get("filename_embd_weight", 0.1)
     title_weight = 0.1 if title_weight is None else float(title_weight)
@@ -356,8 +358,32 @@ def _parse_and_index(run: _ParseRun, document: Document, started: float) -> str:
         ),
     )
     run.report(0.92, "Indexing.", force=True)
-    _index(run, drafts, vectors, started, metadata=result.metadata)
+    _index(run, drafts, vectors, started, metadata=result.metadata, toc=toc)
     return "done"
+
+
+def _table_of_contents(
+    run: _ParseRun,
+    document: Document,
+    headings: Sequence[tuple[int, str]],
+    drafts: Sequence[ChunkDraft],
+) -> list[dict[str, Any]]:
+    """parser_config.toc_extraction: the sections found among the document's headings."""
+    if not (document.parser_config or {}).get("toc_extraction"):
+        return []
+    ids = [chunk_id(d.content, document.pk) for d in drafts]
+    toc = build_toc(headings, [d.content for d in drafts], ids)
+    if toc:
+        run.log.append(_stamp(f"Table of contents: {len(toc)} section(s) from the headings."))
+    else:
+        # RAGFlow would ask the chat model to propose one; ragsite does not (yet).
+        run.log.append(
+            _stamp(
+                "Table of contents: no headings found, so none was built (ragsite does not ask "
+                "the chat model for one)."
+            )
+        )
+    return toc
 
 
 def _unique_drafts(drafts: Sequence[ChunkDraft], document_id: str) -> list[ChunkDraft]:
@@ -379,6 +405,7 @@ def _index(
     started: float,
     *,
     metadata: dict[str, Any] | None = None,
+    toc: list[dict[str, Any]] | None = None,
 ) -> None:
     """Swap the document's chunks for the new ones atomically, if the parse is still wanted.
 
@@ -423,6 +450,7 @@ def _index(
         )
         if metadata:
             document.meta_fields = {**metadata, **(document.meta_fields or {})}
+        document.toc = toc or []
         document.run = Run.DONE
         document.progress = 1.0
         document.progress_msg = "\n".join(run.log)

@@ -13,6 +13,7 @@ from knowledge.models import Dataset, Document
 from knowledge.retrieval import Query, Result, Scope, retrieve
 from knowledge.selectors import dataset_get_visible
 from knowledge.services.graph_search import graph_hit
+from knowledge.services.toc_search import toc_enhance
 from ragsite.accounts.models import User
 from ragsite.api.errors import ArgumentError, DataError
 
@@ -34,6 +35,8 @@ class RetrievalRequest:
     logic: str = "and"
     # Put the knowledge-graph chunk first (RAGFlow's `use_kg`), when the datasets have a graph.
     use_kg: bool = False
+    # Add the chunks of the relevant table-of-contents sections (RAGFlow's `toc_enhance`).
+    toc_enhance: bool = False
 
 
 def _model_name(model_id: str) -> str:
@@ -94,6 +97,8 @@ def retrieval_run(*, user: User, request: RetrievalRequest) -> Result | None:
         result = retrieve(query, total_chunks=sum(d.chunk_count for d in datasets))
     except rerank.RerankError as exc:
         raise DataError(str(exc)) from exc
+    if request.toc_enhance:
+        toc_enhance(result, datasets=datasets, question=request.question, size=request.page_size)
     if request.use_kg:
         # As RAGFlow: first in the page, the total unchanged.
         kg = graph_hit(ids, request.question, vector)

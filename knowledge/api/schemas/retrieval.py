@@ -13,8 +13,8 @@ from ragsite.api.parsing import lenient_float, lenient_int, page_bounds
 
 class RetrievalIn(BaseModel):
     """Question, datasets and knobs. `documents` is ragflow-sdk 0.17's name for `document_ids`;
-    `use_kg` puts the knowledge-graph chunk first; `toc_enhance` (v0.27) is accepted: ragsite
-    extracts no tables of contents, so it changes nothing."""
+    `use_kg` puts the knowledge-graph chunk first; `toc_enhance` (v0.27) adds the chunks of the
+    relevant sections of the documents' tables of contents (knowledge.services.toc_search)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -105,7 +105,10 @@ class RetrievalIn(BaseModel):
 
     @field_validator("use_kg", "toc_enhance", mode="before")
     @classmethod
-    def _flag(cls, value: Any) -> Any:
+    def _flag(cls, value: Any, info: Any) -> Any:
+        # RAGFlow reads them as truthy; a list or an object is a mistake worth saying.
+        if value is not None and not isinstance(value, bool | int | float | str):
+            raise ArgumentError(f"`{info.field_name}` should be a boolean.")
         return bool(value) and str(value).strip().lower() not in ("false", "0")
 
     def request(self, *, highlight_default: bool) -> RetrievalRequest:
@@ -129,4 +132,5 @@ class RetrievalIn(BaseModel):
             conditions=conditions if isinstance(conditions, list) else [],
             logic=logic,
             use_kg=self.use_kg,
+            toc_enhance=self.toc_enhance,
         )
