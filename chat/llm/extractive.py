@@ -5,7 +5,9 @@ table rows and code blocks (headings and lead-in lines such as "Requirements:" a
 an answer on their own), scores each against the question by the IDF-weighted share of the
 question's terms it holds and, when the datasets' embedding model is known, by embedding
 similarity, then picks up to MAX_UNITS with maximal marginal relevance (MMR) so that near-repeats
-stay out. A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
+stay out. The sections (a chunk's passages under one heading) are embedded as wholes too, and the
+opening passage of the section most like the question is always among those quoted: a question in
+other words is often answered by a section none of whose sentences says it alone. A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
 requirements:"). The answer goes chunk by chunk, best chunk first, each passage followed by its
 `[ID:n]` citation. When nothing answers it says the one no-answer text (`ChatRequest.no_answer`).
 jieba and the bundled embedding model only: no download, no network for built-in models.
@@ -75,7 +77,13 @@ PHRASE_WEIGHT = 0.2
 # Higher-ranked chunks win ties; small enough never to outweigh one more matching term.
 RANK_BONUS = 0.02
 # Passages embedded per question at most (the rest are scored by their terms alone).
-EMBED_LIMIT = 16
+EMBED_LIMIT = 12
+# Sections (a chunk's passages under one heading) embedded per question at most, best-ranked
+# chunks first; the section most like the question (at least this cosine) is always quoted.
+SECTION_EMBED_LIMIT = 12
+SECTION_MIN_COSINE = 0.3
+# Of each section, this much is embedded: its heading and opening say what it is about.
+SECTION_EMBED_CHARS = 160
 # Of each passage, this much is embedded (the start says what it is about; shorter is faster).
 EMBED_CHARS = 300
 STOP_WORDS = frozenset(
@@ -283,6 +291,7 @@ class Unit:
     members: frozenset[int] = field(default_factory=frozenset)  # a whole list: its items' orders
     label: str = ""  # the term heading it explains, said before it in the answer
     phrases: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # adjacent terms
+    heading: str = ""  # the heading it sits under: passages of one chunk under one are a section
 
 
 def _stem(token: str) -> str:
@@ -559,6 +568,7 @@ def _label(heading: str) -> str:
 def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -> list[Unit]:
     """The passages of one chunk, numbered from `start`; `groups` counts lists and tables."""
     units: list[Unit] = []
+    heading = ""  # of the block being read
 
     def add(text: str, score_text: str, **kwargs: object) -> Unit:
         terms, phrases = _analysed(score_text)
@@ -570,12 +580,14 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
             terms=terms,
             score_text=score_text,
             phrases=phrases,
+            heading=heading,
             **kwargs,  # type: ignore[arg-type]
         )
         units.append(unit)
         return unit
 
     for block in _blocks(chunk.content):
+        heading = block.heading
         context = f"{block.heading}\n{block.lead}".strip()
         label = _label(block.heading)
         if block.kind == "paragraph":
@@ -688,22 +700,30 @@ def _embed(model_id: str, texts: list[str]) -> np.ndarray:
 
 
 def _similarities(
-    model_id: str, question: str, units: list[Unit], chosen: list[int]
-) -> tuple[dict[int, float], dict[int, np.ndarray]]:
-    """Cosine of each embedded passage (by index) with the question, and the passage vectors."""
+    model_id: str,
+    question: str,
+    units: list[Unit],
+    chosen: list[int],
+    extra: dict[int, str] | None = None,
+) -> tuple[dict[int, float], dict[int, np.ndarray], dict[int, float]]:
+    """Cosine of each embedded passage (by index) with the question, the passage vectors, and
+    the cosine of each `extra` text (by key) with the question; one batch for all."""
+    extra = extra or {}
     if not model_id or not chosen:
-        return {}, {}
+        return {}, {}, {}
     try:
         texts = [units[i].score_text[:EMBED_CHARS] for i in chosen]
+        texts += [text[:SECTION_EMBED_CHARS] for text in extra.values()]
         vectors = _embed(model_id, [question, *texts])
     except Exception:  # noqa: BLE001 - an unreachable embedding service: answer by terms alone
         logger.warning("embedding for the extractive answer failed", exc_info=True)
-        return {}, {}
+        return {}, {}, {}
     question_vector = vectors[0]
     cosines = vectors[1:] @ question_vector
     return (
-        {i: float(c) for i, c in zip(chosen, cosines, strict=True)},
+        {i: float(c) for i, c in zip(chosen, cosines[: len(chosen)], strict=True)},
         {i: vectors[k + 1] for k, i in enumerate(chosen)},
+        {key: float(c) for key, c in zip(extra, cosines[len(chosen) :], strict=True)},
     )
 
 
@@ -739,6 +759,7 @@ class Scored:
     cosines: dict[int, float]  # embedding similarity, for the passages embedded
     vectors: dict[int, np.ndarray]
     relevance: dict[int, float]  # the passages that qualify, by index
+    sections: list[tuple[float, list[int]]] = field(default_factory=list)  # (cosine, passages)
 
 
 def _question_groups(question: str, units: Sequence[Unit]) -> list[frozenset[str]]:
@@ -779,9 +800,25 @@ def score_passages(
     norm = sum(w for _, w in weights) or 1.0
     shares = [sum(w for g, w in weights if g & u.terms) / norm for u in units]
 
+    # Sections: the passages of one chunk under one heading ("coroutine asyncio.wait_for(aw,
+    # timeout)" and its sentences). A question in other words often matches what a section says
+    # as a whole while no single sentence of it holds enough of its words ("cancel ... if it
+    # takes longer than five seconds" against "Wait for the aw awaitable to complete with a
+    # timeout. ... If a timeout occurs, it cancels the task"); each section is embedded too.
+    members: dict[tuple[int, str], list[int]] = {}
+    for i, unit in enumerate(units):
+        members.setdefault((unit.rank, unit.heading), []).append(i)
+    sections = [m for m in members.values() if len(m) > 1][:SECTION_EMBED_LIMIT]
+    section_texts = {
+        k: f"{units[m[0]].heading}\n{' '.join(units[i].text for i in m)}".strip()
+        for k, m in enumerate(sections)
+    }
+
     # Embed the passages most likely to matter: those sharing terms first, then by rank.
     ordered = sorted(range(total), key=lambda i: (-shares[i], units[i].rank, units[i].order))
-    cosines, vectors = _similarities(embedding_model, rendered, units, ordered[:EMBED_LIMIT])
+    cosines, vectors, section_cosines = _similarities(
+        embedding_model, rendered, units, ordered[:EMBED_LIMIT], section_texts
+    )
     weight = EMBEDDING_WEIGHT if cosines else 0.0
     if (
         weight
@@ -804,7 +841,10 @@ def score_passages(
             # than the same words scattered.
             score += PHRASE_WEIGHT * len(question_phrases & unit.phrases) / len(question_phrases)
         relevance[i] = score + RANK_BONUS / (1 + unit.rank)
-    return Scored(units, shares, cosines, vectors, relevance)
+    section_scores = [
+        (section_cosines[k], m) for k, m in enumerate(sections) if k in section_cosines
+    ]
+    return Scored(units, shares, cosines, vectors, relevance, section_scores)
 
 
 def select_passages(
@@ -846,7 +886,26 @@ def select_passages(
             continue
         chosen.append(pick)
         chars += size
+    extra = _section_pick(scored, chosen)
+    if extra is not None:
+        # It takes the place of the least relevant passage, so the answer grows no longer.
+        if len(chosen) >= MAX_UNITS:
+            chosen.pop()
+        chosen.append(extra)
     return [units[i] for i in chosen]
+
+
+def _section_pick(scored: Scored, chosen: list[int]) -> int | None:
+    """The opening passage of the section most like the question as a whole, when no passage of
+    it was chosen: passages are chosen by what each one holds, and a question asked in other
+    words is often answered by a section none of whose sentences says it alone."""
+    if not scored.sections:
+        return None
+    cosine, members = max(scored.sections, key=lambda s: (s[0], -s[1][0]))
+    if cosine < SECTION_MIN_COSINE or any(i in members for i in chosen):
+        return None
+    qualified = [i for i in members if i in scored.relevance]
+    return max(qualified, key=lambda i: scored.relevance[i]) if qualified else members[0]
 
 
 # --- composing --------------------------------------------------------------------------------

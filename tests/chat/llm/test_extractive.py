@@ -8,12 +8,15 @@ import pytest
 
 from chat.llm import ChatRequest, KnowledgeChunk, Message
 from chat.llm.extractive import (
+    MAX_UNITS,
     NO_DATASETS_EN,
     NOT_FOUND_EN,
     NOT_FOUND_ZH,
     ExtractiveChatModel,
     compose_answer,
     passages,
+    score_passages,
+    select_passages,
     split_sentences,
 )
 
@@ -439,3 +442,54 @@ def test_table_records_flattened_one_a_line_are_passages_of_their_own() -> None:
     text = compose_answer(request)
     assert "Directive: %H; Meaning: Hour (24-hour clock)" in text
     assert "%a" not in text
+
+
+FETCH_API = (
+    "fetch.progress(callback)¶\n"
+    "Report progress to callback while the download runs.\n"
+    "callback receives the number of bytes received so far.\n"
+    "It is called about once a second, less often for a long download.\n"
+    "\n"
+    "fetch.deadline(url, limit)¶\n"
+    "Give up on a transfer that is still going after limit seconds.\n"
+    "The transfer is then aborted and TimeoutError is raised.\n"
+    "limit is a number of seconds.\n"
+)
+
+
+def test_the_section_most_like_a_question_in_other_words_is_quoted_with_its_term() -> None:
+    """No sentence under fetch.deadline shares a word with the question, but the section as a
+    whole says what it asks; the sentence sharing its words ("long download") is not enough."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="how to abort a download that takes too long",
+        knowledge=[KnowledgeChunk(0, FETCH_API, "fetch.html")],
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    text = compose_answer(request)
+    assert "fetch.deadline(url, limit): Give up on a transfer that is still going after" in text
+    assert "long download. [ID:0]" in text  # the passage that matched by its words stays
+
+
+def test_sections_need_the_embedding_model_and_keep_the_answer_short() -> None:
+    knowledge = [KnowledgeChunk(0, FETCH_API, "fetch.html")]
+    question = "how to abort a download that takes too long"
+    assert score_passages(question, knowledge).sections == []  # terms alone: no sections
+    assert "fetch.deadline" not in compose_answer(
+        ChatRequest(system="", history=[], question=question, knowledge=knowledge)
+    )
+    others = [
+        "A download that takes long is written to the log.",
+        "The progress bar of a long download turns yellow.",
+        "Each download takes one connection, however long it runs.",
+        "A long download keeps the laptop awake.",
+        "How long a download takes depends on the mirror.",
+    ]
+    chosen = select_passages(
+        question,
+        [*knowledge, *(KnowledgeChunk(n, text, f"{n}.md") for n, text in enumerate(others, 1))],
+        "sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    assert len(chosen) == MAX_UNITS  # the section's passage took the place of the last one
+    assert "fetch.deadline(url, limit)" in {u.label for u in chosen}
