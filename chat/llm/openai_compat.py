@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from chat.llm.base import ChatModelError, ChatRequest
+from knowledge.enrichment.llm import EXCERPT_CHARS, error_excerpt, http_failure
 
 
 @functools.cache
@@ -31,13 +32,6 @@ QUOTE_INSTRUCTION = (
     "where n is the ID of the chunk it came from (for example [ID:0]). "
     "Cite only chunks you actually used."
 )
-_EXCERPT_CHARS = 200
-_STATUS_HINTS = {
-    401: "check the API key",
-    403: "check the API key and its permissions",
-    404: "model not found? check the model name and the base URL",
-    429: "rate limited; try again later",
-}
 
 
 def build_messages(request: ChatRequest) -> list[dict[str, str]]:
@@ -51,23 +45,6 @@ def build_messages(request: ChatRequest) -> list[dict[str, str]]:
     ]
     messages.append({"role": "user", "content": request.question})
     return messages
-
-
-def _error_excerpt(body: bytes) -> str:
-    """The service's own error message if it sent one, else the start of its body."""
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error", data.get("message", data.get("detail")))
-        if isinstance(error, dict):
-            error = error.get("message", error)
-        if isinstance(error, str) and error:
-            text = error
-    text = " ".join(text.split())
-    return text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else "")
 
 
 class OpenAICompatibleChatModel:
@@ -111,10 +88,7 @@ class OpenAICompatibleChatModel:
             ):
                 if response.status_code != 200:
                     body = await response.aread()
-                    hint = _STATUS_HINTS.get(response.status_code)
-                    status = f"HTTP {response.status_code}" + (f" ({hint})" if hint else "")
-                    excerpt = _error_excerpt(body)
-                    raise self._fail(f"answered {status}" + (f": {excerpt}" if excerpt else "."))
+                    raise self._fail(http_failure(response.status_code, body))
                 async for delta in self._deltas(response):
                     yield delta
         except httpx.TimeoutException as exc:
@@ -155,16 +129,16 @@ class OpenAICompatibleChatModel:
         try:
             event = json.loads(data)
         except ValueError as exc:
-            raise self._fail(f"sent a malformed stream event: {data[:_EXCERPT_CHARS]}") from exc
+            raise self._fail(f"sent a malformed stream event: {data[:EXCERPT_CHARS]}") from exc
         if not isinstance(event, dict):
-            raise self._fail(f"sent a malformed stream event: {data[:_EXCERPT_CHARS]}")
+            raise self._fail(f"sent a malformed stream event: {data[:EXCERPT_CHARS]}")
         if "error" in event:
-            raise self._fail(f"reported an error: {_error_excerpt(data.encode())}")
+            raise self._fail(f"reported an error: {error_excerpt(data.encode())}")
         choices = event.get("choices") or []
         if not choices:
             return ""  # usage-only chunks carry no text
         if not isinstance(choices[0], dict):
-            raise self._fail(f"sent a malformed stream event: {data[:_EXCERPT_CHARS]}")
+            raise self._fail(f"sent a malformed stream event: {data[:EXCERPT_CHARS]}")
         content = (choices[0].get("delta") or {}).get("content")
         return content if isinstance(content, str) else ""
 
@@ -173,9 +147,9 @@ class OpenAICompatibleChatModel:
         try:
             data = json.loads(body)
             if isinstance(data, dict) and "error" in data:
-                raise self._fail(f"reported an error: {_error_excerpt(body)}")
+                raise self._fail(f"reported an error: {error_excerpt(body)}")
             content = data["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            excerpt = _error_excerpt(body)
+            excerpt = error_excerpt(body)
             raise self._fail(f"sent an answer that is not a chat completion: {excerpt}") from exc
         return content if isinstance(content, str) else ""

@@ -15,7 +15,7 @@ import httpx
 
 from knowledge.parsing.tokens import count_tokens
 
-_EXCERPT_CHARS = 200
+EXCERPT_CHARS = 200
 _STATUS_HINTS = {
     401: "check the API key",
     403: "check the API key and its permissions",
@@ -54,7 +54,8 @@ class LLMError(Exception):
         self.message = message
 
 
-def _excerpt(body: bytes) -> str:
+def error_excerpt(body: bytes) -> str:
+    """The service's own error message if it sent one, else the start of its body."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
         data = json.loads(text)
@@ -67,7 +68,15 @@ def _excerpt(body: bytes) -> str:
         if isinstance(error, str) and error:
             text = error
     text = " ".join(text.split())
-    return text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else "")
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def http_failure(status_code: int, body: bytes) -> str:
+    """What to say of an answer that is not HTTP 200: 'answered HTTP 401 (check…): message'."""
+    hint = _STATUS_HINTS.get(status_code)
+    status = f"HTTP {status_code}" + (f" ({hint})" if hint else "")
+    excerpt = error_excerpt(body)
+    return f"answered {status}" + (f": {excerpt}" if excerpt else ".")
 
 
 def complete(
@@ -95,18 +104,15 @@ def complete(
     except httpx.HTTPError as exc:
         raise LLMError(f"{where} is unreachable ({str(exc) or type(exc).__name__}).") from exc
     if response.status_code != 200:
-        hint = _STATUS_HINTS.get(response.status_code)
-        status = f"HTTP {response.status_code}" + (f" ({hint})" if hint else "")
-        excerpt = _excerpt(response.content)
-        raise LLMError(f"{where} answered {status}" + (f": {excerpt}" if excerpt else "."))
+        raise LLMError(f"{where} {http_failure(response.status_code, response.content)}")
     try:
         data = response.json()
         if isinstance(data, dict) and "error" in data:
-            raise LLMError(f"{where} reported an error: {_excerpt(response.content)}")
+            raise LLMError(f"{where} reported an error: {error_excerpt(response.content)}")
         content = data["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise LLMError(
-            f"{where} sent an answer that is not a chat completion: {_excerpt(response.content)}"
+            f"{where} sent an answer that is not a chat completion: {error_excerpt(response.content)}"
         ) from exc
     text = _THINKING.sub("", content if isinstance(content, str) else "").strip()
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
