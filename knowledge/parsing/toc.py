@@ -61,6 +61,14 @@ def build_toc(
                 placed.append((level, title, index))
                 at = index
                 break
+    return sections(placed, contents, ids)
+
+
+def sections(
+    placed: Sequence[tuple[int, str, int]], contents: Sequence[str], ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """TOC entries from (level, title, index of the chunk holding the heading), in order."""
+    flats = [_flat(c) for c in contents]
     toc = []
     for number, (level, title, index) in enumerate(placed):
         # The section runs to the next heading of its level or above (its subsections are in

@@ -27,8 +27,10 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from knowledge import embeddings
+from knowledge.enrichment.chat_model import chat_model_problem, resolve_chat_model
 from knowledge.enrichment.keywords import enrich_parsed_document
-from knowledge.enrichment.session import EnrichmentError
+from knowledge.enrichment.session import EnrichmentError, LLMSession
+from knowledge.enrichment.toc import toc_from_model
 from knowledge.models import Chunk, Dataset, Document
 from knowledge.parsing import ChunkDraft, ParseCancelled, ParseError, parse_document
 from knowledge.parsing.convert import OfficeConverter
@@ -368,21 +370,38 @@ def _table_of_contents(
     headings: Sequence[tuple[int, str]],
     drafts: Sequence[ChunkDraft],
 ) -> list[dict[str, Any]]:
-    """parser_config.toc_extraction: the sections found among the document's headings."""
+    """parser_config.toc_extraction: the sections of the document's headings; for a document
+    without any, those the chat model proposes (a failing model leaves none, said in the log)."""
     if not (document.parser_config or {}).get("toc_extraction"):
         return []
     ids = [chunk_id(d.content, document.pk) for d in drafts]
-    toc = build_toc(headings, [d.content for d in drafts], ids)
+    contents = [d.content for d in drafts]
+    toc = build_toc(headings, contents, ids)
     if toc:
         run.log.append(_stamp(f"Table of contents: {len(toc)} section(s) from the headings."))
-    else:
-        # RAGFlow would ask the chat model to propose one; ragsite does not (yet).
+        return toc
+    # No headings: as RAGFlow, the chat model proposes them.
+    problem = chat_model_problem(document.dataset)
+    if problem:
         run.log.append(
-            _stamp(
-                "Table of contents: no headings found, so none was built (ragsite does not ask "
-                "the chat model for one)."
-            )
+            _stamp(f"Table of contents: no headings found and no chat model; none built. {problem}")
         )
+        return []
+    session = LLMSession(resolve_chat_model(document.dataset), document.dataset_id)
+    run.log.append(
+        _stamp(f"Table of contents: no headings found; asking {session.config.model_id}.")
+    )
+    try:
+        toc = toc_from_model(session, contents, ids)
+    except EnrichmentError as exc:
+        run.log.append(_stamp(f"Table of contents: none built ({exc.message})"))
+        return []
+    run.log.append(
+        _stamp(
+            f"Table of contents: {len(toc)} section(s) from the chat model "
+            f"({session.calls_used} calls, {session.tokens_used} tokens)."
+        )
+    )
     return toc
 
 

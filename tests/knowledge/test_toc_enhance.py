@@ -95,7 +95,77 @@ def test_a_document_without_headings_says_so_in_its_log(tenant: User) -> None:
     assert run_parse(document.pk, Document.objects.get(pk=document.pk).parse_generation) == "done"
     document.refresh_from_db()
     assert document.toc == []
-    assert "no headings found, so none was built" in document.progress_msg
+    assert "no headings found and no chat model; none built" in document.progress_msg
+
+
+# No line of it looks like a heading on its own; the test model sees a short phrase ending in
+# a full stop at the start of a chunk as one.
+PROSE = """Fog signal. The horn is mounted on the north pier.
+Only from October to March between dusk and dawn.
+Lamp care. Wicks are trimmed and the glass wiped with vinegar.
+"""
+
+
+def _toc_from_text_prompt(prompt: str, messages: list[dict[str, Any]]) -> bool:
+    return "Table-of-Contents (TOC) extractor" in str(messages[0].get("content"))
+
+
+def _headings_of_chunks(prompt: str, messages: list[dict[str, Any]]) -> str:
+    out = []
+    for line in prompt.splitlines():
+        if not line.startswith("{"):
+            continue
+        ((number, text),) = json.loads(line).items()
+        head = re.match(r"(\w+(?: \w+){0,2})\.(?:\s|$)", text)
+        title = head.group(1) if head else "-1"
+        out.append({"title": title, "chunk_id": number, "level": 1})
+    return json.dumps(out)
+
+
+def test_the_chat_model_proposes_a_toc_for_a_document_without_headings(
+    api: Any, tenant: User, llm_server: Any, llm_provider: ModelProvider
+) -> None:
+    llm_server.register(_toc_from_text_prompt, _headings_of_chunks)
+    config = ParserConfig.model_validate(
+        {"chunk_token_num": 12, "delimiter": "\n", "toc_extraction": True}
+    )
+    dataset = dataset_create(tenant=tenant, name="prose", parser_config=config)
+    (document,) = document_upload(
+        tenant=tenant,
+        dataset=dataset,
+        uploads=[Upload(name="prose.txt", file=ContentFile(PROSE.encode()), size=len(PROSE))],
+    )
+    parse_start(dataset=dataset, document_ids=[document.pk])
+    assert run_parse(document.pk, Document.objects.get(pk=document.pk).parse_generation) == "done"
+    document.refresh_from_db()
+    chunks = dict(document.chunks.values_list("id", "content"))
+    toc = {e["title"]: [chunks[i] for i in e["ids"]] for e in document.toc}
+    assert list(toc) == ["Fog signal", "Lamp care"], document.progress_msg
+    assert ANSWER in toc["Fog signal"] and ANSWER not in toc["Lamp care"]
+    assert "2 section(s) from the chat model" in document.progress_msg
+
+    plain = retrieve(api, dataset, QUESTION)
+    assert ANSWER not in [c["content"] for c in plain["chunks"]]
+    assert ANSWER in [
+        c["content"] for c in retrieve(api, dataset, QUESTION, toc_enhance=True)["chunks"]
+    ]
+
+
+def test_a_failing_model_leaves_no_toc_and_the_parse_done(
+    tenant: User, llm_server: Any, llm_provider: ModelProvider
+) -> None:
+    llm_server.fail_with(500, "down")
+    config = ParserConfig.model_validate({"toc_extraction": True})
+    dataset = dataset_create(tenant=tenant, name="prose", parser_config=config)
+    (document,) = document_upload(
+        tenant=tenant,
+        dataset=dataset,
+        uploads=[Upload(name="prose.txt", file=ContentFile(PROSE.encode()), size=len(PROSE))],
+    )
+    parse_start(dataset=dataset, document_ids=[document.pk])
+    assert run_parse(document.pk, Document.objects.get(pk=document.pk).parse_generation) == "done"
+    document.refresh_from_db()
+    assert document.toc == [] and "Table of contents: none built" in document.progress_msg
 
 
 def test_build_toc_sections_end_at_the_next_heading_of_their_level() -> None:
