@@ -43,6 +43,15 @@ class EnrichmentSettingsForm(forms.Form):
             "search matches them, and they shape the chunk's vector. 0 turns it off."
         ),
     )
+    toc_extraction = forms.BooleanField(
+        label=_("Table of contents"),
+        required=False,
+        help_text=_(
+            "While parsing, each document keeps its sections (from its headings, or written by "
+            "the chat model when it has none). A search or chat with the table-of-contents "
+            "option then adds the chunks of the sections that match the question."
+        ),
+    )
     use_raptor = forms.BooleanField(
         label=_("RAPTOR summaries"),
         required=False,
@@ -186,6 +195,7 @@ class EnrichmentSettingsForm(forms.Form):
         config: dict[str, Any] = {
             "auto_keywords": data["auto_keywords"],
             "auto_questions": data["auto_questions"],
+            "toc_extraction": data["toc_extraction"],
             "raptor": {
                 "use_raptor": data["use_raptor"],
                 "scope": data["raptor_scope"],
@@ -225,6 +235,7 @@ class EnrichmentSettingsForm(forms.Form):
                 "llm_id": dataset.llm_id,
                 "auto_keywords": count("auto_keywords"),
                 "auto_questions": count("auto_questions"),
+                "toc_extraction": config.get("toc_extraction") is True,
                 "use_raptor": bool(raptor and raptor.get("use_raptor") is True),
                 "raptor_scope": raptor.get("scope") or "file",
                 "raptor_max_cluster": raptor.get("max_cluster") or 64,

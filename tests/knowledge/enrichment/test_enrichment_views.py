@@ -44,11 +44,15 @@ def test_settings_are_saved_into_the_parser_config_and_the_dataset(
             "enrichment-auto_keywords": "4",
             "enrichment-auto_questions": "2",
             "enrichment-use_raptor": "on",
+            "enrichment-toc_extraction": "on",
         },
         headers={"HX-Request": "true"},
     )
     assert "Enrichment settings saved." in response.content.decode()
     dataset.refresh_from_db()
+    assert dataset.parser_config["toc_extraction"] is True
+    page = browser.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert 'name="enrichment-toc_extraction"' in page and "Table of contents" in page
     assert dataset.llm_id == "tiny@TestLLM"
     assert dataset.parser_config["auto_keywords"] == 4
     assert dataset.parser_config["auto_questions"] == 2
@@ -96,6 +100,7 @@ def test_raptor_and_graph_settings_are_saved_shown_and_used_by_the_builds(
     assert (raptor["scope"], raptor["max_cluster"], raptor["threshold"]) == ("dataset", 8, 0.25)
     assert raptor["max_token"] == 128 and raptor["prompt"] == "Summarise: {cluster_content}"
     assert dataset.parser_config["raptor"]["use_raptor"] is False
+    assert dataset.parser_config["toc_extraction"] is False  # unticked
 
     page = browser.get(f"/datasets/{dataset.pk}/").content.decode()
     assert '<option value="general" selected>' in page
