@@ -46,6 +46,7 @@ from knowledge.retrieval import memory_message_candidates
 from ragsite.accounts.models import User
 from ragsite.api.codes import RetCode
 from ragsite.api.errors import ArgumentError, ServiceError
+from ragsite.names import free_name
 
 logger = logging.getLogger(__name__)
 
@@ -105,15 +106,10 @@ def _checked_embedding_model(embd_id: Any) -> str:
 
 def _free_name(tenant: User, name: str) -> str:
     """RAGFlow's `duplicate_name`: `name`, else `name(1)`, `name(2)`, …"""
-    taken = set(
-        Memory.objects.filter(tenant=tenant, name__startswith=name).values_list("name", flat=True)
+    return free_name(
+        name,
+        Memory.objects.filter(tenant=tenant, name__startswith=name).values_list("name", flat=True),
     )
-    if name not in taken:
-        return name
-    counter = 1
-    while f"{name}({counter})" in taken:
-        counter += 1
-    return f"{name}({counter})"
 
 
 def memory_create(

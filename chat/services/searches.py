@@ -23,6 +23,7 @@ from knowledge.selectors import datasets_visible_to
 from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 from ragsite.accounts.models import User
 from ragsite.api.errors import AuthenticationError, DataError
+from ragsite.names import free_name
 
 CREATE_NAME_LIMIT = 255  # bytes, as RAGFlow counts them on create
 UPDATE_NAME_LIMIT = 128  # RAGFlow's DATASET_NAME_LIMIT, used on update
@@ -106,17 +107,12 @@ def checked_config(config: Any) -> dict[str, Any]:
 
 def _free_name(tenant: User, name: str) -> str:
     """`name`, or RAGFlow's `duplicate_name`: name(1), name(2), … until unused."""
-    taken = set(
+    return free_name(
+        name,
         SearchApp.objects.filter(tenant=tenant, status="1", name__startswith=name).values_list(
             "name", flat=True
-        )
+        ),
     )
-    if name not in taken:
-        return name
-    number = 1
-    while f"{name}({number})" in taken:
-        number += 1
-    return f"{name}({number})"
 
 
 def search_create(
