@@ -27,14 +27,13 @@ the name for the options that change them).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.raptor_multihop.__main__ import _ndcg, _setup_django
+from bench.raptor_multihop.__main__ import _ndcg, _setup_django, _upload_and_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 CONDITIONS = (
@@ -74,8 +73,6 @@ def main() -> None:
 
 
 def run(k: int, method: str, scope: str, *, resolution: bool = True) -> None:
-    from django.core.files import File
-
     from bench.graph_multihop.corpus import documents, questions
     from knowledge import crosslingual
     from knowledge.enrichment.jobs import job_start
@@ -89,9 +86,7 @@ def run(k: int, method: str, scope: str, *, resolution: bool = True) -> None:
     )
     from knowledge.parser_config import ParserConfig
     from knowledge.services.datasets import dataset_create
-    from knowledge.services.documents import Upload, document_upload
     from knowledge.services.graph_search import graph_hit
-    from knowledge.services.ingest import parse_start
     from knowledge.services.retrieval import RetrievalRequest, retrieval_run
     from ragsite.accounts.models import User
     from tests.graph_llm import register
@@ -116,17 +111,7 @@ def run(k: int, method: str, scope: str, *, resolution: bool = True) -> None:
         )
         dataset = dataset_create(tenant=user, name="graph-multihop", parser_config=config)
         files = documents()
-        uploaded = document_upload(
-            tenant=user,
-            dataset=dataset,
-            uploads=[
-                Upload(name=name, file=File(io.BytesIO(text.encode())), size=len(text.encode()))
-                for name, text in files.items()
-            ],
-        )
-        started = time.monotonic()
-        parse_start(dataset=dataset, document_ids=[d.pk for d in uploaded])
-        parse_seconds = time.monotonic() - started
+        parse_seconds = _upload_and_parse(user, dataset, files)
         jobs: dict[str, Any] = {}
         for kind in ("graphrag", "raptor"):
             started = time.monotonic()

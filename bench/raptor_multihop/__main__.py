@@ -64,6 +64,27 @@ def _ndcg(gains: list[int], ideal: list[int], k: int) -> float:
     return dcg / best if best else 0.0
 
 
+def _upload_and_parse(user: Any, dataset: Any, files: dict[str, str]) -> float:
+    """Upload `files` ({name: text}) into `dataset` and parse them (tasks run in this
+    process); the seconds parsing took."""
+    from django.core.files import File
+
+    from knowledge.services.documents import Upload, document_upload
+    from knowledge.services.ingest import parse_start
+
+    uploaded = document_upload(
+        tenant=user,
+        dataset=dataset,
+        uploads=[
+            Upload(name=name, file=File(io.BytesIO(text.encode())), size=len(text.encode()))
+            for name, text in files.items()
+        ],
+    )
+    started = time.monotonic()
+    parse_start(dataset=dataset, document_ids=[d.pk for d in uploaded])
+    return time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scope", choices=["file", "dataset"], default="file")
@@ -80,15 +101,11 @@ def main() -> None:
 
 
 def run(scope: str, k: int) -> None:
-    from django.core.files import File
-
     from bench.raptor_multihop.corpus import documents, questions
     from knowledge.enrichment.jobs import job_start
     from knowledge.models import Chunk, EnrichmentJob, ModelProvider
     from knowledge.parser_config import ParserConfig
     from knowledge.services.datasets import dataset_create
-    from knowledge.services.documents import Upload, document_upload
-    from knowledge.services.ingest import parse_start
     from knowledge.services.retrieval import RetrievalRequest, retrieval_run
     from ragsite.accounts.models import User
     from tests.llm_server import LLMServer
@@ -105,17 +122,7 @@ def run(scope: str, k: int) -> None:
         )
         dataset = dataset_create(tenant=user, name="raptor-multihop", parser_config=config)
         files = documents()
-        uploaded = document_upload(
-            tenant=user,
-            dataset=dataset,
-            uploads=[
-                Upload(name=name, file=File(io.BytesIO(text.encode())), size=len(text.encode()))
-                for name, text in files.items()
-            ],
-        )
-        started = time.monotonic()
-        parse_start(dataset=dataset, document_ids=[d.pk for d in uploaded])
-        parse_seconds = time.monotonic() - started
+        parse_seconds = _upload_and_parse(user, dataset, files)
         started = time.monotonic()
         job = job_start(dataset=dataset, kind="raptor")
         raptor_seconds = time.monotonic() - started
