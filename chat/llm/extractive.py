@@ -23,7 +23,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -86,6 +86,10 @@ SECTION_MIN_COSINE = 0.3
 SECTION_EMBED_CHARS = 160
 # Of each passage, this much is embedded (the start says what it is about; shorter is faster).
 EMBED_CHARS = 300
+# A quoted sentence goes on with the sentences after it in its section that hold some of the
+# question's terms, while the passage stays this short: a definition's first sentence names the
+# idea, the next ones often the thing to use.
+FOLLOW_ON_CHARS = 320
 STOP_WORDS = frozenset(
     [
         "a",
@@ -892,7 +896,37 @@ def select_passages(
         if len(chosen) >= MAX_UNITS:
             chosen.pop()
         chosen.append(extra)
-    return [units[i] for i in chosen]
+    return _followed_on(scored, chosen)
+
+
+def _followed_on(scored: Scored, chosen: list[int]) -> list[Unit]:
+    """The chosen passages, each sentence with the sentences after it in its section (same
+    chunk, same heading) that still hold some of the question's terms, while it stays within
+    FOLLOW_ON_CHARS: "Block until all items in the queue have been processed." goes on with how
+    (the count of items goes down when a consumer calls task_done())."""
+    units = scored.units
+    taken = set(chosen)
+    out: list[Unit] = []
+    for i in chosen:
+        unit = units[i]
+        text = unit.text
+        if not unit.block:
+            j = i + 1
+            while (
+                j < len(units)
+                and j not in taken
+                and not units[j].block
+                and units[j].rank == unit.rank
+                and units[j].heading == unit.heading
+                and units[j].order == units[j - 1].order + 1
+                and scored.shares[j] > 0
+                and len(text) + 1 + len(units[j].text) <= FOLLOW_ON_CHARS
+            ):
+                text = f"{text} {units[j].text}"
+                taken.add(j)
+                j += 1
+        out.append(unit if text == unit.text else replace(unit, text=text))
+    return out
 
 
 def _section_pick(scored: Scored, chosen: list[int]) -> int | None:

@@ -388,7 +388,9 @@ def test_the_option_the_question_names_is_quoted_with_its_name(embedding_model: 
         embedding_model=embedding_model,
     )
     text = compose_answer(request)
-    assert "--schema-only: Dump only the object definitions (schema), not data. [ID:0]" in text
+    # The sentence after it in the same section goes with it (it holds "only").
+    assert "--schema-only: Dump only the object definitions (schema), not data. " in text
+    assert text.endswith("This option is the inverse of --data-only. [ID:0]")
 
 
 VACUUM_BASICS = (
@@ -493,3 +495,30 @@ def test_sections_need_the_embedding_model_and_keep_the_answer_short() -> None:
     )
     assert len(chosen) == MAX_UNITS  # the section's passage took the place of the last one
     assert "fetch.deadline(url, limit)" in {u.label for u in chosen}
+
+
+QUEUE_JOIN = (
+    "coroutine join()¶\n"
+    "Block until all items in the queue have been received and processed.\n"
+    "The count of unfinished tasks goes up whenever an item is added to the queue. The count "
+    "goes down whenever a consumer coroutine calls task_done() to indicate that the item was "
+    "retrieved and all work on it is complete.\n"
+    "qsize()¶\n"
+    "Return the number of items in the queue.\n"
+)
+
+
+def test_a_quoted_sentence_goes_on_with_the_related_sentences_of_its_section() -> None:
+    """The first sentence of a definition names the idea, the next ones the thing to call:
+    they follow it while they hold some of the question's words, within its section only."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="wait until every queued item has been processed",
+        knowledge=[KnowledgeChunk(0, QUEUE_JOIN, "asyncio-queue.html")],
+    )
+    text = compose_answer(request)
+    assert text.startswith("coroutine join(): Block until all items in the queue")
+    assert "calls task_done() to indicate" in text
+    assert "Return the number of items" not in text
+    assert text.count("[ID:0]") == 1
