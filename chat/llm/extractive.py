@@ -7,7 +7,9 @@ question's terms it holds and, when the datasets' embedding model is known, by e
 similarity, then picks up to MAX_UNITS with maximal marginal relevance (MMR) so that near-repeats
 stay out. The sections (a chunk's passages under one heading) are embedded as wholes too, and the
 opening passage of the section most like the question is always among those quoted: a question in
-other words is often answered by a section none of whose sentences says it alone. A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
+other words is often answered by a section none of whose sentences says it alone. A quoted
+sentence goes on with the sentences after it in its section that still hold question terms
+(FOLLOW_ON_CHARS). A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
 requirements:"). The answer goes chunk by chunk, best chunk first, each passage followed by its
 `[ID:n]` citation. When nothing answers it says the one no-answer text (`ChatRequest.no_answer`).
 jieba and the bundled embedding model only: no download, no network for built-in models.
