@@ -178,3 +178,21 @@ def test_length_batched_encoding_keeps_the_input_order() -> None:
     alone = np.vstack([model.encode([text]) for text in texts])
     assert together.shape == (len(texts), 384)
     assert float(np.abs(together - alone).max()) < 1e-4
+
+
+def test_several_threads_embed_batches_in_parallel_with_the_same_vectors() -> None:
+    texts = [
+        " ".join(f"word{i}" for i in range(n)) for n in (150, 3, 90, 151, 12, 0, 149, 40, 88, 7)
+    ]
+    path = onnx_minilm.ensure_exported(embeddings.model_cache_dir())
+    one = onnx_minilm.OnnxMiniLM(path, threads=1, batch_size=16).encode(texts)
+    two = onnx_minilm.OnnxMiniLM(path, threads=2, batch_size=16)
+    parallel = two.encode(texts)
+    assert parallel.shape == (len(texts), 384)
+    assert float(np.abs(parallel - one).max()) < 1e-4  # same rows, in input order
+    first_pool = two._pool
+    assert first_pool is not None and first_pool._max_workers == 2
+    # In a forked child (a Celery pool process) the parent's threads are gone: a new pool.
+    two._pool_pid = -1
+    assert float(np.abs(two.encode(texts) - one).max()) < 1e-4
+    assert two._pool is not first_pool
