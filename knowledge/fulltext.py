@@ -27,9 +27,21 @@ def _jieba() -> Any:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased search tokens: jieba's search-mode cut, punctuation dropped."""
-    words = _jieba().cut_for_search(text.lower())
-    return [w for w in (w.strip() for w in words) if w and not _PUNCT_ONLY.match(w)]
+    """Lower-cased search tokens: jieba's search-mode cut, punctuation dropped.
+
+    jieba never lets a word span whitespace (it cuts runs of CJK, Latin letters, digits and
+    `+#&._%-` apart at every other character, and yields whitespace alone, which is dropped
+    here), so cutting each whitespace-separated piece on its own gives the same tokens as
+    cutting the whole text. A piece's tokens are remembered: prose repeats its words, and
+    jieba's dictionary walk over every character of each word was most of the indexing CPU.
+    """
+    return [token for piece in text.lower().split() for token in _piece_tokens(piece)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _piece_tokens(piece: str) -> tuple[str, ...]:
+    words = _jieba().cut_for_search(piece)
+    return tuple(w for w in (w.strip() for w in words) if w and not _PUNCT_ONLY.match(w))
 
 
 def words(text: str) -> list[str]:

@@ -176,16 +176,16 @@ def drop_running_text(pages: list[PageText]) -> int:
 def _rows(spans: list[Span]) -> list[list[Span]]:
     """Spans grouped into visual rows, top to bottom, each row left to right."""
     rows: list[list[Span]] = []
+    top = bottom = 0.0  # the last row's extent, kept as spans join it
     for span in sorted(spans, key=lambda s: (s.top, s.x0)):
         if rows:
-            row = rows[-1]
-            top = min(s.top for s in row)
-            bottom = max(s.bottom for s in row)
             overlap = min(bottom, span.bottom) - max(top, span.top)
             if overlap > 0.5 * min(bottom - top, span.height):
-                row.append(span)
+                rows[-1].append(span)
+                top, bottom = min(top, span.top), max(bottom, span.bottom)
                 continue
         rows.append([span])
+        top, bottom = span.top, span.bottom
     return [sorted(row, key=lambda s: s.x0) for row in rows]
 
 

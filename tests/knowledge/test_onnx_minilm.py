@@ -149,3 +149,50 @@ def test_the_web_process_does_not_import_torch(
     assert result["status"] == 200 and result["answer"]["code"] == 0, result
     assert result["answer"]["data"]["chunks"][0]["content"].startswith("Walruses sleep")
     assert result["heavy"] == []
+
+
+def test_length_batches_cover_every_text_once_with_little_padding() -> None:
+    lengths = [180, 4, 185, 60, 190, 178, 9, 181, 58, 12, 183, 150]
+    batches = onnx_minilm.length_batches(lengths, batch_size=3)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert 1 <= len(batch) <= 3
+        width = lengths[batch[0]]  # the first text is the longest: the batch's padded width
+        assert all(width - lengths[i] <= max(onnx_minilm.PAD_SLACK, width // 10) for i in batch)
+    # Longest first; 150 is too much shorter than 181 to share its batch, 4 pads to 12.
+    assert batches == [[4, 2, 10], [7, 0, 5], [11], [3, 8], [9, 6, 1]]
+
+
+def test_length_batched_encoding_keeps_the_input_order() -> None:
+    # Lengths chosen so that the texts are regrouped: rows must still come back in input order.
+    texts = [
+        "short",
+        "A medium sentence about the 1999 census of walruses on Svalbard and the fjords near it.",
+        " ".join(f"word{i}" for i in range(150)),
+        "two words",
+        " ".join(f"term{i}" for i in range(40)),
+        "",
+    ]
+    model = embeddings.get_embedder(embeddings.MINILM_ID)._model
+    together = model.encode(texts)
+    alone = np.vstack([model.encode([text]) for text in texts])
+    assert together.shape == (len(texts), 384)
+    assert float(np.abs(together - alone).max()) < 1e-4
+
+
+def test_several_threads_embed_batches_in_parallel_with_the_same_vectors() -> None:
+    texts = [
+        " ".join(f"word{i}" for i in range(n)) for n in (150, 3, 90, 151, 12, 0, 149, 40, 88, 7)
+    ]
+    path = onnx_minilm.ensure_exported(embeddings.model_cache_dir())
+    one = onnx_minilm.OnnxMiniLM(path, threads=1, batch_size=16).encode(texts)
+    two = onnx_minilm.OnnxMiniLM(path, threads=2, batch_size=16)
+    parallel = two.encode(texts)
+    assert parallel.shape == (len(texts), 384)
+    assert float(np.abs(parallel - one).max()) < 1e-4  # same rows, in input order
+    first_pool = two._pool
+    assert first_pool is not None and first_pool._max_workers == 2
+    # In a forked child (a Celery pool process) the parent's threads are gone: a new pool.
+    two._pool_pid = -1
+    assert float(np.abs(two.encode(texts) - one).max()) < 1e-4
+    assert two._pool is not first_pool

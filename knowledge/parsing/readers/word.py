@@ -7,6 +7,7 @@ from io import BytesIO
 
 import docx
 from docx.document import Document as DocxDocument
+from docx.styles.style import BaseStyle
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
@@ -25,12 +26,13 @@ def read_docx(data: bytes, filename: str, ctx: ParseContext) -> Extracted:
     document = _open(data, filename)
     extracted = Extracted()
     items = list(document.iter_inner_content())
+    style_levels: dict[str | None, int | None] = {}
     for done, item in enumerate(items):
         ctx.tick(done, len(items), "Reading the document.")
         if isinstance(item, Paragraph):
             text = clean_text(item.text)
             if text:
-                extracted.blocks.append(Block(text, heading=_heading_level(item)))
+                extracted.blocks.append(Block(text, heading=_heading_level(item, style_levels)))
         elif isinstance(item, DocxTable):
             rows = _table_rows(item)
             if rows:
@@ -49,9 +51,28 @@ def _open(data: bytes, filename: str) -> DocxDocument:
         raise ParseError(f"{filename} is not a valid Word (.docx) file: {exc}.") from exc
 
 
-def _heading_level(paragraph: Paragraph) -> int | None:
-    """1-9 for headings (0 for the Title style), from the style, its bases or the outline level."""
-    style = paragraph.style
+def _heading_level(paragraph: Paragraph, style_levels: dict[str | None, int | None]) -> int | None:
+    """1-9 for headings (0 for the Title style), from the style, its bases or the outline level.
+
+    `style_levels` remembers each paragraph style's level within one document: python-docx
+    finds an unstyled paragraph's default style by scanning every style of the file.
+    """
+    style_id = paragraph._p.style  # noqa: SLF001 - the w:pStyle id, None for the default
+    if style_id not in style_levels:
+        style_levels[style_id] = _style_level(paragraph.style)
+    level = style_levels[style_id]
+    if level is not None:
+        return level
+    properties = paragraph._p.pPr  # noqa: SLF001 - python-docx has no API for outline levels
+    outline = properties.find(_QN_OUTLINE) if properties is not None else None
+    if outline is not None and (outline.get(_QN_VAL) or "").isdigit():
+        level = int(outline.get(_QN_VAL)) + 1
+        return level if level <= 9 else None  # 9 means "body text"
+    return None
+
+
+def _style_level(style: BaseStyle | None) -> int | None:
+    """A paragraph style's heading level (0 for Title), from its name or its bases' names."""
     for _ in range(4):  # custom heading styles are usually based on a built-in one
         if style is None:
             break
@@ -62,11 +83,6 @@ def _heading_level(paragraph: Paragraph) -> int | None:
         if match:
             return int(match.group(1))
         style = style.base_style
-    properties = paragraph._p.pPr  # noqa: SLF001 - python-docx has no API for outline levels
-    outline = properties.find(_QN_OUTLINE) if properties is not None else None
-    if outline is not None and (outline.get(_QN_VAL) or "").isdigit():
-        level = int(outline.get(_QN_VAL)) + 1
-        return level if level <= 9 else None  # 9 means "body text"
     return None
 
 
