@@ -111,11 +111,11 @@ def load(
                 f"""
                 INSERT INTO knowledge_chunk (id, dataset_id, document_id, ordinal, content,
                     content_ltks, keywords_ltks, important_keywords, questions, tags,
-                    tag_weights, image_id, image_location, available, page_numbers, positions,
-                    token_count, embedding, embedding_dim, search_vector, created_at)
+                    tag_weights, raptor_level, image_id, image_location, available, page_numbers,
+                    positions, token_count, embedding, embedding_dim, search_vector, created_at)
                 SELECT s.id, %s, s.document_id, s.ordinal, s.content, s.content_ltks,
-                    s.keywords_ltks, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '{{}}'::jsonb, '', '',
-                    true, '{{}}'::int[], '[]'::jsonb, s.token_count, s.embedding, 384,
+                    s.keywords_ltks, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '{{}}'::jsonb, 0, '',
+                    '', true, '{{}}'::int[], '[]'::jsonb, s.token_count, s.embedding, 384,
                     {SEARCH_VECTOR_SQL}, now()
                 FROM staging s ORDER BY s.document_id, s.ordinal
                 """,  # noqa: S608 - constant SQL
