@@ -10,14 +10,21 @@ PGVECTOR   := /usr/share/postgresql/$(PG_MAJOR)/extension/vector.control
 PGVECTOR_SRC := var/cluster-tools/pgvector-src
 S3RVER     := $(CLUSTER_TOOLS)/node_modules/.bin/s3rver
 
-cluster-deps: $(STAMP) ## Install Debian's postgresql, redis-server, nginx, nodejs; build pgvector; npm s3rver
-	@command -v redis-server >/dev/null && command -v nginx >/dev/null && command -v npm >/dev/null \
-		&& test -x /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_ctl && test -x /usr/bin/pg_config \
-		&& { test -f $(PGVECTOR) || { command -v cc >/dev/null \
-			&& test -f /usr/include/postgresql/$(PG_MAJOR)/server/postgres.h; }; } \
-		|| { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y \
-			postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) redis-server nginx nodejs npm \
-			build-essential; }
+cluster-deps: $(STAMP) ## Install what is missing of Debian's postgresql, redis-server, nginx, npm; build pgvector; npm s3rver
+	@# Only the missing packages are asked for: a NodeSource nodejs ships its own npm and conflicts
+	@# with Debian's npm package, so asking apt for npm (or nodejs) when npm runs breaks the install.
+	@pkgs=""; \
+	command -v redis-server >/dev/null || pkgs="$$pkgs redis-server"; \
+	command -v nginx >/dev/null || pkgs="$$pkgs nginx"; \
+	command -v npm >/dev/null || pkgs="$$pkgs npm"; \
+	test -x /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_ctl || pkgs="$$pkgs postgresql-$(PG_MAJOR)"; \
+	test -x /usr/bin/pg_config || pkgs="$$pkgs postgresql-server-dev-$(PG_MAJOR)"; \
+	test -f $(PGVECTOR) || { \
+		command -v cc >/dev/null || pkgs="$$pkgs build-essential"; \
+		test -f /usr/include/postgresql/$(PG_MAJOR)/server/postgres.h \
+			|| pkgs="$$pkgs postgresql-server-dev-$(PG_MAJOR)"; }; \
+	test -z "$$pkgs" || { echo "cluster-deps: installing$$pkgs"; $(SUDO) apt-get update \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$pkgs; }
 	@test -f $(PGVECTOR) || $(MAKE) --no-print-directory pgvector
 	@test -x $(S3RVER) || { mkdir -p $(CLUSTER_TOOLS) && \
 		npm install --no-audit --no-fund --prefix $(CLUSTER_TOOLS) s3rver@3.7.1; }
