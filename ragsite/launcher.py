@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from ragsite.accounts.management.commands.bootstrap_admin import EXISTS_MESSAGE, PASSWORD_LABEL
+from ragsite.accounts.bootstrap import EXISTS_MESSAGE, PASSWORD_LABEL
 from ragsite.embedded import (
     Postgres,
     port_in_use,
@@ -451,11 +451,11 @@ class Launcher:
         # The web process borrows PostgreSQL connections from a pool (ragsite/settings.py).
         web_env = {**self.env, "RAGSITE_DB_POOL": self.env.get("RAGSITE_DB_POOL", "1")}
         self.spawn("web (daphne)", "web", [sys.executable, *daphne], env=web_env)
-        # -B: the embedded beat runs the periodic recovery of parses whose worker died. With
-        # several workers in production, run one `celery beat` instead.
-        beat_file = str(self.var_dir / "celerybeat-schedule")
+        # --beat-timer (ragsite/celery.py): the worker itself sends the periodic recovery of
+        # parses whose worker died, with no beat process. With several workers in production,
+        # run one `celery beat` instead.
         celery = ["-m", "celery", "-A", "ragsite", "worker", "-l", "info", "--concurrency=1",
-                  "-B", "--schedule", beat_file]  # fmt: skip
+                  "--beat-timer"]  # fmt: skip
         # Embedding batches may use every core (ONNX Runtime's idle threads sleep rather than
         # spin, so Daphne and PostgreSQL still get a core when they need one); OpenMP and BLAS
         # elsewhere keep to one thread.
@@ -548,7 +548,7 @@ class Launcher:
             time.sleep(POLL)
 
     def _bury(self, child: Child) -> None:
-        """Forget a dead child and kill what it left in its process group (pool, beat)."""
+        """Forget a dead child and kill what it left in its process group (its pool)."""
         self.children.remove(child)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.proc.pid, signal.SIGKILL)

@@ -173,7 +173,7 @@ CELERY_TASK_SERIALIZER = "json"
 # A parse whose worker heartbeat is older than this is taken for dead and requeued; so is a
 # parse queued this long ago that no worker started and whose task is not in the broker.
 RAGSITE_PARSE_STALE_SECONDS = env_int("RAGSITE_PARSE_STALE_SECONDS", 60)
-# How often beat runs that recovery.
+# How often that recovery runs (celery beat, or a worker started with --beat-timer).
 RAGSITE_PARSE_RECOVERY_SECONDS = env_int("RAGSITE_PARSE_RECOVERY_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # Finds documents left RUNNING by a worker that died (SIGKILL, OOM, power loss), and

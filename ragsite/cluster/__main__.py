@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from ragsite.accounts.management.commands.bootstrap_admin import PASSWORD_LABEL
+from ragsite.accounts.bootstrap import PASSWORD_LABEL
 from ragsite.cluster.topology import ROOT, Cluster, ClusterError, Ports, Proc
 from ragsite.launcher import Backoff, exit_status
 

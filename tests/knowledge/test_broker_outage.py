@@ -1,7 +1,8 @@
 """Parse requests while the broker (Valkey) is down, and recovery of parses that never started.
 
 Everything is real: a Valkey process of the test's own (stopped and started again on the same
-port), a Daphne server, and a Celery worker running beat, all on the session's test database.
+port), a Daphne server, and a Celery worker that sends the periodic recovery from its own
+timer (`--beat-timer`, as `make run` does), all on the session's test database.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ FAST_RECOVERY = {"RAGSITE_PARSE_STALE_SECONDS": "2", "RAGSITE_PARSE_RECOVERY_SEC
 
 @pytest.fixture
 def site(django_db_setup: None, broker: Valkey, tmp_path: Path) -> Iterator[str]:
-    """Daphne and a Celery worker with embedded beat, both on `broker`."""
+    """Daphne and a Celery worker sending the recovery schedule itself, both on `broker`."""
     env = live_env(tmp_path, broker.url, **FAST_RECOVERY)
     port = free_port()
     logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("daphne", "worker")}
@@ -98,7 +99,7 @@ def site(django_db_setup: None, broker: Valkey, tmp_path: Path) -> Iterator[str]
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "ragsite", "worker", "-l", "info",
          "--concurrency=1", "-n", "outage@%h", "--without-gossip", "--without-mingle",
-         "-B", "--schedule", str(tmp_path / "celerybeat-schedule")],
+         "--beat-timer"],
         cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

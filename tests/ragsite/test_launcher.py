@@ -12,7 +12,7 @@ import psutil
 import psycopg
 import pytest
 
-from ragsite.accounts.management.commands.bootstrap_admin import EXISTS_MESSAGE
+from ragsite.accounts.bootstrap import EXISTS_MESSAGE
 from tests.ragsite.conftest import Launch, assert_nothing_left, http_status
 
 

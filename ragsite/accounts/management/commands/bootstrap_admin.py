@@ -8,11 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-USERNAME = "admin"
-PASSWORD_ENV = "RAGSITE_ADMIN_PASSWORD"
-# ragsite.launcher reads these two prefixes to word its banner.
-PASSWORD_LABEL = f"Password for {USERNAME} (shown only this once): "
-EXISTS_MESSAGE = f'User "{USERNAME}" already exists; left unchanged.'
+from ragsite.accounts.bootstrap import EXISTS_MESSAGE, PASSWORD_ENV, PASSWORD_LABEL, USERNAME
+from ragsite.accounts.models import User
 
 
 class Command(BaseCommand):
@@ -22,9 +19,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Create `admin` once; reveal the password only when this command made it up."""
-        # Imported here so ragsite.launcher can import the constants above without settings.
-        from ragsite.accounts.models import User
-
         if User.objects.filter(username=USERNAME).exists():
             self.stdout.write(EXISTS_MESSAGE)
             return
