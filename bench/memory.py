@@ -3,7 +3,7 @@
 Run as `python -m bench.memory` (or `make bench-memory`). It starts `python -m ragsite.launcher`
 in a fresh temp var dir on free ports (bench.ingest's stack), waits until the web process has
 warmed its model up, and measures every process of the stack: the launcher, Daphne, the Celery
-worker (main, pool child, beat), Valkey and PostgreSQL (postmaster and backends). Then it uses
+worker (main and pool child), Valkey and PostgreSQL (postmaster and backends). Then it uses
 the stack as a person would: uploads and parses ~40 pages with the default embedding model
 (worker RSS sampled meanwhile for its peak), asks a chat assistant 10 questions (5 streamed)
 and runs 20 retrievals, and measures again.
@@ -60,7 +60,7 @@ def _role(proc: psutil.Process) -> str:
     if "celery" in cmd:
         parent = proc.parent()
         if parent is not None and "celery" in " ".join(parent.cmdline()):
-            # The pool child that runs tasks, and beat (-B).
+            # The pool child that runs tasks (and beat, when a worker runs with -B).
             return "worker: children"
         return "worker: main"
     return proc.name()
