@@ -578,7 +578,11 @@ def _starts_code(line: str) -> bool:
     text = line.strip()
     if not text or _CJK.search(text) or _ANCHOR.search(text):
         return False  # "@functools.lru_cache(maxsize=128)¶" is a heading
-    if _SQL_COMMENT.match(text) or _PY_START.match(text) or _ASSIGNMENT.match(text):
+    if _SQL_COMMENT.match(text):
+        return True
+    if len(text.split()) >= 5 and re.search(r"[.!?]$", text):
+        return False  # "x = 5 is the default." is a sentence
+    if _PY_START.match(text) or _ASSIGNMENT.match(text):
         return True
     return bool(
         _SQL_START.match(text)

@@ -590,6 +590,7 @@ def test_code_without_fences_is_one_passage_quoted_with_its_lead_in() -> None:
         "CREATE TABLE AS",
         "@functools.lru_cache(maxsize=128, typed=False)¶",
         "If check is true, a CalledProcessError exception will be raised.",
+        "timeout = 5 is the default for every request.",
     ],
 )
 def test_prose_titles_and_signatures_that_look_like_code_stay_what_they_are(line: str) -> None:
