@@ -60,7 +60,7 @@ MAX_BLOCK_CHARS = 1200
 MAX_CODE = 1
 # Code counts for this much of its score: identifiers and keywords hold many words.
 CODE_WEIGHT = 0.9
-# A longer code block is quoted by its parts between blank lines, each at most this long.
+# A longer code block is quoted by pieces of whole statements, each at most this long.
 CODE_PIECE_CHARS = 450
 # A passage qualifies when it holds this IDF-weighted share of the question's terms, or when its
 # embedding is this similar to the question's (cosine) on its own.
@@ -806,10 +806,10 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
 
 
 def _code_pieces(lines: list[str]) -> list[str]:
-    """A code block as quoted: whole when short, else its parts between blank lines (the three
-    CREATE TABLE statements of an example), adjacent short parts together, each fenced and at
-    most CODE_PIECE_CHARS; a longer part is cut after its last statement that fits (the query
-    without its output), or after its last line that fits, marked "…"."""
+    """A code block as quoted: whole when short, else in pieces of whole statements (the three
+    CREATE TABLE statements of an example; a def, then the calls after it) of at most
+    CODE_PIECE_CHARS, each fenced; a longer statement by runs of its lines, marked "…", so every
+    line can still be quoted."""
     code = "\n".join(lines)
     if len(code) <= CODE_PIECE_CHARS:
         return [code]
@@ -817,33 +817,54 @@ def _code_pieces(lines: list[str]) -> list[str]:
     body = lines[1:-1] if fence and len(lines) > 1 and _FENCE.match(lines[-1]) else lines
     fence = fence or "```"
     limit = CODE_PIECE_CHARS - 2 * len(fence) - 2
-    parts: list[list[str]] = [[]]
+    statements: list[list[str]] = []  # a statement after a blank line opens with ""
+    blank = False
     for line in body:
-        if line.strip():
-            parts[-1].append(line)
-        elif parts[-1]:
-            parts.append([])
-    pieces: list[list[str]] = []
-    for part in (_shortened(p, limit) for p in parts if p):
-        joined = [*pieces[-1], "", *part] if pieces else part
-        if pieces and len("\n".join(joined)) <= limit:
-            pieces[-1] = joined
+        if not line.strip():
+            blank = bool(statements)
+        elif statements and not blank and not _starts_statement(statements[-1][-1], line):
+            statements[-1].append(line)
         else:
-            pieces.append(part)
-    return [f"{fence}\n{chr(10).join(p)}\n{fence}" for p in pieces if p]
+            statements.append(["", line] if blank else [line])
+            blank = False
+    pieces: list[list[str]] = []
+    for statement in statements:
+        for run in _runs(statement, limit):
+            if pieces and len("\n".join([*pieces[-1], *run])) <= limit:
+                pieces[-1] = [*pieces[-1], *run]
+            else:
+                pieces.append(run[1:] if run[0] == "" else run)
+    return [f"{fence}\n{chr(10).join(p)}\n{fence}" for p in pieces]
 
 
-def _shortened(part: list[str], limit: int) -> list[str]:
-    """At most `limit` characters of a part of code, cut after a whole line (see _code_pieces)."""
-    if len("\n".join(part)) <= limit:
-        return part
-    fits = 0
-    while fits < len(part) and len("\n".join(part[: fits + 1])) <= limit - 2:
-        fits += 1
-    ends = [n for n in range(1, fits + 1) if part[n - 1].rstrip().endswith(";")]
-    if ends:
-        return part[: ends[-1]]
-    return [*part[:fits], "…"] if fits else []
+def _starts_statement(previous: str, line: str) -> bool:
+    """Whether `line` begins a new statement of plain code after `previous`: any line after a
+    finished SQL statement (its output too), an unindented one after an indented block
+    (Python's dedent), or a new definition, import or assignment after a line that does not run
+    on."""
+    if re.match(r"\s*(?:[)\]}]|else\b|elif\b|except\b|finally\b)", line):
+        return False
+    ended = previous.rstrip()
+    if ended.endswith(";"):
+        return True  # the output of a query, or the next statement
+    if line[:1].isspace():
+        return False
+    if ended.endswith((",", "(", "[", "{", "\\")) or _SQL_COMMENT.match(previous):
+        return False
+    return _starts_code(line) and (previous[:1].isspace() or not _SQL_START.match(previous))
+
+
+def _runs(statement: list[str], limit: int) -> list[list[str]]:
+    """A statement as runs of whole lines of at most `limit` characters, cut ones marked "…"."""
+    if len("\n".join(statement)) <= limit:
+        return [statement]
+    runs: list[list[str]] = [[]]
+    for line in statement:
+        line = line if len(line) <= limit - 2 else line[: limit - 3] + "…"
+        if runs[-1] and len("\n".join([*runs[-1], line])) > limit - 2:
+            runs.append([])
+        runs[-1].append(line)
+    return [[*run, "…"] if n < len(runs) else run for n, run in enumerate(runs, 1)]
 
 
 def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:

@@ -8,6 +8,7 @@ import pytest
 
 from chat.llm import ChatRequest, KnowledgeChunk, Message
 from chat.llm.extractive import (
+    CODE_PIECE_CHARS,
     MAX_UNITS,
     NO_DATASETS_EN,
     NOT_FOUND_EN,
@@ -626,14 +627,32 @@ def test_python_code_and_query_output_go_with_their_code() -> None:
     ]
 
 
-def test_long_code_is_quoted_by_statement_without_its_output() -> None:
+def test_long_code_is_quoted_by_whole_statements_and_every_line_stays_quotable() -> None:
     statement = "SELECT depname, empno, salary, avg(salary) OVER (PARTITION BY depname)\nFROM emp;"
     output = "\n".join(f" develop   |    {n} |   5200 | 5020.0000000000000000" for n in range(20))
     other = "CREATE TABLE emp (\n    depname text,\n    salary integer\n);"
     content = f"An example:\n{other}\n\n{statement}\n{output}\n(20 rows)\nThat is all it does.\n"
+    units = passages([KnowledgeChunk(0, content, "x.html")])
+    code = [u.text for u in units if u.kind == "code"]
+    # The two statements fit in one piece (with their blank line); the query's output is
+    # quoted apart, by runs of lines that say where they were cut.
+    assert code[0] == f"```\n{other}\n\n{statement}\n```"
+    assert all(len(c) <= CODE_PIECE_CHARS for c in code)
+    assert code[1].endswith("…\n```") and code[-1].endswith("(20 rows)\n```")
+    assert all(f"|    {n} |" in "".join(code) for n in range(20))
+    assert units[-1].text == "That is all it does."
+
+
+def test_python_code_is_cut_between_definitions_not_inside_them() -> None:
+    body = "".join(f"    total = total + step_{n}(item)\n" for n in range(8))
+    content = (
+        "Two helpers:\n"
+        f"def first(item):\n    total = 0\n{body}    return total\n"
+        f"def second(item):\n    total = 1\n{body}    return total\n"
+    )
     code = [u.text for u in passages([KnowledgeChunk(0, content, "x.html")]) if u.kind == "code"]
-    # The statements stay together (short enough), the output goes.
-    assert code == [f"```\n{other}\n\n{statement}\n```"]
+    assert [c.split("\n")[1] for c in code] == ["def first(item):", "def second(item):"]
+    assert all(c.endswith("    return total\n```") for c in code)
 
 
 def test_one_code_example_at_most_keeps_the_answer_short() -> None:
