@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=0, help="print this many missed answers")
     parser.add_argument("--only", default="", help="comma-separated qids to ask")
     parser.add_argument("--full", action="store_true", help="print whole answers and chunks")
+    parser.add_argument("--write", type=Path, default=None, help="every outcome as JSON lines")
     parser.add_argument("--set", action="append", default=[], help="NAME=value of the answerer")
     args = parser.parse_args(argv)
 
@@ -39,7 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from bench.answer_quality.run import Outcome, judge, percentile, summary, table
+    from bench.answer_quality.run import (
+        Outcome,
+        judge,
+        percentile,
+        summary,
+        table,
+        without_markers,
+    )
     from bench.real_docs import questions
     from chat.llm import extractive
     from chat.llm.base import ChatRequest, KnowledgeChunk
@@ -93,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {q['qid']} {q['question']!r} fact {q['fact']!r}\n{answer}\n")
             for i, c in enumerate(chunks):
                 print(f"--- chunk {i} sim {c['similarity']:.3f}\n{c['content']}\n")
+    if args.write:
+        args.write.write_text(
+            "".join(json.dumps(asdict(o), ensure_ascii=False) + "\n" for o in outcomes),
+            encoding="utf-8",
+        )
     by_qid = {q["qid"]: q for q in chosen}
     results = summary(outcomes, by_qid)
     print(table(results))
@@ -101,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"answerer alone: p50 {statistics.median(times) * 1000:.0f} ms, "
             f"p95 {percentile(times, 0.95) * 1000:.0f} ms"
+        )
+        # What a user reads: the answer without its citation markers.
+        lengths = [float(len(without_markers(o.answer).strip())) for o in outcomes if o.answered]
+        print(
+            f"answer length (answered, characters): p50 {statistics.median(lengths):.0f}, "
+            f"p95 {percentile(lengths, 0.95):.0f}, max {max(lengths):.0f}"
         )
     missed = [o for o in outcomes if not o.fact_in_answer and o.fact_retrieved]
     for o in missed[: args.show]:

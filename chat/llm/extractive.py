@@ -56,6 +56,12 @@ MAX_CHARS = 1500
 # A whole list is a candidate when it is this small; longer lists are quoted item by item.
 MAX_LIST_ITEMS = 12
 MAX_BLOCK_CHARS = 1200
+# At most this many code examples in one answer: one shows how, more make it long.
+MAX_CODE = 1
+# Code counts for this much of its score: identifiers and keywords hold many words.
+CODE_WEIGHT = 0.9
+# A longer code block is quoted by pieces of whole statements, each at most this long.
+CODE_PIECE_CHARS = 450
 # A passage qualifies when it holds this IDF-weighted share of the question's terms, or when its
 # embedding is this similar to the question's (cosine) on its own.
 MIN_TERM_SHARE = 0.2
@@ -233,8 +239,14 @@ _CJK_CLASS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff
 _CJK = re.compile(f"[{_CJK_CLASS}]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Latin sentence ends need a following space so "3.5" and "pgvector.org" stay whole;
-# CJK ends are unambiguous.
-_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+")
+# CJK ends are unambiguous. An ellipsis ("ALTER TABLE ... ENABLE ROW LEVEL SECURITY") ends
+# nothing.
+_SENTENCE_END = re.compile(r"[。！？；][）)”’]*|(?<!\.)(?<!\.\.)[.!?][)\"'”’]*(?=\s)")
+# Longer brackets are no aside but code or a list: sentences inside them are cut as usual.
+BRACKET_MAX_CHARS = 300
+_BRACKETS = {")": "(", "）": "（", "]": "["}
+# Abbreviations whose full stop ends no sentence ("e.g. a list", "cf. the manual").
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|cf|vs|approx|incl|resp|esp|viz)\.$", re.I)
 _SPACES = re.compile(r"\s+")
 _TRAILING_PUNCT = re.compile(r"[\s.!?。！？；;,，:：]+$")
 # Every character falls in one alternative, so the pieces always join back to the whole text.
@@ -264,6 +276,27 @@ _VERSION_NOTE = re.compile(r"^\s*(?:New in version|Changed in version|Deprecated
 # A table row as parsers flatten it, one line a row: "Directive: %H; Meaning: Hour (24-hour
 # clock) as a zero-padded decimal number.; Example: 00, 01, …, 23; Notes: (9)".
 _RECORD = re.compile(r"^\s*[^\s:;][^:;]{0,40}: [^;]*; [^:;]{1,40}: ")
+# Code that parsers keep as plain lines (HTML <pre> without fences): an SQL statement or
+# comment, a Python definition, import or assignment starts it ...
+_SQL_START = re.compile(
+    r"^\s*(?:SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER|DROP|GRANT|REVOKE|BEGIN|COMMIT|"
+    r"ROLLBACK|WITH|EXPLAIN|VACUUM|ANALYZE|COPY|SET|SHOW|TRUNCATE|PREPARE|EXECUTE|DECLARE|"
+    r"FETCH|LOCK|REINDEX|CLUSTER|CALL|VALUES)\b"
+)
+_SQL_COMMENT = re.compile(r"^\s*--(?:\s|$)")
+_PY_START = re.compile(
+    r"^\s*(?:(?:async )?def \w+\(|class \w+.*:$|import \w|from [\w.]+ import \w|@\w)"
+)
+_ASSIGNMENT = re.compile(r"^\s*[\w.]+(?:\[[^\]]*\])*\s*(?:=|\+=|-=)\s*\S")
+_CODE_SIGN = re.compile(r"[(;,=*'{]|::|\b[a-z_][a-z0-9_]*\b")
+# ... and indented lines, closing brackets, further SQL clauses, calls and lines that end in
+# ";", "(" or "," go on with it.
+_CODE_GOES_ON = re.compile(
+    r"^(?:\s{2,}|\t)\S|^\s*[)\]}]|^\s*(?:FROM|WHERE|AND|OR|ON|USING|JOIN|LEFT|RIGHT|INNER|"
+    r"ORDER|GROUP|HAVING|LIMIT|OFFSET|UNION|RETURNING|INHERITS|PARTITION|RETURNS|LANGUAGE|AS|"
+    r"END|FOR|TO|WITH|SET|VALUES)\b|^\s*[\w.]+\(.*\)\s*;?\s*$|[;(,]\s*$|"
+    r"^\s*(?:return|yield|pass|raise|print|for|while|if|elif|else|try|except|finally|with)\b"
+)
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s")
 _CODE_LIKE = re.compile(r"[=;{}#]|^(?:def|for|if|return|yield|import|from|print|async|await)\b")
 LABEL_MAX_CHARS = 160
@@ -355,11 +388,47 @@ def is_mostly_cjk(text: str) -> bool:
     return cjk > 0 and cjk * 2 >= len(_LATIN.findall(text))
 
 
+def _bracketed(line: str) -> list[tuple[int, int]]:
+    """The spans of the line's closed brackets, outermost only: "(with ALTER TABLE ... ENABLE
+    ROW LEVEL SECURITY)" or "(e.g. 3. 5)". An unclosed one protects nothing."""
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for index, char in enumerate(line):
+        if char in "(（[":
+            stack.append((char, index))
+        elif char in _BRACKETS:
+            while stack and stack[-1][0] != _BRACKETS[char]:
+                stack.pop()  # an opener closed by another kind of bracket: not a pair
+            if stack:
+                _, start = stack.pop()
+                if not stack and index - start <= BRACKET_MAX_CHARS:
+                    spans.append((start, index))
+    return spans
+
+
+def _split_line(line: str) -> list[str]:
+    """One line's sentences: cut after each sentence end outside brackets and abbreviations."""
+    spans = _bracketed(line)
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(line):
+        end = match.end()
+        if any(a < end - 1 < b for a, b in spans):
+            continue  # "(The only exceptions to this rule are … functions.)" stays whole
+        if _ABBREVIATION.search(line[start:end]):
+            continue
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
+    return parts
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a text, split at English and Chinese sentence ends and at newlines."""
+    """Sentences of a text, split at English and Chinese sentence ends (not inside brackets,
+    not after an abbreviation or an ellipsis) and at newlines."""
     sentences: list[str] = []
     for line in text.splitlines():
-        for part in _SENTENCE_END.split(line):
+        for part in _split_line(line):
             part = part.strip()
             if part and not _TRAILING_PUNCT.fullmatch(part):
                 sentences.append(part)
@@ -422,6 +491,11 @@ def _raw_blocks(content: str) -> list[_Block]:
             blocks.append(_Block("code", lines[index : end + 1]))
             index, after_break = end + 1, True
             continue
+        if _starts_code(line):
+            end = _code_lines(lines, index)
+            blocks.append(_Block("code", ["```", *lines[index:end], "```"]))
+            index, after_break = end, True
+            continue
         atx = _ATX_HEADING.match(line)
         if atx or (after_break and _is_heading_like(line) and not _last_is_lead(blocks)):
             title = atx.group(1) if atx else _ANCHOR.sub("", stripped)
@@ -470,6 +544,8 @@ def _raw_blocks(content: str) -> list[_Block]:
                 break
             if _TABLE_ROW.match(current) or _ATX_HEADING.match(current) or _PROMPT.match(current):
                 break
+            if para and _starts_code(current) and _ENDS_SENTENCE.search(para[-1]):
+                break
             if para and (
                 _ANCHOR.search(current) or _VERSION_NOTE.match(current) or _RECORD.match(current)
             ):
@@ -493,6 +569,69 @@ def _raw_blocks(content: str) -> list[_Block]:
         index = end
         after_break = bool(_ENDS_SENTENCE.search(para[-1]) or _ANCHOR.search(para[-1]))
     return blocks
+
+
+def _starts_code(line: str) -> bool:
+    """Whether `line` starts plain code: "CREATE TABLE order_items (", "-- Create policies",
+    "def reset(tarinfo):", "tar = tarfile.open(...)"; not "UPDATE statements may use …." nor a
+    title such as "CREATE TABLE AS"."""
+    text = line.strip()
+    if not text or _CJK.search(text) or _ANCHOR.search(text):
+        return False  # "@functools.lru_cache(maxsize=128)¶" is a heading
+    if _SQL_COMMENT.match(text):
+        return True
+    if len(text.split()) >= 5 and re.search(r"[.!?]$", text):
+        return False  # "x = 5 is the default." is a sentence
+    if _PY_START.match(text) or _ASSIGNMENT.match(text):
+        return True
+    return bool(
+        _SQL_START.match(text)
+        and not re.search(r"[.:?!]\s*$", text)
+        and _CODE_SIGN.search(text.split(None, 1)[1] if " " in text else "")
+    )
+
+
+def _is_prose(line: str) -> bool:
+    """Whether a line in or after plain code is prose again: unindented words that end a
+    sentence or read as words ("We must redefine the trigger function each month so that it
+    always"), not "FROM tenk1 t1, tenk2 t2", "LANGUAGE plpgsql;" nor "Planning Time: 0.2 ms"."""
+    text = line.strip()
+    if not text or line[:1].isspace() or _CJK.search(text):
+        return bool(_CJK.search(text))
+    if _starts_code(line) or _CODE_GOES_ON.search(line):
+        return False
+    words = text.split()
+    if len(words) < 4 or text.endswith((";", "(", ",", "{")):
+        return False
+    if words[0][:1].isupper() and re.search(r"[.:?!]$", text):
+        return True
+    plain = sum(1 for w in words if w.isalpha() and w.islower())
+    return plain >= 0.6 * len(words)
+
+
+def _code_lines(lines: list[str], start: int) -> int:
+    """The end of the plain code that starts at lines[start]: up to prose (blank lines
+    included when code, or its indented output, follows them)."""
+    end = start + 1
+    while end < len(lines):
+        current = lines[end]
+        if not current.strip():
+            after = end
+            while after < len(lines) and not lines[after].strip():
+                after += 1
+            if after < len(lines) and (
+                _starts_code(lines[after])
+                or (lines[after][:1].isspace() and not _BULLET.match(lines[after]))
+            ):
+                end = after
+                continue
+            break
+        if _is_prose(current) or _PROMPT.match(current) or _FENCE.match(current):
+            break
+        if _ANCHOR.search(current) or _BULLET.match(current) or _TABLE_ROW.match(current):
+            break
+        end += 1
+    return end
 
 
 def _continues_session(line: str) -> bool:
@@ -519,7 +658,7 @@ def _plain_item_lines(lines: list[str], start: int) -> list[str]:
     for line in lines[start:]:
         if not line.strip() or _BULLET.match(line) or _FENCE.match(line) or _TABLE_ROW.match(line):
             break
-        if _PROMPT.match(line) or _ANCHOR.search(line):
+        if _PROMPT.match(line) or _ANCHOR.search(line) or _starts_code(line):
             break
         if len(line.strip()) > LINE_ITEM_MAX_CHARS:
             return []
@@ -651,10 +790,81 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
                     head=head,
                 )
         elif block.kind == "code":
-            code = "\n".join(block.lines)
-            if len(code) <= MAX_BLOCK_CHARS:
-                add(code, f"{context}\n{code}", kind="code", block=True, head=block.lead)
+            groups.append(1)
+            group = len(groups)
+            for code in _code_pieces(block.lines):
+                # Each statement is read with the lead-in that introduces the whole example.
+                add(
+                    code,
+                    f"{context}\n{code}",
+                    kind="code",
+                    block=True,
+                    group=group,
+                    head=block.lead,
+                )
     return units
+
+
+def _code_pieces(lines: list[str]) -> list[str]:
+    """A code block as quoted: whole when short, else in pieces of whole statements (the three
+    CREATE TABLE statements of an example; a def, then the calls after it) of at most
+    CODE_PIECE_CHARS, each fenced; a longer statement by runs of its lines, marked "…", so every
+    line can still be quoted."""
+    code = "\n".join(lines)
+    if len(code) <= CODE_PIECE_CHARS:
+        return [code]
+    fence = lines[0].strip()[:3] if lines and _FENCE.match(lines[0]) else ""
+    body = lines[1:-1] if fence and len(lines) > 1 and _FENCE.match(lines[-1]) else lines
+    fence = fence or "```"
+    limit = CODE_PIECE_CHARS - 2 * len(fence) - 2
+    statements: list[list[str]] = []  # a statement after a blank line opens with ""
+    blank = False
+    for line in body:
+        if not line.strip():
+            blank = bool(statements)
+        elif statements and not blank and not _starts_statement(statements[-1][-1], line):
+            statements[-1].append(line)
+        else:
+            statements.append(["", line] if blank else [line])
+            blank = False
+    pieces: list[list[str]] = []
+    for statement in statements:
+        for run in _runs(statement, limit):
+            if pieces and len("\n".join([*pieces[-1], *run])) <= limit:
+                pieces[-1] = [*pieces[-1], *run]
+            else:
+                pieces.append(run[1:] if run[0] == "" else run)
+    return [f"{fence}\n{chr(10).join(p)}\n{fence}" for p in pieces]
+
+
+def _starts_statement(previous: str, line: str) -> bool:
+    """Whether `line` begins a new statement of plain code after `previous`: any line after a
+    finished SQL statement (its output too), an unindented one after an indented block
+    (Python's dedent), or a new definition, import or assignment after a line that does not run
+    on."""
+    if re.match(r"\s*(?:[)\]}]|else\b|elif\b|except\b|finally\b)", line):
+        return False
+    ended = previous.rstrip()
+    if ended.endswith(";"):
+        return True  # the output of a query, or the next statement
+    if line[:1].isspace():
+        return False
+    if ended.endswith((",", "(", "[", "{", "\\")) or _SQL_COMMENT.match(previous):
+        return False
+    return _starts_code(line) and (previous[:1].isspace() or not _SQL_START.match(previous))
+
+
+def _runs(statement: list[str], limit: int) -> list[list[str]]:
+    """A statement as runs of whole lines of at most `limit` characters, cut ones marked "…"."""
+    if len("\n".join(statement)) <= limit:
+        return [statement]
+    runs: list[list[str]] = [[]]
+    for line in statement:
+        line = line if len(line) <= limit - 2 else line[: limit - 3] + "…"
+        if runs[-1] and len("\n".join([*runs[-1], line])) > limit - 2:
+            runs.append([])
+        runs[-1].append(line)
+    return [[*run, "…"] if n < len(runs) else run for n, run in enumerate(runs, 1)]
 
 
 def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:
@@ -846,6 +1056,8 @@ def score_passages(
             # Words of the question in its order ("sort_keys", "WITH RECURSIVE") say more
             # than the same words scattered.
             score += PHRASE_WEIGHT * len(question_phrases & unit.phrases) / len(question_phrases)
+        if unit.kind == "code":
+            score *= CODE_WEIGHT  # its many words hold question terms by chance
         relevance[i] = score + RANK_BONUS / (1 + unit.rank)
     section_scores = [
         (section_cosines[k], m) for k, m in enumerate(sections) if k in section_cosines
@@ -890,6 +1102,8 @@ def select_passages(
         size = len(units[pick].text)
         if chosen and chars + size > MAX_CHARS:
             continue
+        if units[pick].kind == "code" and sum(units[j].kind == "code" for j in chosen) >= MAX_CODE:
+            continue  # an example or two show how; more only make the answer long
         chosen.append(pick)
         chars += size
     extra = _section_pick(scored, chosen)
@@ -969,10 +1183,8 @@ def render(chosen: list[Unit], *, quote: bool) -> str:
             said = unit.label or said
             parts.append((text + marker, False))
         elif unit.kind == "code":
-            head = f"{unit.head}{marker}\n" if unit.head else ""
-            parts.append(
-                (f"{head}{unit.text}" + ("" if unit.head else f"\n{marker.strip()}"), True)
-            )
+            head = f"{unit.head}{marker}\n" if unit.head and not same_group else ""
+            parts.append((f"{head}{unit.text}" + ("" if head else f"\n{marker.strip()}"), True))
         else:
             head = f"{unit.head}\n" if unit.head and not same_group else ""
             text = f"{head}{unit.text}{marker}"

@@ -8,6 +8,7 @@ import pytest
 
 from chat.llm import ChatRequest, KnowledgeChunk, Message
 from chat.llm.extractive import (
+    CODE_PIECE_CHARS,
     MAX_UNITS,
     NO_DATASETS_EN,
     NOT_FOUND_EN,
@@ -188,6 +189,24 @@ def test_streaming_lets_other_coroutines_run_between_pieces() -> None:
             ["第一句。", "第二句！", "第三句？", "第四；", "第五"],
         ),
         ("line one\nline two\n\n", ["line one", "line two"]),
+        # A full stop inside brackets, after an ellipsis or an abbreviation ends nothing ...
+        (
+            "When it is on (with ALTER TABLE ... ENABLE ROW LEVEL SECURITY), all access "
+            "needs a policy. Next",
+            [
+                "When it is on (with ALTER TABLE ... ENABLE ROW LEVEL SECURITY), all access "
+                "needs a policy.",
+                "Next",
+            ],
+        ),
+        (
+            "Use a key (e.g. a name. Or an id) here. Next",
+            ["Use a key (e.g. a name. Or an id) here.", "Next"],
+        ),
+        ("Tools, e.g. pip. Next", ["Tools, e.g. pip.", "Next"]),
+        # ... a bracketed sentence is one, and an unclosed bracket protects nothing.
+        ("One. (An aside.) Two.", ["One.", "(An aside.)", "Two."]),
+        ("A (see this. Then that.", ["A (see this.", "Then that."]),
     ],
 )
 def test_sentence_splitting(text: str, expected: list[str]) -> None:
@@ -522,3 +541,132 @@ def test_a_quoted_sentence_goes_on_with_the_related_sentences_of_its_section() -
     assert "calls task_done() to indicate" in text
     assert "Return the number of items" not in text
     assert text.count("[ID:0]") == 1
+
+
+CASCADE_DOCS = (
+    "5.4.5. Foreign Keys\n"
+    "We know that the foreign keys disallow creation of orders that do not relate to any "
+    "products. If someone removes an order, the order items are removed as well:\n"
+    "CREATE TABLE orders (\n"
+    "    order_id integer PRIMARY KEY,\n"
+    "    shipping_address text\n"
+    ");\n"
+    "\n"
+    "CREATE TABLE order_items (\n"
+    "    product_no integer REFERENCES products ON DELETE RESTRICT,\n"
+    "    order_id integer REFERENCES orders ON DELETE CASCADE,\n"
+    "    quantity integer\n"
+    ");\n"
+    "Restricting and cascading deletes are the two most common options.\n"
+)
+
+
+def test_code_without_fences_is_one_passage_quoted_with_its_lead_in() -> None:
+    """HTML <pre> blocks come as plain lines: an SQL example is one passage, not "sentences"
+    cut at its semicolons nor headings ("CREATE TABLE orders ("), and prose after it is prose."""
+    units = passages([KnowledgeChunk(0, CASCADE_DOCS, "ddl-constraints.html")])
+    kinds = {u.text: u.kind for u in units}
+    code = [u for u in units if u.kind == "code"]
+    assert len(code) == 1
+    assert code[0].text.startswith("```\nCREATE TABLE orders (")
+    assert code[0].text.endswith("ON DELETE CASCADE,\n    quantity integer\n);\n```")
+    assert code[0].head == "If someone removes an order, the order items are removed as well:"
+    assert kinds["Restricting and cascading deletes are the two most common options."] == "sentence"
+    assert code[0].heading == "5.4.5. Foreign Keys"
+    request = ChatRequest(
+        system="",
+        history=[],
+        question="How are the order items removed when the order is removed?",
+        knowledge=[KnowledgeChunk(0, CASCADE_DOCS, "ddl-constraints.html")],
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    text = compose_answer(request)
+    assert "the order items are removed as well: [ID:0]\n```\nCREATE TABLE orders (" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "UPDATE statements may use subscripting in the SET clause to modify jsonb values.",
+        "CREATE TABLE AS",
+        "@functools.lru_cache(maxsize=128, typed=False)¶",
+        "If check is true, a CalledProcessError exception will be raised.",
+        "timeout = 5 is the default for every request.",
+    ],
+)
+def test_prose_titles_and_signatures_that_look_like_code_stay_what_they_are(line: str) -> None:
+    units = passages([KnowledgeChunk(0, f"{line}\nIt is what the docs say.", "x.html")])
+    assert not any(u.kind == "code" for u in units)
+
+
+def test_python_code_and_query_output_go_with_their_code() -> None:
+    content = (
+        "Reset the owner of each member:\n"
+        "import tarfile\n"
+        "def reset(tarinfo):\n"
+        "    tarinfo.uid = tarinfo.gid = 0\n"
+        "    return tarinfo\n"
+        "tar = tarfile.open('sample.tar.gz', 'w:gz')\n"
+        "tar.close()\n"
+        "EXPLAIN ANALYZE SELECT *\n"
+        "FROM tenk1 WHERE unique1 < 10;\n"
+        "\n"
+        "     QUERY PLAN\n"
+        "--------------------\n"
+        " Seq Scan on tenk1  (actual time=0.1..0.2 rows=10 loops=1)\n"
+        "Planning Time: 0.2 ms\n"
+        "The numbers are in milliseconds of real time.\n"
+    )
+    units = passages([KnowledgeChunk(0, content, "x.html")])
+    code = [u.text for u in units if u.kind == "code"]
+    assert len(code) == 1
+    assert "tar = tarfile.open('sample.tar.gz', 'w:gz')" in code[0]
+    assert "Planning Time: 0.2 ms\n```" in code[0]
+    assert [u.text for u in units if u.kind != "code"] == [
+        "The numbers are in milliseconds of real time."
+    ]
+
+
+def test_long_code_is_quoted_by_whole_statements_and_every_line_stays_quotable() -> None:
+    statement = "SELECT depname, empno, salary, avg(salary) OVER (PARTITION BY depname)\nFROM emp;"
+    output = "\n".join(f" develop   |    {n} |   5200 | 5020.0000000000000000" for n in range(20))
+    other = "CREATE TABLE emp (\n    depname text,\n    salary integer\n);"
+    content = f"An example:\n{other}\n\n{statement}\n{output}\n(20 rows)\nThat is all it does.\n"
+    units = passages([KnowledgeChunk(0, content, "x.html")])
+    code = [u.text for u in units if u.kind == "code"]
+    # The two statements fit in one piece (with their blank line); the query's output is
+    # quoted apart, by runs of lines that say where they were cut.
+    assert code[0] == f"```\n{other}\n\n{statement}\n```"
+    assert all(len(c) <= CODE_PIECE_CHARS for c in code)
+    assert code[1].endswith("…\n```") and code[-1].endswith("(20 rows)\n```")
+    assert all(f"|    {n} |" in "".join(code) for n in range(20))
+    assert units[-1].text == "That is all it does."
+
+
+def test_python_code_is_cut_between_definitions_not_inside_them() -> None:
+    body = "".join(f"    total = total + step_{n}(item)\n" for n in range(8))
+    content = (
+        "Two helpers:\n"
+        f"def first(item):\n    total = 0\n{body}    return total\n"
+        f"def second(item):\n    total = 1\n{body}    return total\n"
+    )
+    code = [u.text for u in passages([KnowledgeChunk(0, content, "x.html")]) if u.kind == "code"]
+    assert [c.split("\n")[1] for c in code] == ["def first(item):", "def second(item):"]
+    assert all(c.endswith("    return total\n```") for c in code)
+
+
+def test_one_code_example_at_most_keeps_the_answer_short() -> None:
+    examples = (
+        "To rank salaries within a window, write this:\n"
+        "SELECT rank() OVER (PARTITION BY depname ORDER BY salary DESC) FROM empsalary;\n\n"
+        "To sum salaries over a named window:\n"
+        "SELECT sum(salary) OVER w FROM empsalary WINDOW w AS (ORDER BY salary);\n\n"
+        "To average the salary over a whole department window:\n"
+        "SELECT avg(salary) OVER (PARTITION BY depname) FROM empsalary;\n"
+    )
+    knowledge = [KnowledgeChunk(0, examples, "x.html")]
+    assert sum(u.kind == "code" for u in passages(knowledge)) == 3
+    request = ChatRequest(
+        system="", history=[], question="salary over a window", knowledge=knowledge
+    )
+    assert compose_answer(request).count("```") == 2  # one fenced example
