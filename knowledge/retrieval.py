@@ -231,21 +231,19 @@ def candidate_rows(
     if search_terms and keyword_limit > 0:
         weighted = (
             " + ".join(
-                "CASE WHEN m.sv @@ to_tsquery('simple', %s) THEN %s ELSE 0 END"
+                "CASE WHEN c.search_vector @@ to_tsquery('simple', %s) THEN %s ELSE 0 END"
                 for _ in term_weights
             )
             or "0"
         )
-        # The inner query copies each matching tsvector once (`|| ''`, OFFSET 0 keeps it
-        # from being inlined): testing many terms on the stored, often compressed, value
-        # would decompress it once per term.
+        # The narrow copies of the search vectors (ChunkTerms), stored uncompressed in their
+        # rows: each term's test reads the vector where it lies. (The chunk's own row is wide
+        # and its compressed vector TOASTed: a lookup and a decompression per row, which the
+        # keyword leg paid for thousands of rows.)
         legs.append(f"""(
-            SELECT m.id FROM (
-                SELECT c.id, c.search_vector || ''::tsvector AS sv, q
-                FROM knowledge_chunk c, to_tsquery('simple', %s) q
-                WHERE {where} AND c.search_vector @@ q
-                OFFSET 0) m
-            ORDER BY {weighted} DESC, ts_rank(m.sv, m.q) DESC, m.id
+            SELECT c.chunk_id FROM knowledge_chunkterms c, to_tsquery('simple', %s) q
+            WHERE {where} AND c.search_vector @@ q
+            ORDER BY {weighted} DESC, ts_rank(c.search_vector, q) DESC, c.chunk_id
             LIMIT %s)""")  # noqa: S608 - only placeholders are interpolated
         params += [tsquery_for(search_terms), *scope_params]
         for term, weight in term_weights.items():
