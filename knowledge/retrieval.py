@@ -35,10 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Sum
 
 from knowledge import scoring
-from knowledge.models import TermStat
 
 # HNSW search breadth. bench/retrieval_latency at 100k chunks measured recall@10 against exact
 # search of 0.894 at 100, 0.948 at 400 and 0.969 at 800 (12 ms p50 for the vector leg) on one
@@ -169,12 +167,17 @@ def keyword_candidates(scope: Scope, terms: Sequence[str], limit: int) -> list[s
 
 
 def document_frequencies(dataset_ids: Sequence[str], terms: Sequence[str]) -> dict[str, int]:
-    rows = (
-        TermStat.objects.filter(dataset_id__in=list(dataset_ids), term__in=list(terms))
-        .values("term")
-        .annotate(total=Sum("df"))
-    )
-    return {row["term"]: int(row["total"]) for row in rows}
+    """How many chunks of the datasets hold each term (TermStat), absent terms left out.
+
+    Plain SQL: on every request, and the ORM's aggregate query cost ~1 ms of Python to build.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT term, SUM(df) FROM knowledge_termstat"
+            " WHERE dataset_id = ANY(%s) AND term = ANY(%s) GROUP BY term",
+            [list(dataset_ids), list(terms)],
+        )
+        return {term: int(total) for term, total in cursor.fetchall()}
 
 
 def candidate_terms(terms: Sequence[str], df: dict[str, int]) -> list[str]:
