@@ -23,7 +23,8 @@ with both parts in 0..1.
   On bench/real_docs (dev) this took the default hybrid from 0.895 to 0.916 nDCG@10.
 
 Both legs' candidates and the rows come back from one SQL statement; knowledge.scoring turns
-them into these scores (BM25, cosine scaling, the weighted sum).
+them into these scores (BM25, cosine scaling, the weighted sum). The keyword leg reads the
+chunks' search vectors from their narrow rows (`ChunkTerms`), not from the wide chunk rows.
 """
 
 from __future__ import annotations

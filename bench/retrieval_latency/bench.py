@@ -78,7 +78,7 @@ def create_documents(api: Api, dataset_id: str, data: data_mod.Data) -> list[tup
 
 def verify(dataset_id: str, n: int) -> dict[str, Any]:
     """Check the load against the app's own code: counts, search_vector, term statistics."""
-    from django.db.models import BooleanField, F, Func
+    from django.db.models import BooleanField, F, Func, Q
 
     from knowledge.models import Chunk, ChunkTerms, Dataset, Document, TermStat
     from knowledge.services import chunk_store
@@ -95,11 +95,17 @@ def verify(dataset_id: str, n: int) -> dict[str, Any]:
     wrong_vectors = chunks.annotate(same=same).filter(same=False).count()
     # The keyword leg reads the narrow copies (ChunkTerms): one per chunk, the same vector.
     narrow = ChunkTerms.objects.filter(dataset_id=dataset_id)
-    wrong_narrow = (
-        abs(narrow.count() - chunks.count())
-        + narrow.exclude(
-            search_vector=F("chunk__search_vector"), available=F("chunk__available")
-        ).count()
+    same_narrow: Func = Func(
+        F("search_vector"),
+        F("chunk__search_vector"),
+        template="(%(expressions)s)",
+        arg_joiner=" = ",
+        output_field=BooleanField(),
+    )
+    wrong_narrow = abs(narrow.count() - chunks.count()) + (
+        narrow.annotate(same=same_narrow)
+        .filter(Q(same=False) | ~Q(available=F("chunk__available")))
+        .count()
     )
     sample = list(chunks.order_by("?")[:500])
     terms = set().union(*(chunk_store.chunk_terms(c) for c in sample))
