@@ -177,6 +177,34 @@ class Chunk(models.Model):
         return self.content[:60]
 
 
+class ChunkTerms(models.Model):
+    """A chunk's search vector in a narrow row of its own: what the keyword leg of retrieval
+    reads for each of the thousands of chunks its GIN lookup finds.
+
+    In `knowledge_chunk` the same vector sits in a wide row (content, segmented text, a 1.5 KB
+    embedding), mostly compressed and TOASTed out of line: the keyword leg paid a TOAST lookup
+    and a decompression per matching chunk. Here the row holds only the vector and what the
+    scope filters read, uncompressed for all but very long chunks. The chunk store writes it
+    with the chunk, in the same transaction (`chunk_store`).
+    """
+
+    chunk = models.OneToOneField(
+        Chunk, primary_key=True, on_delete=models.CASCADE, related_name="terms"
+    )
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    available = models.BooleanField(default=True)
+    search_vector = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["search_vector"], name="chunkterms_search_vector_gin")]
+
+    def __str__(self) -> str:
+        return str(self.chunk_id)
+
+
 class ModelProvider(models.Model):
     """An OpenAI-compatible model service an administrator configured (Ollama, vLLM, TEI, OpenAI…).
 
@@ -257,6 +285,7 @@ from knowledge.models_graph import GraphCommunity, GraphEntity, GraphRelation  #
 
 __all__ = [
     "Chunk",
+    "ChunkTerms",
     "Dataset",
     "Document",
     "EnrichmentJob",

@@ -78,9 +78,9 @@ def create_documents(api: Api, dataset_id: str, data: data_mod.Data) -> list[tup
 
 def verify(dataset_id: str, n: int) -> dict[str, Any]:
     """Check the load against the app's own code: counts, search_vector, term statistics."""
-    from django.db.models import BooleanField, F, Func
+    from django.db.models import BooleanField, F, Func, Q
 
-    from knowledge.models import Chunk, Dataset, Document, TermStat
+    from knowledge.models import Chunk, ChunkTerms, Dataset, Document, TermStat
     from knowledge.services import chunk_store
 
     dataset = Dataset.objects.get(pk=dataset_id)
@@ -93,6 +93,20 @@ def verify(dataset_id: str, n: int) -> dict[str, Any]:
         output_field=BooleanField(),
     )
     wrong_vectors = chunks.annotate(same=same).filter(same=False).count()
+    # The keyword leg reads the narrow copies (ChunkTerms): one per chunk, the same vector.
+    narrow = ChunkTerms.objects.filter(dataset_id=dataset_id)
+    same_narrow: Func = Func(
+        F("search_vector"),
+        F("chunk__search_vector"),
+        template="(%(expressions)s)",
+        arg_joiner=" = ",
+        output_field=BooleanField(),
+    )
+    wrong_narrow = abs(narrow.count() - chunks.count()) + (
+        narrow.annotate(same=same_narrow)
+        .filter(Q(same=False) | ~Q(available=F("chunk__available")))
+        .count()
+    )
     sample = list(chunks.order_by("?")[:500])
     terms = set().union(*(chunk_store.chunk_terms(c) for c in sample))
     df = dict(
@@ -110,6 +124,7 @@ def verify(dataset_id: str, n: int) -> dict[str, Any]:
         "document_chunk_count_sum": sum(d.chunk_count for d in docs),
         "documents_done": sum(d.run == Document.Run.DONE for d in docs),
         "search_vector_mismatches": wrong_vectors,
+        "chunkterms_mismatches": wrong_narrow,
         "termstat_rows": TermStat.objects.filter(dataset_id=dataset_id).count(),
         "termstat_df_mismatches": sum(df.get(t) != c for t, c in recount.items()),
         "termstat_df_checked": len(recount),
@@ -117,6 +132,7 @@ def verify(dataset_id: str, n: int) -> dict[str, Any]:
     ok = (
         result["chunks"] == result["dataset_chunk_count"] == result["document_chunk_count_sum"] == n
         and not wrong_vectors
+        and not wrong_narrow
         and not result["termstat_df_mismatches"]
     )
     result["ok"] = ok

@@ -121,6 +121,16 @@ def load(
                 """,  # noqa: S608 - constant SQL
                 [dataset_id],
             )
+            # chunk_store.insert_chunks's narrow copy of each search vector (ChunkTerms).
+            conn.execute(
+                """
+                INSERT INTO knowledge_chunkterms (chunk_id, dataset_id, document_id, available,
+                    search_vector)
+                SELECT id, dataset_id, document_id, available, search_vector
+                FROM knowledge_chunk WHERE dataset_id = %s
+                """,
+                [dataset_id],
+            )
             terms = sorted(df)
             conn.execute(
                 """
@@ -154,6 +164,7 @@ def load(
         index_s = build_hnsw(conn, definition)
         started = time.monotonic()
         conn.execute("VACUUM ANALYZE knowledge_chunk")
+        conn.execute("VACUUM ANALYZE knowledge_chunkterms")
         conn.execute("VACUUM ANALYZE knowledge_termstat")
         vacuum_s = time.monotonic() - started
     return LoadTimes(prepare_s, copy_s, index_s, vacuum_s), definition

@@ -1,7 +1,8 @@
 """Every write of chunk rows goes through here, so counters and term statistics stay exact.
 
-Callers hold a transaction; these functions keep the chunks, the document's and dataset's
-`chunk_count`/`token_count`, and the per-dataset term document frequencies in step.
+Callers hold a transaction; these functions keep the chunks, their narrow search rows
+(`ChunkTerms`), the document's and dataset's `chunk_count`/`token_count`, and the per-dataset
+term document frequencies in step.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from functools import partial
 from django.contrib.postgres.search import SearchVector
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.expressions import CombinedExpression
 
 from knowledge import fulltext
-from knowledge.models import Chunk, Dataset, Document, TermStat
+from knowledge.models import Chunk, ChunkTerms, Dataset, Document, TermStat
 from knowledge.parsing.text import searchable_text
 
 MAX_TERM_LENGTH = 64
@@ -68,7 +69,19 @@ def insert_chunks(document: Document, chunks: Sequence[Chunk]) -> None:
     if not chunks:
         return
     Chunk.objects.bulk_create(chunks, batch_size=500)
-    Chunk.objects.filter(pk__in=[c.pk for c in chunks]).update(search_vector=chunk_search_vector())
+    ids = [c.pk for c in chunks]
+    Chunk.objects.filter(pk__in=ids).update(search_vector=chunk_search_vector())
+    with connection.cursor() as cursor:
+        # The retrieval keyword leg's narrow copy of each search vector (see ChunkTerms).
+        cursor.execute(
+            """
+            INSERT INTO knowledge_chunkterms (chunk_id, dataset_id, document_id, available,
+                search_vector)
+            SELECT id, dataset_id, document_id, available, search_vector
+            FROM knowledge_chunk WHERE id = ANY(%s)
+            """,
+            [ids],
+        )
     _shift_term_stats(document.dataset_id, chunks, +1)
     tokens = sum(c.token_count for c in chunks)
     Document.objects.filter(pk=document.pk).update(
@@ -79,6 +92,12 @@ def insert_chunks(document: Document, chunks: Sequence[Chunk]) -> None:
     )
     document.chunk_count += len(chunks)
     document.token_count += tokens
+
+
+def set_available(chunks: QuerySet[Chunk], available: bool) -> int:
+    """Switch chunks on or off for retrieval (in both their rows); returns how many."""
+    ChunkTerms.objects.filter(chunk__in=chunks.values("pk")).update(available=available)
+    return chunks.update(available=available)
 
 
 def delete_chunks(document: Document, ids: Sequence[str] | None = None) -> int:

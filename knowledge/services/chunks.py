@@ -242,8 +242,9 @@ def chunk_set_available(*, document: Document, chunk_ids: Sequence[str], availab
     """Switch some of a document's chunks on or off (a disabled document's stay off)."""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
-        return Chunk.objects.filter(document=locked, pk__in=list(chunk_ids)).update(
-            available=available and locked.enabled
+        return chunk_store.set_available(
+            Chunk.objects.filter(document=locked, pk__in=list(chunk_ids)),
+            available and locked.enabled,
         )
 
 

@@ -303,7 +303,7 @@ def document_update(*, dataset: Dataset, document_id: str, changes: DocumentChan
 
         if changes.enabled is not None:
             document.enabled = changes.enabled
-            Chunk.objects.filter(document=document).update(available=document.enabled)
+            chunk_store.set_available(Chunk.objects.filter(document=document), document.enabled)
 
         document.save()
         return document

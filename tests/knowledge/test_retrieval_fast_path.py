@@ -2,7 +2,8 @@
 
 These check that the split fetch returns the same full hits, never reaches outside the scope
 (datasets of another tenant, documents not asked for), and that the vector leg's HNSW search
-at the module's EF_SEARCH finds the exact nearest chunks on a small set.
+at the module's EF_SEARCH finds the exact nearest chunks on a small set; and that the keyword
+leg's narrow rows (ChunkTerms) follow every write of a chunk.
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from __future__ import annotations
 import pytest
 
 from knowledge import embeddings, retrieval
-from knowledge.models import Document
-from knowledge.services.chunks import chunk_add
+from knowledge.models import ChunkTerms, Document
+from knowledge.services.chunks import (
+    ChunkChanges,
+    chunk_add,
+    chunk_delete,
+    chunk_set_available,
+    chunk_update,
+)
 from knowledge.services.datasets import dataset_create
+from knowledge.services.documents import DocumentChanges, document_update
 
 TEXTS = {
     "walrus": "The walrus colony on Kolguev island was counted at 4312 animals in 2019.",
@@ -136,3 +144,56 @@ def test_hnsw_at_ef_search_finds_the_exact_nearest(two_tenants) -> None:
         approx = retrieval.vector_candidates(scope, vector, 3)
         exact = retrieval.vector_candidates(scope, vector, 3, exact=True)
         assert list(approx) == list(exact)
+
+
+def _narrow_rows(dataset) -> dict[str, tuple[bool, bool]]:
+    """{chunk id: (available, same search vector as the chunk)} of the keyword leg's rows."""
+    return {
+        row.chunk_id: (row.available, row.search_vector == row.chunk.search_vector)
+        for row in ChunkTerms.objects.filter(dataset=dataset).select_related("chunk")
+    }
+
+
+def _keyword_ids(dataset, question: str) -> set[str]:
+    rows = retrieval.candidate_rows(
+        retrieval.Scope([dataset.pk]),
+        search_terms=[question],
+        term_weights={question: 1.0},
+        keyword_limit=10,
+        embedding=None,
+        vector_limit=0,
+    )
+    return {row["id"] for row in rows}
+
+
+def test_the_keyword_legs_rows_follow_every_chunk_write(two_tenants) -> None:
+    (dataset, docs, ids), _ = two_tenants
+    assert _narrow_rows(dataset) == dict.fromkeys(ids.values(), (True, True))
+    assert _keyword_ids(dataset, "colony") == {ids["walrus"]}
+
+    chunk_update(
+        document=docs["walrus"],
+        chunk_id=ids["walrus"],
+        changes=ChunkChanges(content="Seals, not walruses, haul out on Kolguev."),
+    )
+    assert _keyword_ids(dataset, "colony") == set()
+    assert _keyword_ids(dataset, "seals") == {ids["walrus"]}
+    assert _narrow_rows(dataset)[ids["walrus"]] == (True, True)
+
+    chunk_set_available(document=docs["tax"], chunk_ids=[ids["tax"]], available=False)
+    assert _narrow_rows(dataset)[ids["tax"]] == (False, True)
+    assert _keyword_ids(dataset, "tax") == set()
+
+    document_update(
+        dataset=dataset, document_id=docs["fog"].pk, changes=DocumentChanges(enabled=False)
+    )
+    assert _narrow_rows(dataset)[ids["fog"]] == (False, True)
+    assert _keyword_ids(dataset, "harbour") == set()
+    document_update(
+        dataset=dataset, document_id=docs["fog"].pk, changes=DocumentChanges(enabled=True)
+    )
+    assert _keyword_ids(dataset, "harbour") == {ids["fog"]}
+
+    chunk_delete(document=docs["lighthouse"], ids=[ids["lighthouse"]])
+    assert ids["lighthouse"] not in _narrow_rows(dataset)
+    assert _keyword_ids(dataset, "signal") == set()
