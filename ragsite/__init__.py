@@ -6,7 +6,17 @@ lighter without Celery and Django."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# No progress bars from model loading ("Loading weights: 100%|…" from transformers, tqdm bars
+# from huggingface_hub and sentence-transformers): Celery re-logs a worker's stderr as
+# WARNING lines, and in Daphne's log they are noise too. Set here because every ragsite
+# process imports this package first, before any of those libraries read the variables;
+# children (the ONNX export) inherit them. An explicit value wins. Real warnings from those
+# libraries still show.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 __all__ = ["celery_app"]
 

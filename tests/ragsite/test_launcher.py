@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import psycopg
 import pytest
 
 from ragsite.accounts.bootstrap import EXISTS_MESSAGE
+from tests.conftest import ROOT
 from tests.ragsite.conftest import Launch, assert_nothing_left, http_status
 
 
@@ -96,3 +99,15 @@ def test_launcher_refuses_a_busy_port(launch: Launch) -> None:
     assert f"port {web_port} on 127.0.0.1 is already in use" in run.output
     assert "Traceback" not in run.output
     assert not (var_dir / "postgres").exists()  # it checked before starting anything
+
+
+def test_the_launcher_runs_without_celery_or_django_loaded() -> None:
+    """The supervisor lives as long as `make run`: it loads neither Celery nor Django (~25 MB)."""
+    code = (
+        "import sys, ragsite.launcher; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'celery', 'django', 'kombu'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
