@@ -60,6 +60,18 @@ def answer(question: str, knowledge: list[KnowledgeChunk], **kwargs: bool) -> st
     return "".join(ask(question, knowledge, **kwargs))
 
 
+def compose_with_minilm(question: str, text: str, name: str) -> str:
+    """The whole answer to `question` over one chunk, passages ranked by the built-in MiniLM."""
+    request = ChatRequest(
+        system="",
+        history=[],
+        question=question,
+        knowledge=[KnowledgeChunk(0, text, name)],
+        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    )
+    return compose_answer(request)
+
+
 def test_walrus_question_is_answered_with_the_count() -> None:
     text = answer("How many walruses were counted on Kolguev island?", walkthrough_knowledge())
     assert "4312" in text
@@ -249,14 +261,7 @@ def test_a_list_that_answers_is_quoted_whole_without_its_heading(embedding_model
 
 
 def test_one_item_of_a_list_can_answer_with_its_lead_in() -> None:
-    request = ChatRequest(
-        system="",
-        history=[],
-        question="How much RAM do I need?",
-        knowledge=[KnowledgeChunk(0, HARDWARE, "readme.md")],
-        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
-    )
-    text = compose_answer(request)
+    text = compose_with_minilm("How much RAM do I need?", HARDWARE, "readme.md")
     assert "RAM >= 16 GB" in text and text.startswith("Before you install")
 
 
@@ -453,14 +458,9 @@ def test_table_records_flattened_one_a_line_are_passages_of_their_own() -> None:
     each line is a row to quote, not part of one long run-on sentence."""
     texts = [u.text for u in passages([KnowledgeChunk(0, STRFTIME_CODES, "datetime.html")])]
     assert len(texts) == 3 and all(t.startswith("Directive: %") for t in texts)
-    request = ChatRequest(
-        system="",
-        history=[],
-        question="Which directive gives the hour of a 24-hour clock?",
-        knowledge=[KnowledgeChunk(0, STRFTIME_CODES, "datetime.html")],
-        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    text = compose_with_minilm(
+        "Which directive gives the hour of a 24-hour clock?", STRFTIME_CODES, "datetime.html"
     )
-    text = compose_answer(request)
     assert "Directive: %H; Meaning: Hour (24-hour clock)" in text
     assert "%a" not in text
 
@@ -481,14 +481,9 @@ FETCH_API = (
 def test_the_section_most_like_a_question_in_other_words_is_quoted_with_its_term() -> None:
     """No sentence under fetch.deadline shares a word with the question, but the section as a
     whole says what it asks; the sentence sharing its words ("long download") is not enough."""
-    request = ChatRequest(
-        system="",
-        history=[],
-        question="how to abort a download that takes too long",
-        knowledge=[KnowledgeChunk(0, FETCH_API, "fetch.html")],
-        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    text = compose_with_minilm(
+        "how to abort a download that takes too long", FETCH_API, "fetch.html"
     )
-    text = compose_answer(request)
     assert "fetch.deadline(url, limit): Give up on a transfer that is still going after" in text
     assert "long download. [ID:0]" in text  # the passage that matched by its words stays
 
@@ -573,14 +568,11 @@ def test_code_without_fences_is_one_passage_quoted_with_its_lead_in() -> None:
     assert code[0].head == "If someone removes an order, the order items are removed as well:"
     assert kinds["Restricting and cascading deletes are the two most common options."] == "sentence"
     assert code[0].heading == "5.4.5. Foreign Keys"
-    request = ChatRequest(
-        system="",
-        history=[],
-        question="How are the order items removed when the order is removed?",
-        knowledge=[KnowledgeChunk(0, CASCADE_DOCS, "ddl-constraints.html")],
-        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+    text = compose_with_minilm(
+        "How are the order items removed when the order is removed?",
+        CASCADE_DOCS,
+        "ddl-constraints.html",
     )
-    text = compose_answer(request)
     assert "the order items are removed as well: [ID:0]\n```\nCREATE TABLE orders (" in text
 
 
