@@ -152,12 +152,12 @@ def tsquery_for(terms: Sequence[str]) -> str:
 
 
 def keyword_candidates(scope: Scope, terms: Sequence[str], limit: int) -> list[str]:
-    """Chunks containing any of `terms` (GIN index), best-matching first."""
+    """Chunks containing any of `terms` (GIN index of their narrow rows), best-matching first."""
     if not terms:
         return []
     where, params = _scope_sql(scope)
     sql = f"""
-        SELECT c.id FROM knowledge_chunk c, to_tsquery('simple', %s) q
+        SELECT c.chunk_id FROM knowledge_chunkterms c, to_tsquery('simple', %s) q
         WHERE {where} AND c.search_vector @@ q
         ORDER BY ts_rank(c.search_vector, q) DESC
         LIMIT %s

@@ -110,6 +110,15 @@ def test_candidates_stay_in_the_callers_datasets(two_tenants) -> None:
     assert all("content" not in r for r in rows)
 
 
+def test_keyword_candidates_read_the_narrow_rows_in_the_callers_datasets(two_tenants) -> None:
+    (dataset, _, ids), (theirs, _, their_ids) = two_tenants
+    found = retrieval.keyword_candidates(retrieval.Scope([dataset.pk]), ["lighthouse"], 100)
+    assert found and set(found) <= set(ids.values())
+    assert not set(found) & set(their_ids.values())
+    ChunkTerms.objects.filter(chunk_id__in=found).update(available=False)
+    assert retrieval.keyword_candidates(retrieval.Scope([dataset.pk]), ["lighthouse"], 100) == []
+
+
 def test_document_filter_is_respected_by_both_legs(two_tenants) -> None:
     (dataset, docs, ids), _ = two_tenants
     result = retrieval.retrieve(
