@@ -41,7 +41,7 @@ def send_scheduled(task_name: str) -> None:
 class ScheduleTimer(bootsteps.StartStopStep):
     """`celery worker --beat-timer`: the worker's main process sends the tasks of the beat
     schedule (`CELERY_BEAT_SCHEDULE`: every entry is a number of seconds) from the timer it
-    already runs, instead of `-B` forking a beat process (~100 MB more for the stack). Like
+    already runs, instead of `-B` forking a beat process (140 MiB RSS in `make bench-memory`). Like
     `-B`, for a deployment with one worker: `make run` uses it; with several workers, run one
     `celery beat`."""
 
