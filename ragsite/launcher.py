@@ -392,6 +392,8 @@ class Launcher:
         self.pg_tail.start()
         try:
             self.postgres = start_postgres(pgdata)
+        except ValueError as exc:  # a wrong RAGSITE_PG_SHARED_BUFFERS
+            raise LaunchError(str(exc)) from None
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise LaunchError(
                 f"PostgreSQL failed to start ({exc}); see the pg lines above"

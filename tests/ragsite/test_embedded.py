@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ragsite.embedded import Postgres, start_postgres
+from ragsite.embedded import Postgres, shared_buffers_mb, start_postgres
 
 
 def running(pid: int) -> bool:
@@ -54,3 +54,32 @@ def test_stopping_after_the_data_directory_vanished_stops_the_server_and_says_so
         "stopped the server by signal"
     )
     assert not running(postgres.pid)
+
+
+def test_the_server_runs_with_a_buffer_cache_sized_for_retrieval(postgres: Postgres) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres.url("postgres")) as conn:
+        row = conn.execute("SHOW shared_buffers").fetchone()
+    assert row is not None
+    assert row[0] == f"{shared_buffers_mb()}MB"
+    assert shared_buffers_mb() > 128  # this machine has more than 1 GB: above the default
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("256MB", 256), ("300", 300), ("1GB", 1024), ("2g", 2048)]
+)
+def test_shared_buffers_can_be_set(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: int
+) -> None:
+    monkeypatch.setenv("RAGSITE_PG_SHARED_BUFFERS", value)
+    assert shared_buffers_mb() == expected
+
+
+@pytest.mark.parametrize("value", ["lots", "0MB", "1.5GB", "-3"])
+def test_a_wrong_shared_buffers_value_is_refused_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("RAGSITE_PG_SHARED_BUFFERS", value)
+    with pytest.raises(ValueError, match="RAGSITE_PG_SHARED_BUFFERS"):
+        shared_buffers_mb()
