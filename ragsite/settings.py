@@ -210,7 +210,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2.0}
 RAGSITE_CACHE_URL = env_str("RAGSITE_CACHE_URL", redis_url_with_db(REDIS_URL, 2))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "ragsite.cache.SharedPoolRedisCache",
         "LOCATION": RAGSITE_CACHE_URL,
         "KEY_PREFIX": "ragsite",
         # A stalled Valkey must not hold requests: the throttle then lets them through.

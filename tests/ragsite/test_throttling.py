@@ -230,7 +230,7 @@ def test_an_unreachable_cache_does_not_take_the_api_down(
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ragsite.cache.SharedPoolRedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/2",  # nothing listens there
         }
     }

@@ -1,0 +1,58 @@
+"""One Valkey connection pool per web process, not one per request (ragsite.cache)."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+
+
+def client_seen_by_a_new_request() -> Any:
+    """The cache client a request would use: under ASGI each request runs in a context and a
+    thread of its own, so Django hands it a cache object of its own."""
+    seen: list[Any] = []
+
+    def grab() -> None:
+        seen.append(caches["default"]._cache)
+
+    thread = threading.Thread(target=contextvars.Context().run, args=(grab,))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_cache_objects_of_different_requests_share_one_client_and_pool(settings: Any) -> None:
+    settings.CACHES = {  # the tests' default is the local-memory cache
+        "default": {
+            "BACKEND": "ragsite.cache.SharedPoolRedisCache",
+            "LOCATION": "redis://127.0.0.1:6390/2",  # not reached: pools connect lazily
+        }
+    }
+    first, second = client_seen_by_a_new_request(), client_seen_by_a_new_request()
+
+    assert first is second
+    assert first._get_connection_pool(write=False) is second._get_connection_pool(write=False)
+
+
+@pytest.mark.slow
+def test_api_requests_through_daphne_reuse_their_valkey_connections(
+    transactional_db: None, live_server_url: str, valkey_url: str, api_key: str
+) -> None:
+    import httpx
+    import redis
+
+    valkey = redis.Redis.from_url(valkey_url)
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=live_server_url, timeout=60) as http:
+        assert http.get("/api/v1/datasets", headers=headers).json()["code"] == 0
+        before = valkey.info("stats")["total_connections_received"]
+        for _ in range(30):
+            assert http.get("/api/v1/datasets", headers=headers).json()["code"] == 0
+        after = valkey.info("stats")["total_connections_received"]
+
+    # Each request reads the API-key throttle's counters from Valkey; with a pool per request
+    # that was 30 new connections. Other live tests' processes may connect meanwhile: a few.
+    assert after - before < 10, f"{after - before} new Valkey connections for 30 requests"
