@@ -10,10 +10,14 @@ from ragsite.daphne_bodies import pass_bodies_through  # noqa: E402
 
 pass_bodies_through()
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
 # Build the Django app before importing anything that touches models (consumers, routing).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+
+from ragsite.asgi_handler import RagsiteASGIHandler  # noqa: E402
+
+django_asgi_app = RagsiteASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
