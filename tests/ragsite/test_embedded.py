@@ -61,8 +61,10 @@ def test_the_server_runs_with_a_buffer_cache_sized_for_retrieval(postgres: Postg
 
     with psycopg.connect(postgres.url("postgres")) as conn:
         row = conn.execute("SHOW shared_buffers").fetchone()
+        wal = conn.execute("SHOW wal_buffers").fetchone()
     assert row is not None
     assert row[0] == f"{shared_buffers_mb()}MB"
+    assert wal == ("4MB",)  # not derived from shared_buffers (16 MB, resident from the start)
     assert shared_buffers_mb() > 128  # this machine has more than 1 GB: above the default
 
 
