@@ -160,7 +160,7 @@ class Chunk(models.Model):
     token_count = models.PositiveIntegerField(default=0)
     embedding = VectorField(null=True, blank=True)
     embedding_dim = models.PositiveSmallIntegerField(default=0)
-    search_vector = SearchVectorField(null=True, blank=True)
+    # The search vector lives in the chunk's ChunkTerms row only (`chunk.terms.search_vector`).
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -168,7 +168,6 @@ class Chunk(models.Model):
         verbose_name = _("chunk")
         verbose_name_plural = _("chunks")
         indexes = [
-            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
             models.Index(fields=["document", "ordinal"], name="chunk_document_ordinal"),
             models.Index(fields=["dataset", "available"], name="chunk_dataset_available"),
         ]

@@ -1,8 +1,8 @@
 """Put the cached chunks into ragsite's database as if its parser had stored them.
 
 Dataset and documents are created through the HTTP API (real ownership, real files); the chunk
-rows go in with a binary COPY into a temp table and one INSERT … SELECT that computes
-`search_vector` with the chunk store's expression, so no row is written twice. Term document
+rows go in with a binary COPY into a temp table and one INSERT … SELECT, then their narrow
+`knowledge_chunkterms` rows with the search vector the chunk store's expression computes. Term document
 frequencies, documents' and dataset's counters and parse state are set to what
 `chunk_store.insert_chunks` and the parser would have left. The dimension's partial HNSW index
 is dropped for the load and rebuilt afterwards (timed), then VACUUM ANALYZE.
@@ -108,27 +108,26 @@ def load(
                          tokens[index], np.asarray(data.vectors[index], dtype=np.float32))
                     )  # fmt: skip
             conn.execute(
-                f"""
+                """
                 INSERT INTO knowledge_chunk (id, dataset_id, document_id, ordinal, content,
                     content_ltks, keywords_ltks, important_keywords, questions, tags,
                     tag_weights, raptor_level, image_id, image_location, available, page_numbers,
-                    positions, token_count, embedding, embedding_dim, search_vector, created_at)
+                    positions, token_count, embedding, embedding_dim, created_at)
                 SELECT s.id, %s, s.document_id, s.ordinal, s.content, s.content_ltks,
-                    s.keywords_ltks, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '{{}}'::jsonb, 0, '',
-                    '', true, '{{}}'::int[], '[]'::jsonb, s.token_count, s.embedding, 384,
-                    {SEARCH_VECTOR_SQL}, now()
+                    s.keywords_ltks, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '{}'::jsonb, 0, '',
+                    '', true, '{}'::int[], '[]'::jsonb, s.token_count, s.embedding, 384, now()
                 FROM staging s ORDER BY s.document_id, s.ordinal
                 """,  # noqa: S608 - constant SQL
                 [dataset_id],
             )
-            # chunk_store.insert_chunks's narrow copy of each search vector (ChunkTerms).
+            # chunk_store.insert_chunks's narrow row with each chunk's search vector (ChunkTerms).
             conn.execute(
-                """
+                f"""
                 INSERT INTO knowledge_chunkterms (chunk_id, dataset_id, document_id, available,
                     search_vector)
-                SELECT id, dataset_id, document_id, available, search_vector
-                FROM knowledge_chunk WHERE dataset_id = %s
-                """,
+                SELECT s.id, s.dataset_id, s.document_id, s.available, {SEARCH_VECTOR_SQL}
+                FROM knowledge_chunk s WHERE s.dataset_id = %s
+                """,  # noqa: S608 - constant SQL
                 [dataset_id],
             )
             terms = sorted(df)

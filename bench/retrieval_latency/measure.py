@@ -247,7 +247,7 @@ def _count_matches(scope: Any, terms: Sequence[str]) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM knowledge_chunk c, to_tsquery('simple', %s) q "
+            "SELECT count(*) FROM knowledge_chunkterms c, to_tsquery('simple', %s) q "
             "WHERE c.dataset_id = ANY(%s) AND c.available AND c.search_vector @@ q",
             [query, list(scope.dataset_ids)],
         )

@@ -70,17 +70,17 @@ def insert_chunks(document: Document, chunks: Sequence[Chunk]) -> None:
         return
     Chunk.objects.bulk_create(chunks, batch_size=500)
     ids = [c.pk for c in chunks]
-    Chunk.objects.filter(pk__in=ids).update(search_vector=chunk_search_vector())
+    # Each chunk's search vector, computed from its stored terms into its narrow ChunkTerms row
+    # (the keyword leg of retrieval and the chunk list's keyword filter read it there).
+    rows = Chunk.objects.filter(pk__in=ids).values_list(
+        "pk", "dataset_id", "document_id", "available", chunk_search_vector()
+    )
+    select, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
-        # The retrieval keyword leg's narrow copy of each search vector (see ChunkTerms).
         cursor.execute(
-            """
-            INSERT INTO knowledge_chunkterms (chunk_id, dataset_id, document_id, available,
-                search_vector)
-            SELECT id, dataset_id, document_id, available, search_vector
-            FROM knowledge_chunk WHERE id = ANY(%s)
-            """,
-            [ids],
+            "INSERT INTO knowledge_chunkterms (chunk_id, dataset_id, document_id, available,"
+            f" search_vector) {select}",
+            params,
         )
     _shift_term_stats(document.dataset_id, chunks, +1)
     tokens = sum(c.token_count for c in chunks)

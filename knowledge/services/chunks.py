@@ -133,9 +133,7 @@ def chunk_list(
     `ids` and `available` (RAGFlow v0.27) narrow the list to those chunks, and to those
     switched on (True) or off (False).
     """
-    query: QuerySet[Chunk] = Chunk.objects.filter(document=document).defer(
-        "embedding", "search_vector"
-    )
+    query: QuerySet[Chunk] = Chunk.objects.filter(document=document).defer("embedding")
     if ids:
         query = query.filter(pk__in=list(ids))
     if available is not None:
@@ -143,8 +141,8 @@ def chunk_list(
     terms = fulltext.tokens(keywords) if keywords.strip() else []
     if terms:
         search = SearchQuery(tsquery_for(terms), search_type="raw", config="simple")
-        query = query.filter(search_vector=search).annotate(
-            rank=SearchRank(F("search_vector"), search)
+        query = query.filter(terms__search_vector=search).annotate(
+            rank=SearchRank(F("terms__search_vector"), search)
         )
         query = query.order_by("-rank", "ordinal")
     else:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import embeddings, retrieval
-from knowledge.models import ChunkTerms, Document
+from knowledge.models import Chunk, ChunkTerms, Document
+from knowledge.services import chunk_store
 from knowledge.services.chunks import (
     ChunkChanges,
     chunk_add,
@@ -156,10 +157,14 @@ def test_hnsw_at_ef_search_finds_the_exact_nearest(two_tenants) -> None:
 
 
 def _narrow_rows(dataset) -> dict[str, tuple[bool, bool]]:
-    """{chunk id: (available, same search vector as the chunk)} of the keyword leg's rows."""
+    """{chunk id: (available, search vector of the chunk's current terms)} of the keyword leg's
+    rows."""
+    expected = dict(
+        Chunk.objects.filter(dataset=dataset).values_list("pk", chunk_store.chunk_search_vector())
+    )
     return {
-        row.chunk_id: (row.available, row.search_vector == row.chunk.search_vector)
-        for row in ChunkTerms.objects.filter(dataset=dataset).select_related("chunk")
+        row.chunk_id: (row.available, row.search_vector == expected[row.chunk_id])
+        for row in ChunkTerms.objects.filter(dataset=dataset)
     }
 
 
