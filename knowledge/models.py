@@ -177,14 +177,16 @@ class Chunk(models.Model):
 
 
 class ChunkTerms(models.Model):
-    """A chunk's search vector in a narrow row of its own: what the keyword leg of retrieval
-    reads for each of the thousands of chunks its GIN lookup finds.
+    """A chunk's search vector, in a narrow row of its own: what the keyword leg of retrieval
+    reads for each of the thousands of chunks its GIN lookup finds, and what the chunk list's
+    keyword filter searches.
 
-    In `knowledge_chunk` the same vector sits in a wide row (content, segmented text, a 1.5 KB
-    embedding), mostly compressed and TOASTed out of line: the keyword leg paid a TOAST lookup
-    and a decompression per matching chunk. Here the row holds only the vector and what the
-    scope filters read, uncompressed for all but very long chunks. The chunk store writes it
-    with the chunk, in the same transaction (`chunk_store`).
+    The chunk's own row is wide (content, segmented text, a 1.5 KB embedding), mostly
+    compressed and TOASTed out of line: when the vector was kept there, the keyword leg paid a
+    TOAST lookup and a decompression per matching chunk. Here the row holds only the vector and
+    what the scope filters read, uncompressed for all but very long chunks. The chunk store
+    computes it from the chunk's terms when it writes the chunk, in the same transaction
+    (`chunk_store`); it is the only copy (migration 0012 dropped the chunk's).
     """
 
     chunk = models.OneToOneField(
