@@ -39,11 +39,13 @@ from django.db import connection, transaction
 
 from knowledge import scoring
 
-# HNSW search breadth. bench/retrieval_latency at 100k chunks measured recall@10 against exact
-# search of 0.894 at 100, 0.948 at 400 and 0.969 at 800 (12 ms p50 for the vector leg) on one
-# index build, 0.963 / 0.966 / 0.970 / 0.978 at 400 / 500 / 600 / 800 on another; 500 costs
-# about 4 ms of PostgreSQL CPU less per query than 800 and keeps recall@10 above 0.95.
-EF_SEARCH = 500
+# HNSW search breadth. On graphs built with ef_construction 200 (migration 0013),
+# bench/retrieval_latency at 100k chunks measured recall@10 against exact search (LIMIT 64, as
+# the API asks) of 0.943 / 0.963 / 0.971 at 100 / 150 / 200 (3.5 / 3.9 / 4.8 ms of PostgreSQL
+# CPU per vector query) on one build, 0.939 / 0.959 at 100 / 200 on another (built by the
+# migration with less memory); the default graph (ef_construction 64) needed 500 for 0.960
+# (7.3 ms). 200 keeps recall@10 above 0.95 across builds.
+EF_SEARCH = 200
 # The keyword leg looks candidates up by the question's rarest terms, adding terms while their
 # posting lists hold at most this many chunks in all: the GIN lookup and ts_rank then touch a
 # bounded number of rows however large the dataset. Common terms still count in scoring.
