@@ -85,3 +85,12 @@ def test_a_wrong_shared_buffers_value_is_refused_with_its_name(
     monkeypatch.setenv("RAGSITE_PG_SHARED_BUFFERS", value)
     with pytest.raises(ValueError, match="RAGSITE_PG_SHARED_BUFFERS"):
         shared_buffers_mb()
+
+
+def test_a_wrong_shared_buffers_value_stops_before_a_server_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RAGSITE_PG_SHARED_BUFFERS", "lots")
+    with pytest.raises(ValueError, match="RAGSITE_PG_SHARED_BUFFERS"):
+        start_postgres(tmp_path / "var" / "postgres")
+    assert not (tmp_path / "var").exists()
