@@ -1,6 +1,7 @@
 """`make run`: start PostgreSQL, Valkey, migrations, Daphne and a Celery worker, and supervise them.
 
-Run as `python -m ragsite.launcher`. Every child's output is re-printed with a fixed-width tag
+Run as `python -m ragsite.launcher`. Daphne runs as RAGSITE_WEB_PROCESSES processes (default 1)
+accepting on one socket the launcher binds. Every child's output is re-printed with a fixed-width tag
 (`web    | ...`). Ctrl-C or SIGTERM stops everything this process started. Once the site has
 answered, a child that dies (Daphne, the Celery worker, Valkey, or PostgreSQL, which pg_ctl
 daemonized and which is watched by polling) is restarted after a delay that doubles with each
@@ -15,6 +16,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -71,6 +73,7 @@ class Child:
     reader: threading.Thread
     started_at: float
     oneshot: bool = False  # migrate / bootstrap: exiting is expected
+    fds: tuple[int, ...] = ()  # descriptors it inherits (the web processes' listening socket)
 
 
 class Backoff:
@@ -149,6 +152,23 @@ def _env_int(name: str, default: int) -> int:
         raise LaunchError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The web port, bound once here and inherited by every web process (`daphne -e fd:…`):
+    the kernel hands each new connection to whichever process accepts first, i.e. an idle one.
+    Kept open by the launcher, so a restarted web process serves the same port."""
+    family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 def _http_status(url: str) -> int | None:
     """HTTP status of GET url, or None if nothing answers yet."""
     # No proxies: an http_proxy in the environment must not intercept a loopback probe.
@@ -171,6 +191,12 @@ class Launcher:
         self.host = os.environ.get("RAGSITE_HOST") or "127.0.0.1"
         self.port = _env_int("RAGSITE_PORT", 9380)
         self.valkey_port = _env_int("RAGSITE_VALKEY_PORT", 6390)
+        # One by default: each process holds its own Django, segmenter and embedding model
+        # (~380 MiB RSS), and the stack keeps within 1 GiB idle; more serve more requests at once.
+        self.web_processes = _env_int("RAGSITE_WEB_PROCESSES", 1)
+        if self.web_processes < 1:
+            raise LaunchError(f"RAGSITE_WEB_PROCESSES must be at least 1, got {self.web_processes}")
+        self.web_socket: socket.socket | None = None
         self.env = {
             **os.environ,
             "RAGSITE_VAR_DIR": str(self.var_dir),
@@ -252,6 +278,7 @@ class Launcher:
         env: dict[str, str] | None = None,
         oneshot: bool = False,
         on_line: Callable[[str], bool] | None = None,
+        fds: tuple[int, ...] = (),
     ) -> Child:
         """Start a child in its own process group, with its output pumped to ours."""
         env = env or self.env
@@ -266,13 +293,14 @@ class Launcher:
             # children in order instead of them all racing to exit at once.
             process_group=0,
             preexec_fn=_die_with_parent(os.getpid()),
+            pass_fds=fds,
         )
         assert proc.stdout is not None
         reader = threading.Thread(
             target=self._pump, args=(tag, proc.stdout, on_line), name=f"pump-{tag}", daemon=True
         )
         reader.start()
-        child = Child(name, tag, args, env, proc, reader, time.monotonic(), oneshot)
+        child = Child(name, tag, args, env, proc, reader, time.monotonic(), oneshot, fds)
         self.children.append(child)
         return child
 
@@ -341,6 +369,9 @@ class Launcher:
         while True:
             self._check()
             if ready():
+                # `ready` may have waited long: the web port is bound before Daphne starts, so
+                # a request queues until a web process accepts it. A death meanwhile still counts.
+                self._check()
                 return
             if time.monotonic() > deadline:
                 raise LaunchError(f"timed out after {timeout:.0f} s waiting for {what}")
@@ -448,11 +479,30 @@ class Launcher:
             self.start_valkey()
         self.run_once("setup", [sys.executable, "manage.py", "migrate", "--noinput"])
         admin = self.bootstrap_admin()
-        self.say(f"starting Daphne on {self.host}:{self.port} and a Celery worker")
-        daphne = ["-m", "daphne", "-b", self.host, "-p", str(self.port), "ragsite.asgi:application"]
-        # The web process borrows PostgreSQL connections from a pool (ragsite/settings.py).
+        count = self.web_processes
+        try:
+            self.web_socket = listening_socket(self.host, self.port)
+        except OSError as exc:
+            raise LaunchError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
+        if self.web_socket.family == socket.AF_INET:
+            fd: tuple[int, ...] = (self.web_socket.fileno(),)
+            daphne = ["-m", "daphne", "--fd", str(fd[0]), "ragsite.asgi:application"]
+        else:
+            # Twisted adopts only IPv4 descriptors by command line: one process binds the port.
+            self.web_socket.close()
+            self.web_socket, fd, count = None, (), 1
+            daphne = ["-m", "daphne", "-b", self.host, "-p", str(self.port),
+                      "ragsite.asgi:application"]  # fmt: skip
+        self.say(
+            f"starting Daphne on {self.host}:{self.port} "
+            f"({count} web process{'es' if count > 1 else ''}) and a Celery worker"
+        )
+        # The web processes borrow PostgreSQL connections from a pool (ragsite/settings.py).
         web_env = {**self.env, "RAGSITE_DB_POOL": self.env.get("RAGSITE_DB_POOL", "1")}
-        self.spawn("web (daphne)", "web", [sys.executable, *daphne], env=web_env)
+        for n in range(1, count + 1):
+            name = "web (daphne)" if count == 1 else f"web (daphne {n})"
+            tag = "web" if count == 1 else f"web{n}"
+            self.spawn(name, tag, [sys.executable, *daphne], env=web_env, fds=fd)
         # --beat-timer (ragsite/celery.py): the worker itself sends the periodic recovery of
         # parses whose worker died, with no beat process. With several workers in production,
         # run one `celery beat` instead.
@@ -580,7 +630,7 @@ class Launcher:
 
         def respawn() -> None:
             """Spawn it with the same command line and environment."""
-            self.spawn(child.name, child.tag, child.args, env=child.env)
+            self.spawn(child.name, child.tag, child.args, env=child.env, fds=child.fds)
 
         return respawn
 
@@ -625,6 +675,9 @@ class Launcher:
                     self.say(note)
             except (subprocess.SubprocessError, OSError) as exc:
                 self.say(f"stopping PostgreSQL failed ({exc}); it may still be running")
+        if self.web_socket is not None:
+            self.web_socket.close()
+            self.web_socket = None
         self._reap_orphans()
         self.pg_log_done.set()
         if self.pg_tail is not None:

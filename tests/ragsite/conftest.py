@@ -143,7 +143,7 @@ def assert_nothing_left(run: LauncherRun, var_dir: Path, ports: tuple[int, int])
     assert not left, f"processes left behind: {left}\n{run.output}"
 
 
-Launch = tuple[Callable[[], LauncherRun], Path, tuple[int, int]]
+Launch = tuple[Callable[..., LauncherRun], Path, tuple[int, int]]
 
 
 @pytest.fixture
@@ -163,9 +163,9 @@ def launch() -> Iterator[Launch]:
     }
     runs: list[LauncherRun] = []
 
-    def start() -> LauncherRun:
-        """Start one launcher run."""
-        runs.append(LauncherRun(env))
+    def start(**overrides: str) -> LauncherRun:
+        """Start one launcher run, with `overrides` added to its environment."""
+        runs.append(LauncherRun(env | overrides))
         return runs[-1]
 
     yield start, var_dir, ports

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -30,7 +31,7 @@ def test_launcher_starts_serves_and_stops_cleanly(launch: Launch) -> None:
     assert "ragflow-sdk 0.27.x" in first.output
     assert http_status(f"http://127.0.0.1:{web_port}/accounts/login/") == 200
     first.wait_for(lambda line: line.startswith("worker |") and " ready." in line, "ready worker")
-    assert any(line.startswith("web    | ") for line in first.lines)
+    assert any(re.match(r"web\d?\s*\| ", line) for line in first.lines)
     assert any(line.startswith("pg     | ") for line in first.lines)
     assert 'Created superuser "admin"' in first.output
     assert "launcher-test-password" not in first.output  # only generated passwords are shown
@@ -67,7 +68,7 @@ def test_a_child_that_dies_while_starting_stops_the_launch(launch: Launch) -> No
     web = next(p for p in launcher.children() if "daphne" in " ".join(p.cmdline()))
     web.kill()
     assert run.wait_exit() == 1, run.output
-    assert "web (daphne) exited unexpectedly (killed by SIGKILL)" in run.output
+    assert re.search(r"web \(daphne( \d)?\) exited unexpectedly \(killed by SIGKILL\)", run.output)
     assert_nothing_left(run, var_dir, (web_port, valkey_port))
 
 
@@ -111,3 +112,69 @@ def test_the_launcher_runs_without_celery_or_django_loaded() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def _web_processes(run: Any) -> list[psutil.Process]:
+    launcher = psutil.Process(run.proc.pid)
+    return [
+        p
+        for p in launcher.children()
+        if "daphne" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+def _listens_on(proc: psutil.Process, port: int) -> bool:
+    return any(
+        c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        for c in proc.net_connections(kind="tcp")
+    )
+
+
+@pytest.mark.slow
+def test_web_processes_share_the_port_and_the_site_survives_one_dying(launch: Launch) -> None:
+    """RAGSITE_WEB_PROCESSES=2: two Daphne processes accept on the one port the launcher bound;
+    with one killed the other answers every request, and the dead one is started again."""
+    start, var_dir, (web_port, valkey_port) = launch
+    run = start(RAGSITE_WEB_PROCESSES="2")
+    run.wait_for(lambda line: "ragsite is running at" in line, "banner")
+    assert "(2 web processes)" in run.output
+    web = _web_processes(run)
+    assert len(web) == 2, run.output
+    assert all(_listens_on(p, web_port) for p in web)
+    login = f"http://127.0.0.1:{web_port}/accounts/login/"
+
+    mark = run.mark()
+    web[0].kill()
+    web[0].wait(10)
+    # Each request on a new connection, before the restart (1 s later at the earliest).
+    assert [http_status(login) for _ in range(20)] == [200] * 20
+    run.wait_for(
+        lambda line: re.search(r"restarted web \(daphne [12]\)", line) is not None,
+        "the dead web process restarted",
+        after=mark,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        again = _web_processes(run)
+        if len(again) == 2 and all(_listens_on(p, web_port) for p in again):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"two listening web processes expected again:\n{run.output}")
+    assert http_status(login) == 200
+
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.wait_exit() == 0, run.output
+    assert_nothing_left(run, var_dir, (web_port, valkey_port))
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_a_wrong_number_of_web_processes_is_one_line_before_anything_starts(
+    launch: Launch, value: str
+) -> None:
+    start, var_dir, _ = launch
+    run = start(RAGSITE_WEB_PROCESSES=value)
+    assert run.wait_exit() == 1
+    assert "RAGSITE_WEB_PROCESSES" in run.output
+    assert "Traceback" not in run.output
+    assert not (var_dir / "postgres").exists()
