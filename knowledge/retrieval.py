@@ -49,7 +49,10 @@ EF_SEARCH = 200
 # The keyword leg looks candidates up by the question's rarest terms, adding terms while their
 # posting lists hold at most this many chunks in all: the GIN lookup and ts_rank then touch a
 # bounded number of rows however large the dataset. Common terms still count in scoring.
-CANDIDATE_POSTINGS_BUDGET = 3000
+# 3000 -> 1500 at 100k chunks (~2,600 -> ~1,400 rows ordered per query): -1.7 ms of PostgreSQL
+# CPU per retrieve(); source passages in the top 10 77 -> 77 of 200 (1000: 79, -2.0 ms);
+# bench/real_docs (1,558 chunks) unchanged to the third decimal in every group.
+CANDIDATE_POSTINGS_BUDGET = 1500
 # Keyword candidates per query (more when a deep page asks for more, up to top_k, as the vector
 # leg). 200 -> 100 at 100k chunks: -2.3 ms of Python and -2.3 ms of PostgreSQL CPU per retrieve()
 # (each candidate's row, cosine and BM25); the questions' source passages in the top 10 78 -> 77
