@@ -193,6 +193,33 @@ def test_candidate_terms_take_the_rarest_within_the_budget(monkeypatch) -> None:
     assert retrieval.candidate_terms(["the"], df) == ["the"]
 
 
+def test_deep_pages_get_as_many_keyword_candidates_as_they_show(tenant, monkeypatch) -> None:
+    """The keyword leg's candidate count grows with page × page_size (as the vector leg's): a
+    page larger than the floor, or a later page, still lists the matches past it."""
+    monkeypatch.setattr(retrieval, "KEYWORD_CANDIDATES", 4)
+    monkeypatch.setattr(retrieval, "MIN_VECTOR_CANDIDATES", 1)
+    dataset = dataset_create(tenant=tenant, name="ledger")
+    document = Document.objects.create(
+        dataset=dataset, tenant=tenant, name="ledger.txt", type="doc", suffix="txt"
+    )
+    ids = {
+        chunk_add(
+            document=document, content=f"Ledger entry {n}: the lighthouse fund {'paid ' * n}"
+        ).pk
+        for n in range(1, 13)
+    }
+    whole = ask(tenant, dataset, "lighthouse fund", vector_similarity_weight=0, page_size=12)
+    assert {h.id for h in whole} == ids  # 4 candidates would have left 8 out
+    seen = [
+        h.id
+        for page in (1, 2)
+        for h in ask(
+            tenant, dataset, "lighthouse fund", vector_similarity_weight=0, page=page, page_size=6
+        )
+    ]
+    assert seen == [h.id for h in whole]
+
+
 # --- BM25 ranking, stop words, cross-lingual questions ------------------------------------------
 
 
