@@ -13,6 +13,8 @@ under the default threshold.
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 import re
 from collections.abc import Sequence
@@ -179,8 +181,22 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     Stop words ("the", "are", "的") are never marked, nor Latin words of one or two letters
     ("on", "of"); numbers are.
     """
-    from django.utils.html import escape
+    pattern = _highlight_pattern(tuple(terms))
+    if pattern is None:
+        return html.escape(text)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(html.escape(text[last : match.start()]))
+        out.append(f"<em>{html.escape(match.group(0))}</em>")
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
 
+
+@functools.lru_cache(maxsize=256)
+def _highlight_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The pattern marking `terms` (longest first), built once for all hits of a question."""
     useful = sorted(
         {
             t
@@ -192,19 +208,11 @@ def highlight(text: str, terms: Sequence[str]) -> str:
         reverse=True,
     )
     if not useful:
-        return str(escape(text))
+        return None
     parts = [
         rf"\b{re.escape(t)}\b" if t.isascii() and t[0].isalnum() else re.escape(t) for t in useful
     ]
-    pattern = re.compile("|".join(parts), re.IGNORECASE)
-    out: list[str] = []
-    last = 0
-    for match in pattern.finditer(text):
-        out.append(str(escape(text[last : match.start()])))
-        out.append(f"<em>{escape(match.group(0))}</em>")
-        last = match.end()
-    out.append(str(escape(text[last:])))
-    return "".join(out)
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def scale_vectors(hits: Sequence[Scored]) -> float:
