@@ -1,8 +1,8 @@
 """`make run`: start PostgreSQL, Valkey, migrations, Daphne and a Celery worker, and supervise them.
 
 Run as `python -m ragsite.launcher`. Daphne runs as RAGSITE_WEB_PROCESSES processes (default 1)
-accepting on one socket the launcher binds. Every child's output is re-printed with a fixed-width tag
-(`web    | ...`). Ctrl-C or SIGTERM stops everything this process started. Once the site has
+accepting on one socket the launcher binds. Every child's output is re-printed with a fixed-width
+tag (`web    | ...`). Ctrl-C or SIGTERM stops everything this process started. Once the site has
 answered, a child that dies (Daphne, the Celery worker, Valkey, or PostgreSQL, which pg_ctl
 daemonized and which is watched by polling) is restarted after a delay that doubles with each
 quick death (1 s up to 30 s); while starting up, a dead child stops the launch with exit code 1,
@@ -153,7 +153,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """The web port, bound once here and inherited by every web process (`daphne -e fd:…`):
+    """The web port, bound once here and inherited by every web process (`daphne --fd N`):
     the kernel hands each new connection to whichever process accepts first, i.e. an idle one.
     Kept open by the launcher, so a restarted web process serves the same port."""
     family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]

@@ -146,7 +146,8 @@ def test_web_processes_share_the_port_and_the_site_survives_one_dying(launch: La
     mark = run.mark()
     web[0].kill()
     web[0].wait(10)
-    # Each request on a new connection, before the restart (1 s later at the earliest).
+    # Each request on a new connection, while the other process is dead or still starting
+    # (restarted after 1 s, it takes seconds to accept).
     assert [http_status(login) for _ in range(20)] == [200] * 20
     run.wait_for(
         lambda line: re.search(r"restarted web \(daphne [12]\)", line) is not None,
