@@ -35,20 +35,14 @@ def datasets_visible_to(user: User) -> QuerySet[Dataset]:
 def dataset_get_visible(user: User, dataset_id: str) -> Dataset | None:
     """The dataset if `user` may read it (`datasets_visible_to`'s rule), else None.
 
-    Looked up by key, then checked: the owner's case (nearly every call, on every API request
-    naming a dataset) costs one plain query instead of building and running the team subquery
-    (1.7 → ~0.5 ms of CPU measured in-process); another tenant's dataset costs one query more.
+    Looked up by key first: the owner's case (nearly every call, on every API request naming a
+    dataset) is then one plain query instead of building and running the team subquery (1.7 →
+    ~0.5 ms of CPU measured in-process); anyone else's goes through the rule itself.
     """
     dataset = Dataset.objects.filter(pk=dataset_id).first()
-    if dataset is None:
-        return None
-    if dataset.tenant_id == user.pk:
+    if dataset is None or dataset.tenant_id == user.pk:
         return dataset
-    if dataset.permission == Dataset.Permission.TEAM and (
-        team_mates(user).filter(id=dataset.tenant_id).exists()
-    ):
-        return dataset
-    return None
+    return datasets_visible_to(user).filter(pk=dataset_id).first()
 
 
 def dataset_get_owned(user: User, dataset_id: str) -> Dataset | None:
