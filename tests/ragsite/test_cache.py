@@ -35,6 +35,31 @@ def test_cache_objects_of_different_requests_share_one_client_and_pool(settings:
 
     assert first is second
     assert first._get_connection_pool(write=False) is second._get_connection_pool(write=False)
+    # and one redis-py client on that pool, not a new one per operation
+    assert first.get_client(write=False) is second.get_client(write=True)
+    assert first.get_client().connection_pool is first._get_connection_pool(write=False)
+
+
+def test_the_shared_redis_client_reads_and_writes(settings: Any, valkey_url: str) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "ragsite.cache.SharedPoolRedisCache", "LOCATION": valkey_url}
+    }
+    cache = caches["default"]
+    cache.set("shared-client-test", 41)
+    values: list[Any] = []
+
+    def read() -> None:
+        values.append(cache.incr("shared-client-test"))
+
+    threads = [threading.Thread(target=contextvars.Context().run, args=(read,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(values) == [42, 43, 44, 45]
+    assert cache.get("shared-client-test") == 45
+    cache.delete("shared-client-test")
 
 
 @pytest.mark.slow

@@ -57,6 +57,24 @@ def test_key_is_stored_hashed(tenant, api_key: str) -> None:
     assert api_key not in (key.digest, key.prefix) and api_key.startswith(key.prefix)
 
 
+def test_key_lookup_loads_the_same_key_and_user_as_the_orm(tenant, api_key: str) -> None:
+    from ragsite.accounts.services import api_key_authenticate
+
+    api_key_authenticate(api_key)  # the first use is recorded: last_used_at changes
+    key = api_key_authenticate(api_key)
+    expected = ApiKey.objects.select_related("user").get(user=tenant)
+
+    def fields(obj: object) -> dict[str, object]:
+        return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+    assert key is not None and fields(key) == fields(expected)
+    assert key.last_used_at is not None
+    assert fields(key.user) == fields(expected.user) and key.user.pk == tenant.pk
+    assert not key._state.adding and key._state.db == "default"
+    assert api_key_authenticate(api_key + "x") is None
+    assert api_key_authenticate("") is None
+
+
 def test_inactive_user_key_is_refused(tenant, api) -> None:
     tenant.is_active = False
     tenant.save()
