@@ -159,6 +159,11 @@ if RAGSITE_DB_POOL:
         "max_idle": 300.0,
     }
 
+# Threads a web process serves sync views on (ragsite.asgi_handler): started as requests need
+# them, then kept. More than the pool's connections, so views that wait on something else (a
+# remote model) do not hold up the others.
+RAGSITE_SYNC_VIEW_THREADS = env_int("RAGSITE_SYNC_VIEW_THREADS", 32)
+
 # --- Redis / Valkey: Celery broker and Channels layer ------------------------------
 # Default: the embedded Valkey that `make run` starts on this port.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6390/0")
