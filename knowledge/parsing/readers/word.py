@@ -7,7 +7,7 @@ from io import BytesIO
 
 import docx
 from docx.document import Document as DocxDocument
-from docx.styles.style import BaseStyle
+from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
@@ -71,7 +71,7 @@ def _heading_level(paragraph: Paragraph, style_levels: dict[str | None, int | No
     return None
 
 
-def _style_level(style: BaseStyle | None) -> int | None:
+def _style_level(style: ParagraphStyle | None) -> int | None:
     """A paragraph style's heading level (0 for Title), from its name or its bases' names."""
     for _ in range(4):  # custom heading styles are usually based on a built-in one
         if style is None:
