@@ -134,3 +134,34 @@ def test_a_download_streams_through_the_sync_path(
 )
 def test_coroutine_views_keep_the_async_path(path: str, is_async: bool) -> None:
     assert RagsiteASGIHandler.view_is_async(path) is is_async
+
+
+def test_more_requests_than_threads_wait_their_turn(
+    transactional_db: None, api_key: str, settings: Any
+) -> None:
+    """Requests beyond RAGSITE_SYNC_VIEW_THREADS queue for a thread; none is refused."""
+    import asyncio
+
+    settings.RAGSITE_SYNC_VIEW_THREADS = 2
+    handler = RagsiteASGIHandler()
+    names: set[str] = set()
+    original = handler.respond
+
+    def respond(*args: Any) -> Any:
+        names.add(threading.current_thread().name)
+        return original(*args)
+
+    handler.respond = respond  # type: ignore[method-assign]
+    headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {api_key}"}
+
+    async def one() -> tuple[int, bytes]:
+        return await asyncio.to_thread(asgi_get_raw, handler, "/api/v1/datasets", headers)
+
+    async def many() -> list[tuple[int, bytes]]:
+        return await asyncio.gather(*(one() for _ in range(8)))
+
+    results = asyncio.run(many())
+
+    assert [status for status, _ in results] == [200] * 8
+    assert all(json.loads(body)["code"] == 0 for _, body in results)
+    assert 1 <= len(names) <= 2 and all(n.startswith("sync-view") for n in names), names
