@@ -67,7 +67,8 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
 
     Every API request starts here, so the lookup is SQL written once and read straight into
     the two models (no column of either needs a converter): 0.92 → 0.15 ms of CPU per call
-    in-process than the same query built by the ORM each time, whose compilation was the cost.
+    in-process, against the same query built by the ORM each time (its compilation was the
+    cost).
     """
     with connection.cursor() as cursor:
         cursor.execute(_active_key_sql(), [_digest(raw_key)])

@@ -41,3 +41,4 @@ def test_dataset_get_visible_follows_the_visibility_rule(tenant, other_tenant) -
     assert visible(stranger, shared.pk) is None  # in a team, not the owner's
     assert visible(tenant, "0" * 32) is None
     assert visible(other_tenant, "no-such-id") is None
+    assert dataset_get_visible(tenant, 12345) is None  # type: ignore[arg-type]  # a number from JSON
