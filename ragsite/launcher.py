@@ -196,6 +196,9 @@ class Launcher:
         self.web_processes = _env_int("RAGSITE_WEB_PROCESSES", 1)
         if self.web_processes < 1:
             raise LaunchError(f"RAGSITE_WEB_PROCESSES must be at least 1, got {self.web_processes}")
+        # Read by the web processes' settings; checked here so a wrong value is one line.
+        if (threads := _env_int("RAGSITE_SYNC_VIEW_THREADS", 32)) < 1:
+            raise LaunchError(f"RAGSITE_SYNC_VIEW_THREADS must be at least 1, got {threads}")
         self.web_socket: socket.socket | None = None
         self.env = {
             **os.environ,

@@ -163,6 +163,10 @@ if RAGSITE_DB_POOL:
 # them, then kept. More than the pool's connections, so views that wait on something else (a
 # remote model) do not hold up the others.
 RAGSITE_SYNC_VIEW_THREADS = env_int("RAGSITE_SYNC_VIEW_THREADS", 32)
+if RAGSITE_SYNC_VIEW_THREADS < 1:
+    raise ImproperlyConfigured(
+        f"RAGSITE_SYNC_VIEW_THREADS must be at least 1, got {RAGSITE_SYNC_VIEW_THREADS}"
+    )
 
 # --- Redis / Valkey: Celery broker and Channels layer ------------------------------
 # Default: the embedded Valkey that `make run` starts on this port.

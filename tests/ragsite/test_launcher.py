@@ -169,13 +169,22 @@ def test_web_processes_share_the_port_and_the_site_survives_one_dying(launch: La
     assert_nothing_left(run, var_dir, (web_port, valkey_port))
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two"])
-def test_a_wrong_number_of_web_processes_is_one_line_before_anything_starts(
-    launch: Launch, value: str
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RAGSITE_WEB_PROCESSES", "0"),
+        ("RAGSITE_WEB_PROCESSES", "-1"),
+        ("RAGSITE_WEB_PROCESSES", "two"),
+        ("RAGSITE_SYNC_VIEW_THREADS", "0"),
+        ("RAGSITE_SYNC_VIEW_THREADS", "many"),
+    ],
+)
+def test_a_wrong_number_of_web_processes_or_threads_is_one_line_before_anything_starts(
+    launch: Launch, name: str, value: str
 ) -> None:
     start, var_dir, _ = launch
-    run = start(RAGSITE_WEB_PROCESSES=value)
+    run = start(**{name: value})
     assert run.wait_exit() == 1
-    assert "RAGSITE_WEB_PROCESSES" in run.output
+    assert name in run.output
     assert "Traceback" not in run.output
     assert not (var_dir / "postgres").exists()
