@@ -59,7 +59,7 @@ def thread_hops(monkeypatch: pytest.MonkeyPatch, app: Any, headers: dict[str, st
     return calls
 
 
-def test_a_sync_api_view_costs_one_thread_hop_not_one_per_middleware(
+def test_a_sync_api_view_is_one_job_not_a_thread_hop_per_middleware(
     transactional_db: None, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {api_key}"}
@@ -103,7 +103,7 @@ def test_sync_views_run_on_kept_threads_and_give_their_connection_back(
 def test_a_download_streams_through_the_sync_path(
     transactional_db: None, api_key: str, tenant: Any
 ) -> None:
-    """A FileResponse is sent after its view's job and closed afterwards."""
+    """A FileResponse (its file read while it is sent, after the view's job) arrives whole."""
     import io
 
     from django.core.files import File
