@@ -160,8 +160,9 @@ class TermScorer:
 
 
 class SegmentedText:
-    """Space-separated terms (`content_ltks`) that count a term's occurrences without being
-    split into a list: a substring count in C, a few microseconds for a long chunk."""
+    """Space-separated terms (`content_ltks`) whose occurrences are counted without splitting
+    them into a list: `padded.count(" term ")` (TermScorer.bm25) is a substring count in C, a
+    few microseconds for a long chunk."""
 
     __slots__ = ("length", "padded")
 
@@ -170,9 +171,6 @@ class SegmentedText:
         self.length = text.count(" ") + 1 if text else 0
         # Every term between its own spaces, so that " t " matches each occurrence.
         self.padded = " " + text.replace(" ", "  ") + " "
-
-    def count(self, term: str) -> int:
-        return self.padded.count(f" {term} ")
 
 
 def term_similarity(

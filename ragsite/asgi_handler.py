@@ -76,10 +76,14 @@ class RagsiteASGIHandler(ASGIHandler):
             return None  # the sync chain answers the 404 as well as the async one
         return match
 
+    @staticmethod
+    def serves_async(match: ResolverMatch | None) -> bool:
+        """Whether the view is a coroutine (Django's async path); a 404 is answered sync."""
+        return match is not None and iscoroutinefunction(match.func)
+
     @classmethod
     def view_is_async(cls, path_info: str) -> bool:
-        match = cls.match(path_info)
-        return match is not None and iscoroutinefunction(match.func)
+        return cls.serves_async(cls.match(path_info))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -87,7 +91,7 @@ class RagsiteASGIHandler(ASGIHandler):
             script_name = get_script_prefix(scope)
             path_info = scope["path"].removeprefix(script_name) if script_name else scope["path"]
             match = self.match(path_info)
-            if match is None or not iscoroutinefunction(match.func):
+            if not self.serves_async(match):
                 await self.handle_sync(scope, receive, send, (path_info, match))
                 return
         await super().__call__(scope, receive, send)  # Django's own, async path
