@@ -15,8 +15,8 @@ with both parts in 0..1.
 - A Chinese question also searches the English glosses of its words (`crosslingual`), each
   word's glosses counting as one term (the best-matching gloss scores).
 - `vector_similarity` is the cosine divided by the best candidate's cosine, or by
-  VECTOR_FLOOR (0.5) when even the best is lower (the rerank score when a rerank model is
-  used): cosines of small models crowd into 0.2–0.7, so raw cosine left the semantic side a
+  VECTOR_FLOOR (0.5) when even the best is lower, both measured from VECTOR_BASELINE (0.1)
+  (the rerank score when a rerank model is used): cosines of small models crowd into 0.2–0.7, so raw cosine left the semantic side a
   fraction of its weight, and a chunk found by meaning alone ("minimum hardware
   requirements" → a list of CPU, RAM and disk sizes, cosine 0.40) never reached the default
   threshold 0.2. The floor keeps a question nothing answers (every cosine low) under it.
@@ -371,8 +371,9 @@ def retrieve(query: Query, *, total_chunks: int) -> Result:
                 term_similarity=term_parts[index],
             )
         )
+    only_terms = all(h.vector_similarity == 0 for h in hits)
     confidence = scoring.scale_vectors(hits) if rerank_scores is None else 1.0
-    scoring.fuse(hits, query.vector_similarity_weight, confidence)
+    scoring.fuse(hits, query.vector_similarity_weight, confidence, only_terms=only_terms)
     for hit in hits:
         # The dataset's page rank (0–100) is a rank feature added on top, as in RAGFlow.
         hit.rank = hit.similarity + query.pagerank.get(hit.dataset_id, 0) / 100

@@ -168,6 +168,37 @@ def render(table: dict[str, Any], metric: str) -> str:
     return "\n".join(lines)
 
 
+def verdicts(table: dict[str, Any]) -> list[str]:
+    """Issue 11's quality targets on the held-out test split, as lines "target: figure: met"."""
+    keyword, vector, hybrid, reference = (
+        table.get(leg, {}) for leg in ("keyword 0", "vector 1", "hybrid 0.3", "bm25 ref")
+    )
+
+    def value(row: dict[str, Any], group: str) -> float | None:
+        return row[group]["ndcg@10"] if group in row else None
+
+    def line(target: str, figure: float | None, bound: float | None, shown: str) -> str:
+        if figure is None or bound is None:
+            return f"{target}: no figure (filtered run)"
+        met = "met" if round(figure, 4) >= round(bound, 4) else "NOT met"
+        return f"{target}: {shown}: {met}"
+
+    kw, ref = value(keyword, "test"), value(reference, "test")
+    vec, hyb = value(vector, "test"), value(hybrid, "test")
+    best = max(kw, vec) if kw is not None and vec is not None else None
+    zh = value(hybrid, "zh-test")
+    return [
+        line("keyword leg >= BM25 reference (test)", kw, ref, f"{kw} vs {ref}"),
+        line(
+            "hybrid >= best single leg + 0.05 (test)",
+            hyb,
+            None if best is None else best + 0.05,
+            f"{hyb} vs {best}, {(hyb or 0) - (best or 0):+.4f}",
+        ),
+        line("Chinese questions, hybrid >= 0.75 (test)", zh, 0.75, f"{zh}"),
+    ]
+
+
 def leg_name(weight: float) -> str:
     named = {v: k for k, v in LEGS.items()}
     return f"{named[weight]} {weight:g}" if weight in named else f"w={weight:g}"
@@ -261,6 +292,9 @@ def main() -> int:
     for leg in legs[:-1]:
         print(f"  {leg:<12} p50 {lat[leg]['p50_ms']:.0f} ms, p95 {lat[leg]['p95_ms']:.0f} ms")
     print(f"timings: {timings}")
+    print("\ntargets (nDCG@10, default request):")
+    for verdict in verdicts(table):
+        print(f"  {verdict}")
 
     out = args.out or (None if args.lang or args.split else RESULTS)
     if out is None:

@@ -80,3 +80,23 @@ def test_bm25_ranks_by_rare_terms_and_normalises_length() -> None:
     n, df = 4, 2
     assert index.idf["vacuum"] == pytest.approx(math.log(1 + (n - df + 0.5) / (df + 0.5)))
     assert index.rank("the of and") == []
+
+
+def test_verdicts_compare_the_test_split_with_the_targets() -> None:
+    from bench.real_docs.run import verdicts
+
+    def legs(keyword: float, vector: float, hybrid: float, zh: float) -> dict:
+        row = lambda v: {"test": {"ndcg@10": v}, "zh-test": {"ndcg@10": zh}}  # noqa: E731
+        return {
+            "keyword 0": row(keyword),
+            "vector 1": row(vector),
+            "hybrid 0.3": row(hybrid),
+            "bm25 ref": {"test": {"ndcg@10": 0.7246}},
+        }
+
+    met = verdicts(legs(0.8266, 0.8706, 0.9209, 0.864))
+    assert [v.endswith(": met") for v in met] == [True, True, True]
+    assert "+0.0503" in met[1]
+    short = verdicts(legs(0.72, 0.8706, 0.9205, 0.70))
+    assert [v.endswith("NOT met") for v in short] == [True, True, True]
+    assert all("no figure" in v for v in verdicts({}))

@@ -65,10 +65,38 @@ def test_scale_vectors_reports_low_confidence_when_even_the_best_cosine_is_low()
     close = [Part("a", 0.6, 0.0), Part("a", 0.3, 0.0)]
     assert scoring.scale_vectors(close) == 1.0
     assert close[0].vector_similarity == 1.0
-    # Best cosine 0.15: scaled by the floor 0.5 to 0.3 = UNRELATED_BEST.
+    # Best cosine 0.15: divided by the floor 0.5 to 0.3 = UNRELATED_BEST.
     far = [Part("a", 0.15, 0.0), Part("a", 0.1, 0.0)]
     assert scoring.scale_vectors(far) == pytest.approx(0.0)
-    assert far[0].vector_similarity == pytest.approx(0.3)
+    # Measured from the baseline 0.1: (0.15 − 0.1) / (0.5 − 0.1).
+    assert far[0].vector_similarity == pytest.approx(0.125)
+    assert far[1].vector_similarity == 0.0
+
+
+def test_scaled_cosines_spread_from_the_baseline_to_one() -> None:
+    hits = [Part("a", 0.6, 0.0), Part("b", 0.5, 0.0), Part("c", 0.05, 0.0)]
+    scoring.scale_vectors(hits)
+    baseline = scoring.VECTOR_BASELINE
+    assert [h.vector_similarity for h in hits] == pytest.approx(
+        [1.0, (0.5 - baseline) / (0.6 - baseline), 0.0]
+    )
+    # Divided by the best cosine alone, the second would sit at 0.83: closer to the best.
+    assert hits[1].vector_similarity < 0.5 / 0.6
+
+
+def test_cosines_all_under_the_baseline_still_scale_the_terms_by_confidence() -> None:
+    """Every cosine under the baseline scales to 0, but the question had an embedding: its
+    term parts are scaled by the (zero) confidence instead of standing alone."""
+    hits = [Part("a", 0.08, 0.9), Part("b", 0.05, 0.4)]
+    only_terms = all(h.vector_similarity == 0 for h in hits)
+    confidence = scoring.scale_vectors(hits)
+    assert [h.vector_similarity for h in hits] == [0.0, 0.0]
+    scoring.fuse(hits, 0.3, confidence, only_terms=only_terms)
+    assert [h.similarity for h in hits] == [0.0, 0.0]
+    # Without the flag the parts look like a question with no embedding: terms alone.
+    unflagged = [Part("a", 0.0, 0.9), Part("b", 0.0, 0.4)]
+    scoring.fuse(unflagged, 0.3, confidence)
+    assert [h.similarity for h in unflagged] == pytest.approx([0.9, 0.4])
 
 
 def parts() -> list[Part]:
