@@ -16,6 +16,7 @@ import gzip
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +33,10 @@ DEFINITIONS_PER_WORD = 3
 WORDS_PER_DEFINITION = 3
 # Models that read English only: a Chinese question is embedded through its English rendering.
 ENGLISH_ONLY_MODELS = frozenset({embeddings.MINILM_ID})
+# Computing senses of Chinese words, consulted before CC-CEDICT (`glossary`).
+GLOSSARY = Path(__file__).parent / "data" / "computing-zh-en.tsv"
+# The longest word looked for inside a longer one.
+MAX_PIECE = 6
 
 
 @dataclass(frozen=True)
@@ -88,30 +93,77 @@ def dictionary() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def glossary() -> dict[str, tuple[str, ...]]:
+    """data/computing-zh-en.tsv as {Chinese word: its English glosses, the usual one first}.
+
+    The senses technical text uses, which CC-CEDICT often lists after everyday ones (目录
+    "catalog" before "directory", 查询 "check" before "inquire"; no "query" at all)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, _, glosses = line.partition("\t")
+            out[word.strip()] = tuple(g.strip() for g in glosses.split("/") if g.strip())
+    return out
+
+
+def _glossary_entry(glosses: tuple[str, ...]) -> Entry:
+    words = [w for g in glosses for w in _WORD.findall(g.lower()) if not fulltext.is_stop_word(w)]
+    return Entry(glosses[0], tuple(dict.fromkeys(words)))
+
+
+def _piece(piece: str) -> tuple[float, Entry | None]:
+    """How much a piece of an unknown word is worth as a word, and its entry: a glossary
+    word twice its length, a dictionary word its length, a single character's stop word
+    half (it only joins), anything else nothing."""
+    if glosses := glossary().get(piece):
+        return 2.0 * len(piece), _glossary_entry(glosses)
+    known = dictionary()
+    if piece in known and (len(piece) > 1 or not fulltext.is_stop_word(piece)):
+        return float(len(piece)), _entry(known[piece])
+    return (0.5 if fulltext.is_stop_word(piece) else 0.0), None
+
+
 def _lookup(word: str) -> list[Entry]:
-    """Entries for `word`: itself, else its longest known pieces from the left."""
+    """Entries for `word`: the glossary's, else the dictionary's, else those of the pieces it
+    splits into best (glossary words preferred: 对表中 is 对 + 表 "table" + 中, not 对表 "set
+    a watch" + 中)."""
+    if glosses := glossary().get(word):
+        return [_glossary_entry(glosses)]
     known = dictionary()
     if word in known:
         entry = _entry(known[word])
         return [entry] if entry else []
-    entries: list[Entry] = []
-    start = 0
-    while start < len(word):
-        for end in range(len(word), start, -1):
-            piece = word[start:end]
-            if piece in known and (end - start > 1 or not fulltext.is_stop_word(piece)):
-                if entry := _entry(known[piece]):
-                    entries.append(entry)
-                start = end
-                break
-        else:
-            start += 1
-    return entries
+    # best[i]: the best split of word[:i] as (worth, entries).
+    best: list[tuple[float, list[Entry]]] = [(0.0, [])]
+    for end in range(1, len(word) + 1):
+        options = []
+        for start in range(max(0, end - MAX_PIECE), end):
+            worth, entry = _piece(word[start:end])
+            if worth or end - start == 1:
+                before, entries = best[start]
+                options.append((before + worth, entries + ([entry] if entry else [])))
+        best.append(max(options, key=lambda option: option[0]))
+    return best[-1][1]
 
 
 def _words(question: str) -> list[str]:
-    """The question's words (jieba's accurate mode), lower-cased, without stop words."""
-    words = (w.strip().lower() for w in fulltext.words(question))
+    """The question's words, lower-cased, without stop words: the glossary's words of two
+    characters or more where the question holds them (longest first, from the left), jieba's
+    accurate mode between them (波浪号 stays "tilde", not 波浪 "wave" + 号 "roar")."""
+    terms = glossary()
+    parts: list[str] = []
+    text, start, index = question, 0, 0
+    while index < len(text):
+        for end in range(min(len(text), index + MAX_PIECE), index + 1, -1):
+            if text[index:end] in terms:
+                parts += fulltext.words(text[start:index]) + [text[index:end]]
+                start = index = end
+                break
+        else:
+            index += 1
+    parts += fulltext.words(text[start:])
+    words = (w.strip().lower() for w in parts)
     return [w for w in words if w and not fulltext.is_stop_word(w) and re.search(r"\w", w)]
 
 

@@ -141,6 +141,19 @@ def test_a_translated_word_no_chunk_holds_counts_against_every_chunk() -> None:
     assert untranslated.attainable == pytest.approx(scorer.attainable)
 
 
+def test_in_a_hybrid_ranking_a_gloss_counts_part_of_its_weight() -> None:
+    groups = [TermGroup(("表",)), TermGroup(("table",), original=False)]
+    scorer = TermScorer.build(groups, {"table": 5}, 100)
+    chunk = scoring.SegmentedText("create table orders")
+    empty = scoring.SegmentedText("")
+    keyword = scorer.bm25(chunk, empty, 3.0)
+    hybrid = scorer.bm25(chunk, empty, 3.0, hybrid=True)
+    assert hybrid == pytest.approx(keyword * scoring.TRANSLATED_TERM_WEIGHT)
+    # A word written in the question keeps its full weight either way.
+    written = TermScorer.build([TermGroup(("table",))], {"table": 5}, 100)
+    assert written.bm25(chunk, empty, 3.0, hybrid=True) == pytest.approx(keyword)
+
+
 @pytest.fixture
 def manual(tenant):
     """A few chunks of a database manual, with two on the same page."""
