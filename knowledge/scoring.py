@@ -144,11 +144,10 @@ class TermScorer:
         ]
         # In a hybrid ranking a gloss counts TRANSLATED_TERM_WEIGHT of its IDF.
         self._hybrid_needles = [
-            tuple(
-                (f" {t} ", self.idf[t] * (1.0 if g.original else TRANSLATED_TERM_WEIGHT))
-                for t in g.alternatives
-            )
-            for g in self.groups
+            tuple((f" {t} ", self.idf[t] * TRANSLATED_TERM_WEIGHT) for t in g.alternatives)
+            if not g.original
+            else needles
+            for g, needles in zip(self.groups, self._needles, strict=True)
         ]
 
     def bm25(
