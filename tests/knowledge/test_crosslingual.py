@@ -15,10 +15,10 @@ def test_words_become_their_english_glosses() -> None:
 
 
 def test_a_word_the_dictionary_lacks_is_read_in_its_longest_known_pieces() -> None:
-    # 连接池 is not an entry; 连接 + 池 are.
-    groups = crosslingual.gloss_groups("连接池")
-    assert any("connect" in g for g in groups)
-    assert any("pool" in g or "pond" in g for g in groups)
+    # 最低 is not an entry; 最 (a stop word) + 低 are.
+    assert crosslingual.gloss_groups("最低") == [("low", "beneath", "lower")]
+    # Nor 线程池 (in the glossary neither): 线程 "thread" + 池 "pool".
+    assert crosslingual.english("线程池") == "thread pool"
 
 
 def test_english_rendering_keeps_latin_words() -> None:
@@ -43,6 +43,7 @@ def test_the_glossary_gives_the_computing_sense_before_the_everyday_one() -> Non
 def test_glossary_words_are_kept_whole_where_jieba_would_split_them() -> None:
     # jieba: 波浪 "wave" + 号 "roar".
     assert crosslingual.english("路径里的波浪号") == "path tilde"
+    assert "递归查询" in crosslingual._words("SQL 中怎样递归查询一棵树")
     assert crosslingual.english("表空间") == "tablespace"
 
 
