@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -153,21 +154,36 @@ def _lookup(word: str) -> list[Entry]:
 def _words(question: str) -> list[str]:
     """The question's words, lower-cased, without stop words: the glossary's words of two
     characters or more where the question holds them (longest first, from the left), jieba's
-    accurate mode between them (波浪号 stays "tilde", not 波浪 "wave" + 号 "roar")."""
+    accurate mode between them (波浪号 stays "tilde", not 波浪 "wave" + 号 "roar"). A glossary
+    word is not taken from inside a word jieba found that is a word itself (互相等待 holds 相等
+    "equal" but is 互相 + 等待)."""
     terms = glossary()
+    # Where jieba's words start and end, and which of their spans are known words.
+    words = fulltext.words(question)
+    starts = list(itertools.accumulate((len(w) for w in words), initial=0))
+    known = dictionary()
+    whole = [
+        (begin, begin + len(w))
+        for begin, w in zip(starts, words, strict=False)
+        if len(w) > 1 and (w in known or w in terms)
+    ]
+
+    def cuts_a_word(begin: int, end: int) -> bool:
+        return any(a < begin < b or a < end < b for a, b in whole)
+
     parts: list[str] = []
     text, start, index = question, 0, 0
     while index < len(text):
         for end in range(min(len(text), index + MAX_PIECE), index + 1, -1):
-            if text[index:end] in terms:
+            if text[index:end] in terms and not cuts_a_word(index, end):
                 parts += fulltext.words(text[start:index]) + [text[index:end]]
                 start = index = end
                 break
         else:
             index += 1
     parts += fulltext.words(text[start:])
-    words = (w.strip().lower() for w in parts)
-    return [w for w in words if w and not fulltext.is_stop_word(w) and re.search(r"\w", w)]
+    lowered = (w.strip().lower() for w in parts)
+    return [w for w in lowered if w and not fulltext.is_stop_word(w) and re.search(r"\w", w)]
 
 
 def gloss_groups(question: str) -> list[tuple[str, ...]]:

@@ -47,6 +47,11 @@ def test_glossary_words_are_kept_whole_where_jieba_would_split_them() -> None:
     assert crosslingual.english("表空间") == "tablespace"
 
 
+def test_a_glossary_word_is_not_taken_from_inside_a_known_word() -> None:
+    # 互相等待 holds 相等 "equal"; jieba's 互相 "each other" + 等待 "wait" are both words.
+    assert crosslingual._words("互相等待") == ["互相", "等待"]
+
+
 def test_an_unknown_word_splits_into_glossary_words_first() -> None:
     # jieba keeps 对表中 whole; CC-CEDICT's longest piece from the left is 对表 "set a watch".
     assert crosslingual._words("只对表中满足条件的行") == ["对表中", "满足", "条件", "行"]
