@@ -39,7 +39,7 @@ WORDS_PER_DEFINITION = 3
 ENGLISH_ONLY_MODELS = frozenset({embeddings.MINILM_ID})
 # Computing senses of Chinese words, consulted before CC-CEDICT (`glossary`).
 GLOSSARY = Path(__file__).parent / "data" / "computing-zh-en.tsv"
-# The longest word looked for inside a longer one.
+# The longest word looked for inside a longer word or in the question's text.
 MAX_PIECE = 6
 
 

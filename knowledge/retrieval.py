@@ -12,15 +12,17 @@ with both parts in 0..1.
   IDF comes from per-dataset document frequencies the chunk store keeps exact (`TermStat`).
 - An English term also matches its inflected forms that chunks hold (`fulltext.variants`:
   `requirements` finds `requirement`), scored as one term by the best-matching form.
-- A Chinese question also searches the English glosses of its words (`crosslingual`), each
-  word's glosses counting as one term (the best-matching gloss scores).
+- A Chinese question also searches the English glosses of its words (`crosslingual`: a
+  computing glossary, then CC-CEDICT), each word's glosses counting as one term (the
+  best-matching gloss scores), at TRANSLATED_TERM_WEIGHT of its IDF in a hybrid ranking.
 - `vector_similarity` is the cosine divided by the best candidate's cosine, or by
   VECTOR_FLOOR (0.5) when even the best is lower, both measured from VECTOR_BASELINE (0.1)
-  (the rerank score when a rerank model is used): cosines of small models crowd into 0.2–0.7, so raw cosine left the semantic side a
-  fraction of its weight, and a chunk found by meaning alone ("minimum hardware
-  requirements" → a list of CPU, RAM and disk sizes, cosine 0.40) never reached the default
-  threshold 0.2. The floor keeps a question nothing answers (every cosine low) under it.
-  On bench/real_docs (dev) this took the default hybrid from 0.895 to 0.916 nDCG@10.
+  (the rerank score when a rerank model is used): cosines of small models crowd into
+  0.2–0.7, so raw cosine left the semantic side a fraction of its weight, and a chunk found by
+  meaning alone ("minimum hardware requirements" → a list of CPU, RAM and disk sizes, cosine
+  0.40) never reached the default threshold 0.2. The floor keeps a question nothing answers
+  (every cosine low) under it. On bench/real_docs (dev) this took the default hybrid from
+  0.895 to 0.916 nDCG@10.
 
 Both legs' candidates and the rows come back from one SQL statement; knowledge.scoring turns
 them into these scores (BM25, cosine scaling, the weighted sum). The keyword leg reads the
