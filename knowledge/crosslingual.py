@@ -111,6 +111,7 @@ def glossary() -> dict[str, tuple[str, ...]]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _glossary_entry(glosses: tuple[str, ...]) -> Entry:
     words = [w for g in glosses for w in _WORD.findall(g.lower()) if not fulltext.is_stop_word(w)]
     return Entry(glosses[0], tuple(dict.fromkeys(words)))

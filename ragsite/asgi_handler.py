@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -55,18 +54,11 @@ class RagsiteASGIHandler(ASGIHandler):
         super().__init__()  # loads the async-mode middleware chain
         self.sync_handler = SyncHandler()
         self.sync_handler.load_middleware(is_async=False)
-        self._executor: ThreadPoolExecutor | None = None
-        self._executor_lock = threading.Lock()
-
-    def executor(self) -> ThreadPoolExecutor:
-        """Threads are started as requests need them (up to RAGSITE_SYNC_VIEW_THREADS at
-        once, so slow views cannot starve the others) and then kept."""
-        with self._executor_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    settings.RAGSITE_SYNC_VIEW_THREADS, thread_name_prefix="sync-view"
-                )
-            return self._executor
+        # The pool starts its threads as requests need them (up to RAGSITE_SYNC_VIEW_THREADS
+        # at once, so slow views cannot starve the others) and then keeps them.
+        self.executor = ThreadPoolExecutor(
+            settings.RAGSITE_SYNC_VIEW_THREADS, thread_name_prefix="sync-view"
+        )
 
     @staticmethod
     def match(path_info: str) -> ResolverMatch | None:
@@ -107,13 +99,13 @@ class RagsiteASGIHandler(ASGIHandler):
         context = contextvars.copy_context()
         try:
             response = await loop.run_in_executor(
-                self.executor(), context.run, self.respond, scope, body_file, match
+                self.executor, context.run, self.respond, scope, body_file, match
             )
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:  # its file is closed, request_finished sent
-                    await loop.run_in_executor(self.executor(), context.run, response.close)
+                    await loop.run_in_executor(self.executor, context.run, response.close)
         finally:
             body_file.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -42,24 +43,33 @@ def api_key_create(
     return key, raw
 
 
+@dataclass(frozen=True)
+class _KeyQuery:
+    sql: str
+    key_names: list[str]  # the attnames of the key's columns, in the order selected
+    user_names: list[str]  # then its user's
+
+
 @functools.cache
-def _active_key_sql() -> str:
+def _active_key_query() -> _KeyQuery:
     """`ApiKey.objects.select_related("user").filter(digest=…, revoked_at__isnull=True,
-    user__is_active=True)` as SQL: the key's columns, then its user's."""
+    user__is_active=True)` as SQL: the key's columns, then its user's, with their names."""
     quote = connection.ops.quote_name
 
     def column(field: Any) -> str:
         return quote(field.column)
 
-    def columns(model: type[ApiKey | User], alias: str) -> str:
-        return ", ".join(f"{alias}.{column(f)}" for f in model._meta.concrete_fields)
-
-    return (
-        f"SELECT {columns(ApiKey, 'k')}, {columns(User, 'u')} "  # noqa: S608 - names from the models
+    key_fields, user_fields = ApiKey._meta.concrete_fields, User._meta.concrete_fields
+    selected = ", ".join(
+        [f"k.{column(f)}" for f in key_fields] + [f"u.{column(f)}" for f in user_fields]
+    )
+    sql = (
+        f"SELECT {selected} "  # noqa: S608 - names from the models
         f"FROM {quote(ApiKey._meta.db_table)} k JOIN {quote(User._meta.db_table)} u "
         f"ON u.{column(User._meta.pk)} = k.{column(ApiKey._meta.get_field('user'))} "
         "WHERE k.digest = %s AND k.revoked_at IS NULL AND u.is_active"
     )
+    return _KeyQuery(sql, [f.attname for f in key_fields], [f.attname for f in user_fields])
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
@@ -70,16 +80,15 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     in-process, against the same query built by the ORM each time (its compilation was the
     cost).
     """
+    query = _active_key_query()
     with connection.cursor() as cursor:
-        cursor.execute(_active_key_sql(), [_digest(raw_key)])
+        cursor.execute(query.sql, [_digest(raw_key)])
         row = cursor.fetchone()
     if row is None:
         return None
-    key_fields = ApiKey._meta.concrete_fields
-    key = ApiKey.from_db(connection.alias, [f.attname for f in key_fields], row[: len(key_fields)])
-    key.user = User.from_db(
-        connection.alias, [f.attname for f in User._meta.concrete_fields], row[len(key_fields) :]
-    )
+    split = len(query.key_names)
+    key = ApiKey.from_db(connection.alias, query.key_names, row[:split])
+    key.user = User.from_db(connection.alias, query.user_names, row[split:])
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
