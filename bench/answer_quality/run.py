@@ -102,14 +102,20 @@ def without_markers(answer: str) -> str:
 
 
 def judge(
-    question: dict[str, Any], data: dict[str, Any], seconds: float, no_answers: set[str]
+    question: dict[str, Any],
+    data: dict[str, Any],
+    seconds: float,
+    no_answers: set[str],
+    retrieved: list[dict[str, Any]] | None = None,
 ) -> Outcome:
-    """How one answer fares: the fact in the text, in a cited chunk, in any retrieved chunk."""
+    """How one answer fares: the fact in the text, in a cited chunk, in any retrieved chunk.
+    `retrieved`: what retrieval gave the answerer when the reply lists no sources."""
     fact = normalised(question["fact"])
     answer = str(data.get("answer") or "")
     chunks = (data.get("reference") or {}).get("chunks") or []
     cited = {int(n) for n in CITATION.findall(answer)}
     contents = [normalised(str(c.get("content") or "")) for c in chunks]
+    found = contents + [normalised(str(c.get("content") or "")) for c in retrieved or []]
     return Outcome(
         qid=question["qid"],
         lang=question["lang"],
@@ -118,7 +124,7 @@ def judge(
         fact=question["fact"],
         fact_in_answer=fact in normalised(without_markers(answer)),
         fact_in_citations=any(fact in contents[n] for n in cited if n < len(contents)),
-        fact_retrieved=any(fact in c for c in contents),
+        fact_retrieved=any(fact in c for c in found),
         answered=answer.strip() not in no_answers | {""},
         seconds=seconds,
         answer=answer[:600],
@@ -179,6 +185,30 @@ def ask(api: Api, chat_id: str, question: str) -> tuple[dict[str, Any], float]:
     return dict(data), time.perf_counter() - started
 
 
+def retrieve(
+    api: Api, chat: dict[str, Any], dataset_id: str, question: str
+) -> list[dict[str, Any]]:
+    """The chunks the chat's retrieval finds for `question` (its settings, `POST /retrieval`):
+    a reply that found nothing to quote lists no sources, yet retrieval may have found some."""
+    prompt = chat["prompt"]
+    data = api.call(
+        "POST",
+        "/retrieval",
+        json={
+            "question": question,
+            "dataset_ids": [dataset_id],
+            "similarity_threshold": prompt["similarity_threshold"],
+            "vector_similarity_weight": 1 - prompt["keywords_similarity_weight"],
+            "page_size": prompt["top_n"],
+            "top_k": prompt["top_k"],
+        },
+    )
+    return [
+        {k: c.get(k) for k in ("id", "content", "document_name", "similarity")}
+        for c in data.get("chunks") or []
+    ]
+
+
 def table(results: dict[str, Any]) -> str:
     head = (
         f"{'group':<14}{'n':>5}{'fact/answer':>13}{'fact/cited':>12}{'retrieved':>11}"
@@ -229,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         saved: list[dict[str, Any]] = []
         for n, q in enumerate(chosen, 1):
             data, seconds = ask(api, chat["id"], q["question"])
-            outcomes.append(judge(q, data, seconds, no_answers))
-            saved.append({"qid": q["qid"], "chunks": retrieval_order(data)})
+            chunks = retrieval_order(data)
+            retrieved = [] if chunks else retrieve(api, chat, dataset_id, q["question"])
+            outcomes.append(judge(q, data, seconds, no_answers, retrieved))
+            saved.append({"qid": q["qid"], "chunks": chunks or retrieved})
             if n % 25 == 0:
                 print(f"   {n}/{len(chosen)} asked", flush=True)
     if args.save_references:
