@@ -57,6 +57,7 @@ class Block:
     is_table: bool = False  # rows rendered from a table: never scanned for numbered headings
     positions: list[Position] = field(default_factory=list)  # boxes on paged formats (PDF)
     table: Table | None = None  # the structured table this block renders, if any
+    term: bool = False  # a definition's term (an API signature, an option): kept with what follows
 
 
 @dataclass

@@ -26,6 +26,7 @@ class Segment:
     page: int | None
     heading: bool = False
     starts_block: bool = False  # blocks are joined with a newline; pieces of one block are not
+    term: bool = False  # a definition's term: never the last words of a chunk
     tokens: int = 0
     positions: list[Position] = field(default_factory=list)  # the boxes of its block
 
@@ -37,7 +38,6 @@ class Window:
     text: str = ""
     pages: set[int] = field(default_factory=set)
     tokens: int = 0
-    has_body: bool = False
     positions: list[Position] = field(default_factory=list)
 
     def add_positions(self, positions: list[Position]) -> None:
@@ -82,36 +82,63 @@ def segments(blocks: Iterable[Block], delimiter: str) -> Iterator[Segment]:
             )
             continue
         for index, piece in enumerate(cut_after(block.text, pattern)):
-            yield Segment(piece, block.page, starts_block=index == 0, positions=block.positions)
+            yield Segment(
+                piece,
+                block.page,
+                starts_block=index == 0,
+                term=block.term,
+                positions=block.positions,
+            )
 
 
 def pack(items: Iterable[Segment], limit: int) -> list[Window]:
-    """Pack segments into windows of at most `limit` tokens, starting a new one at headings."""
+    """Pack segments into windows of at most `limit` tokens, starting a new one at headings.
+
+    Headings and definition terms ("os.path.getmtime(path)") that would end a window go to
+    the next one with the text they stand over, when it has room: a chunk ending in a term
+    and the next chunk opening with its description would each lack half of the definition.
+    """
     windows: list[Window] = []
-    current = Window()
+    current: list[Segment] = []
+    tokens = 0
     for segment in _small_enough(items, limit):
-        joiner = (
-            "\n"
-            if segment.starts_block and current.text and not current.text.endswith("\n")
-            else ""
-        )
-        tokens = segment.tokens
-        # A heading opens a new chunk rather than trailing at the end of the previous one.
-        if current.text and (
-            (segment.heading and current.has_body) or current.tokens + tokens > limit
-        ):
-            windows.append(current)
-            current = Window()
-            joiner = ""
-        current.text += joiner + segment.text
-        current.tokens += tokens
-        current.has_body = current.has_body or not segment.heading
-        if segment.page is not None:
-            current.pages.add(segment.page)
-        current.add_positions(segment.positions)
-    if current.text:
-        windows.append(current)
+        has_body = any(not s.heading for s in current)
+        if current and ((segment.heading and has_body) or tokens + segment.tokens > limit):
+            carried = [] if segment.heading else _trailing_titles(current)
+            if len(carried) == len(current) or (
+                sum(s.tokens for s in carried) + segment.tokens > limit
+            ):
+                carried = []
+            windows.append(_window(current[: len(current) - len(carried)]))
+            current = carried
+            tokens = sum(s.tokens for s in carried)
+        current.append(segment)
+        tokens += segment.tokens
+    if current:
+        windows.append(_window(current))
     return [window for window in windows if window.text.strip()]
+
+
+def _trailing_titles(segments: list[Segment]) -> list[Segment]:
+    """The headings and terms at the end of `segments` (all of a block's pieces)."""
+    start = len(segments)
+    while start and (segments[start - 1].heading or segments[start - 1].term):
+        start -= 1
+    return segments[start:]
+
+
+def _window(segments: list[Segment]) -> Window:
+    """One window of `segments`: blocks on lines of their own, pieces of a block run on."""
+    window = Window()
+    for segment in segments:
+        if segment.starts_block and window.text and not window.text.endswith("\n"):
+            window.text += "\n"
+        window.text += segment.text
+        window.tokens += segment.tokens
+        if segment.page is not None:
+            window.pages.add(segment.page)
+        window.add_positions(segment.positions)
+    return window
 
 
 def _small_enough(items: Iterable[Segment], limit: int) -> Iterator[Segment]:

@@ -108,7 +108,7 @@ class _Walker:
             if name == "li":
                 self.buffer.append("- ")
             self.walk(tag)
-            self.flush()
+            self.flush(term=name == "dt")
         else:
             self.walk(tag)
 
@@ -125,17 +125,18 @@ class _Walker:
             self.extracted.tables.append(Table(rows))
             self.add("\n".join(table_rows_text(rows)), is_table=True)
 
-    def flush(self) -> None:
-        """Turn the collected inline text into a paragraph block."""
+    def flush(self, *, term: bool = False) -> None:
+        """Turn the collected inline text into a paragraph block (a definition's term when
+        `term`: "os.path.getmtime(path)" or "--exclude-table-data=pattern", over its text)."""
         text = "".join(self.buffer)
         self.buffer.clear()
         lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
         text = "\n".join(line for line in lines if line)
         if text and text != "-":
-            self.add(text)
+            self.add(text, term=term)
 
-    def add(self, text: str, *, is_table: bool = False) -> None:
+    def add(self, text: str, *, is_table: bool = False, term: bool = False) -> None:
         """Append a block unless it is empty."""
         text = clean_text(text)
         if text:
-            self.extracted.blocks.append(Block(text, is_table=is_table))
+            self.extracted.blocks.append(Block(text, is_table=is_table, term=term))

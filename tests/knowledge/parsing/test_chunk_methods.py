@@ -70,6 +70,39 @@ def test_naive_does_not_leave_a_heading_at_the_end_of_a_chunk() -> None:
     ]
 
 
+def test_naive_keeps_a_definition_term_with_its_description() -> None:
+    # Python's and PostgreSQL's HTML manuals give each function or option as a <dt> over its
+    # <dd>; a chunk ending in "functools.total_ordering" above a chunk opening "Given a class
+    # …" would leave each half of the definition without the other.
+    html = (
+        b"<html><body><dl><dt>functools.cmp_to_key(func)</dt>"
+        b"<dd><p>Transform an old-style comparison function to a key function for sorting.</p>"
+        b"</dd><dt>@functools.total_ordering</dt><dd><p>Given a class defining one or more "
+        b"rich comparison ordering methods, this class decorator supplies the rest.</p></dd>"
+        b"</dl></body></html>"
+    )
+    chunks = contents(parse(html, "functools.html", chunk_token_num=32))
+    assert chunks == [
+        "functools.cmp_to_key(func)\n"
+        "Transform an old-style comparison function to a key function for sorting.",
+        "@functools.total_ordering\n"
+        "Given a class defining one or more rich comparison ordering methods, "
+        "this class decorator supplies the rest.",
+    ]
+    assert all(count_tokens(chunk) <= 32 for chunk in chunks)
+
+
+def test_naive_leaves_a_term_where_it_is_when_its_text_would_not_fit_beside_it() -> None:
+    html = (
+        b"<html><body><p>Intro words.</p><dl><dt>term</dt><dd><p>"
+        + b" ".join([b"word"] * 40)
+        + b"</p></dd></dl></body></html>"
+    )
+    chunks = contents(parse(html, "t.html", chunk_token_num=40))
+    assert chunks[0] == "Intro words.\nterm"
+    assert "\n".join(chunks).replace("\n", " ") == "Intro words. term " + " ".join(["word"] * 40)
+
+
 def test_naive_keeps_the_pages_each_chunk_came_from() -> None:
     pdf = builders.text_pdf_bytes(["Alpha page one.", "Beta page two.", "Gamma page three."])
     result = parse(pdf, "p.pdf", chunk_token_num=8)
