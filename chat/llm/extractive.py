@@ -62,10 +62,12 @@ MAX_CODE = 1
 CODE_WEIGHT = 0.9
 # A longer code block is quoted by pieces of whole statements, each at most this long.
 CODE_PIECE_CHARS = 450
-# A passage qualifies when it holds this IDF-weighted share of the question's terms, or when its
-# embedding is this similar to the question's (cosine) on its own.
-MIN_TERM_SHARE = 0.2
-MIN_COSINE_ALONE = 0.55
+# A passage qualifies when its score (term share and embedding similarity together) is at least
+# this: with embeddings a fifth of the question's term weight or a cosine of 0.36, either alone
+# (without, a tenth of the term weight). Retrieval's
+# similarity threshold has already decided whether the knowledge base holds an answer; this
+# keeps out the passages of the retrieved chunks that share nothing with the question.
+MIN_SCORE = 0.1
 # Cosines below EMBEDDING_FLOOR count as no similarity; the rest is scaled to 0..1.
 EMBEDDING_FLOOR = 0.2
 # Weight of embedding similarity against term share; MiniLM reads English only, so for a
@@ -1048,10 +1050,10 @@ def score_passages(
     relevance: dict[int, float] = {}
     for i, unit in enumerate(units):
         cosine = cosines.get(i, 0.0)
-        if shares[i] < MIN_TERM_SHARE and cosine < MIN_COSINE_ALONE:
-            continue
         semantic = max(0.0, (cosine - EMBEDDING_FLOOR) / (1 - EMBEDDING_FLOOR))
         score = (1 - weight) * shares[i] + weight * semantic
+        if score < MIN_SCORE:
+            continue
         if question_phrases:
             # Words of the question in its order ("sort_keys", "WITH RECURSIVE") say more
             # than the same words scattered.

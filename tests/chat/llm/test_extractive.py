@@ -488,6 +488,22 @@ def test_the_section_most_like_a_question_in_other_words_is_quoted_with_its_term
     assert "long download. [ID:0]" in text  # the passage that matched by its words stays
 
 
+def test_a_passage_that_answers_in_other_words_qualifies_by_terms_and_meaning_together() -> None:
+    """Few of the question's words and a middling cosine, neither enough alone: retrieval found
+    the chunk, and the sentence that names urlencode() is the answer, not "nothing found"."""
+    text = (
+        "Use the urllib.parse.urlencode() function to convert a mapping of names to values "
+        "into a query string.\n\nSeparators are strict: a semicolon is not taken for an ampersand."
+    )
+    question = "build the query-string part of a web address from a dictionary"
+    assert compose_with_minilm(question, text, "urllib.parse.html") == (
+        "Use the urllib.parse.urlencode() function to convert a mapping of names to values "
+        "into a query string. [ID:0]"
+    )
+    unrelated = compose_with_minilm("What is the capital of France?", text, "urllib.parse.html")
+    assert unrelated == NOT_FOUND_EN
+
+
 def test_sections_need_the_embedding_model_and_keep_the_answer_short() -> None:
     knowledge = [KnowledgeChunk(0, FETCH_API, "fetch.html")]
     question = "how to abort a download that takes too long"
