@@ -21,8 +21,8 @@ def test_words_become_their_english_glosses() -> None:
 
 
 def test_a_word_the_dictionary_lacks_is_read_in_its_longest_known_pieces() -> None:
-    # 最低 is not an entry; 最 (a stop word) + 低 are.
-    assert crosslingual.gloss_groups("最低") == [("low", "beneath", "lower")]
+    # 最短 is not an entry; 最 (a stop word) + 短 are.
+    assert crosslingual.gloss_groups("最短") == [("short", "brief", "lack")]
     # Nor 线程池 (in the glossary neither): 线程 "thread" + 池 "pool".
     assert crosslingual.english("线程池") == "thread pool"
 
