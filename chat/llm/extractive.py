@@ -64,9 +64,9 @@ CODE_WEIGHT = 0.9
 CODE_PIECE_CHARS = 450
 # A passage qualifies when its score (term share and embedding similarity together) is at least
 # this: with embeddings a fifth of the question's term weight or a cosine of 0.36, either alone
-# (without, a tenth of the term weight). Retrieval's
-# similarity threshold has already decided whether the knowledge base holds an answer; this
-# keeps out the passages of the retrieved chunks that share nothing with the question.
+# (without, a tenth of the term weight). Retrieval's similarity threshold has already decided
+# whether the knowledge base holds an answer; this keeps out the passages of the retrieved
+# chunks that share nothing with the question.
 MIN_SCORE = 0.1
 # Cosines below EMBEDDING_FLOOR count as no similarity; the rest is scaled to 0..1.
 EMBEDDING_FLOOR = 0.2

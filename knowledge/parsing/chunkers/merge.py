@@ -120,7 +120,7 @@ def pack(items: Iterable[Segment], limit: int) -> list[Window]:
 
 
 def _trailing_titles(segments: list[Segment]) -> list[Segment]:
-    """The headings and terms at the end of `segments` (all of a block's pieces)."""
+    """The headings and definition terms that end `segments` (every piece of such a block)."""
     start = len(segments)
     while start and (segments[start - 1].heading or segments[start - 1].term):
         start -= 1
