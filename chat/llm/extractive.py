@@ -313,6 +313,11 @@ HEADING_MAX_WORDS = 8
 HEADING_MAX_CJK = 20
 # Lines after a lead-in line become list items when there are at least two this short.
 LINE_ITEM_MAX_CHARS = 100
+# "New in version 3.2." alone dates what is around it and answers nothing (with what changed
+# after it, "Changed in version 3.5: …" stays a passage).
+_VERSION_NOTE = re.compile(
+    r"^(?:new|added|changed|deprecated)(?: in| since)? version [\d.]+\.?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -870,14 +875,16 @@ def _runs(statement: list[str], limit: int) -> list[list[str]]:
 
 
 def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:
-    """Every distinct passage of the chunks, credited to the best-ranked chunk holding it."""
+    """Every distinct passage of the chunks, credited to the best-ranked chunk holding it. The
+    same words under another term are another passage: "The return value is … seconds since
+    the epoch" says it of getatime, getmtime and getctime alike."""
     seen: set[str] = set()
     out: list[Unit] = []
     groups: list[int] = []
     for rank, chunk in enumerate(knowledge):
         for unit in _units_of(chunk, rank, len(out), groups):
-            key = _dedupe_key(unit.text)
-            if key in seen or not unit.terms:
+            key = f"{unit.label}\n{_dedupe_key(unit.text)}"
+            if key in seen or not unit.terms or _VERSION_NOTE.match(unit.text):
                 continue
             seen.add(key)
             out.append(unit)

@@ -678,3 +678,42 @@ def test_one_code_example_at_most_keeps_the_answer_short() -> None:
         system="", history=[], question="salary over a window", knowledge=knowledge
     )
     assert compose_answer(request).count("```") == 2  # one fenced example
+
+
+OS_PATH_TIMES = (
+    "os.path.getatime(path)¶\n"
+    "Return the time of last access of path. The return value is a floating point number "
+    "giving the number of seconds since the epoch (see the time module).\n"
+    "os.path.getmtime(path)¶\n"
+    "Return the time of last modification of path. The return value is a floating point number "
+    "giving the number of seconds since the epoch (see the time module).\n"
+    "New in version 3.2.\n"
+)
+
+
+def test_the_same_words_under_another_term_are_a_passage_of_their_own() -> None:
+    """The two functions' second sentences are word for word alike; each says it of its own
+    function, so neither is dropped as a repeat (the answer to "seconds since the epoch" names
+    both), while a sentence repeated under one term is still one passage."""
+    units = passages([KnowledgeChunk(0, OS_PATH_TIMES, "os.path.html")])
+    labels = [u.label for u in units if u.text.startswith("The return value is")]
+    assert labels == ["os.path.getatime(path)", "os.path.getmtime(path)"]
+    text = compose_answer(
+        ChatRequest(
+            system="",
+            history=[],
+            question="Which function gives a time as a floating point number of seconds since "
+            "the epoch?",
+            knowledge=[KnowledgeChunk(0, OS_PATH_TIMES, "os.path.html")],
+        )
+    )
+    assert "getatime" in text
+    assert "getmtime" in text
+    doubled = passages([KnowledgeChunk(0, "A walrus dives. A walrus dives.", "w.txt")])
+    assert [u.text for u in doubled] == ["A walrus dives."]
+
+
+def test_a_bare_version_note_is_no_passage() -> None:
+    texts = {u.text for u in passages([KnowledgeChunk(0, OS_PATH_TIMES, "os.path.html")])}
+    assert "New in version 3.2." not in texts
+    assert any(t.startswith("Return the time of last access") for t in texts)
