@@ -43,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from bench.answer_quality.run import (
         Outcome,
+        by_fact_place,
         judge,
         percentile,
+        place_table,
         summary,
         table,
         without_markers,
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     by_qid = {q["qid"]: q for q in chosen}
     results = summary(outcomes, by_qid)
     print(table(results))
+    print(place_table(by_fact_place(outcomes)))
     times = [o.seconds for o in outcomes]
     if times:
         print(

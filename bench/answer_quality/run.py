@@ -14,6 +14,10 @@ POST /api/v1/chats/{id}/completions (non-streaming, a new session per question).
 - answered: the answer is not the no-answer text;
 - latency: the completion request, wall clock.
 
+Also, per split, fact in answer by where retrieval put the fact's chunk: first, later among the
+chunks the chat was given (top_n), or nowhere: how much is the answerer's to win and how much
+retrieval's order.
+
 Shares and latency p50/p95 per language and split; results-latest.json beside this file
 (unfiltered runs). Tune on the dev split only; the test split is the figure to report.
 """
@@ -80,6 +84,8 @@ class Outcome:
     answered: bool
     seconds: float
     answer: str
+    # Retrieval-order position of the first chunk holding the fact (None: no chunk holds it).
+    fact_rank: int | None = None
 
 
 def retrieval_order(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,6 +122,9 @@ def judge(
     cited = {int(n) for n in CITATION.findall(answer)}
     contents = [normalised(str(c.get("content") or "")) for c in chunks]
     found = contents + [normalised(str(c.get("content") or "")) for c in retrieved or []]
+    ordered = [normalised(str(c.get("content") or "")) for c in retrieval_order(data)] or [
+        normalised(str(c.get("content") or "")) for c in retrieved or []
+    ]
     return Outcome(
         qid=question["qid"],
         lang=question["lang"],
@@ -128,7 +137,38 @@ def judge(
         answered=answer.strip() not in no_answers | {""},
         seconds=seconds,
         answer=answer[:600],
+        fact_rank=next((i for i, c in enumerate(ordered) if fact in c), None),
     )
+
+
+def fact_place(outcome: Outcome) -> str:
+    if outcome.fact_rank is None:
+        return "not retrieved"
+    return "first chunk" if outcome.fact_rank == 0 else "a later chunk"
+
+
+def by_fact_place(outcomes: list[Outcome]) -> dict[str, dict[str, dict[str, float]]]:
+    """{split: {place of the fact's chunk: {questions, fact_in_answer}}}."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for split in ("dev", "test"):
+        for place in ("first chunk", "a later chunk", "not retrieved"):
+            group = [o for o in outcomes if o.split == split and fact_place(o) == place]
+            if group:
+                out.setdefault(split, {})[place] = {
+                    "questions": len(group),
+                    "fact_in_answer": round(sum(o.fact_in_answer for o in group) / len(group), 3),
+                }
+    return out
+
+
+def place_table(places: dict[str, dict[str, dict[str, float]]]) -> str:
+    lines = ["fact in answer, by where retrieval put the fact's chunk:"]
+    for split, row in places.items():
+        cells = ", ".join(
+            f"{place} {v['fact_in_answer']:.1%} (n={v['questions']})" for place, v in row.items()
+        )
+        lines.append(f"  {split:<5} {cells}")
+    return "\n".join(lines)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -273,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     results = summary(outcomes, by_qid)
     print(f"\nbuilt-in model {BUILTIN}, dataset {build.dataset_name(model)} ({model})")
     print(table(results))
+    places = by_fact_place(outcomes)
+    print(place_table(places))
     missed = [o for o in outcomes if not o.fact_in_answer and o.split != "test"]
     for o in missed[: args.show]:
         print(f"\n-- {o.qid} fact {o.fact!r} retrieved={o.fact_retrieved}\n   {o.answer[:300]!r}")
@@ -290,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             "endpoint": "POST /api/v1/chats/{id}/completions, stream false, one session each",
         },
         "results": results,
+        "by_fact_place": places,
         "questions": [asdict(o) for o in outcomes],
     }
     if args.split is None and args.lang is None:

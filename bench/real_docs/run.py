@@ -39,6 +39,10 @@ K = 10
 DEFAULT_THRESHOLD = 0.2
 NO_ANSWER = HERE / "data" / "no_answer.jsonl"
 PAGE_SIZE = 30
+# A chat gives its model the first top_n (6 by default) chunks: the fact chunk's place among
+# them is what the answer benchmark depends on (an answer quotes the fact far more often when
+# its chunk comes first).
+FACT_DEPTH = 6
 GROUPS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "all": lambda q: True,
     "en": lambda q: q["lang"] == "en",
@@ -64,6 +68,19 @@ class Outcome:
     top: list[str] = field(default_factory=list)
     # A chunk of a relevant page (any chunk for a no-answer question) scored >= 0.2.
     above_threshold: bool = False
+    # Where the first chunk holding the question's fact is (0 = first; None: not in the
+    # first FACT_DEPTH, or the question has no fact).
+    fact_rank: int | None = None
+
+
+def fact_rank(contents: Sequence[str], fact: str) -> int | None:
+    """The position of the first of `contents` holding `fact` (case-insensitive, as the answer
+    benchmark judges), within FACT_DEPTH; None when none does."""
+    needle = fact.lower()
+    return next(
+        (i for i, text in enumerate(contents[:FACT_DEPTH]) if needle and needle in text.lower()),
+        None,
+    )
 
 
 def first_seen(names: Sequence[str]) -> list[str]:
@@ -113,12 +130,14 @@ def ask(api: Api, q: dict[str, Any], dataset_id: str, names: dict[str, str], leg
     )
     if not relevant:  # a question nothing answers
         return Outcome(q["qid"], leg, 0.0, 0.0, seconds, ranked[:3], above)
+    found = fact_rank([c["content"] for c in data["chunks"]], q.get("fact") or "")
     return Outcome(q["qid"], leg, ndcg(ranked, relevant, K), recall(ranked, relevant, K),
-                   seconds, ranked[:3], above)  # fmt: skip
+                   seconds, ranked[:3], above, found)  # fmt: skip
 
 
 def summary(outcomes: list[Outcome], qs: list[dict[str, Any]], legs: list[str]) -> dict[str, Any]:
-    """{leg: {group: {n, ndcg@10, recall@10}}}."""
+    """{leg: {group: {n, ndcg@10, recall@10, relevant>=0.2, fact@1, fact@6}}}; fact@1 and
+    fact@6 are shares of the group's questions with a fact (bm25 ref: none)."""
     by_qid = {q["qid"]: q for q in qs}
     table: dict[str, Any] = {}
     for leg in legs:
@@ -133,6 +152,14 @@ def summary(outcomes: list[Outcome], qs: list[dict[str, Any]], legs: list[str]) 
                     "recall@10": round(statistics.fmean(o.recall for o in sel), 4),
                     "relevant>=0.2": round(statistics.fmean(o.above_threshold for o in sel), 4),
                 }
+                facts = [o for o in sel if by_qid[o.qid].get("fact")]
+                if facts and leg != "bm25 ref":
+                    table[leg][group]["fact@1"] = round(
+                        statistics.fmean(o.fact_rank == 0 for o in facts), 4
+                    )
+                    table[leg][group][f"fact@{FACT_DEPTH}"] = round(
+                        statistics.fmean(o.fact_rank is not None for o in facts), 4
+                    )
     return table
 
 
@@ -280,6 +307,13 @@ def main() -> int:
         f"{DEFAULT_THRESHOLD} (the default threshold; bm25 ref has no similarity):"
     )
     print(render({k: v for k, v in table.items() if k != "bm25 ref"}, "relevant>=0.2"))
+    print(
+        "\nshare of questions (those with a fact) whose fact is in the first chunk, and in the "
+        f"first {FACT_DEPTH} (a chat's default top_n):"
+    )
+    print(render({k: v for k, v in table.items() if k != "bm25 ref"}, "fact@1"))
+    print()
+    print(render({k: v for k, v in table.items() if k != "bm25 ref"}, f"fact@{FACT_DEPTH}"))
     no_answer = no_answer_summary(unanswered, unanswerable)
     print(
         f"\nquestions nothing answers ({NO_ANSWER.name}): share with any chunk >= "
@@ -302,7 +336,11 @@ def main() -> int:
         return 0
     per_question: dict[str, dict[str, Any]] = {}
     for o in outcomes:
-        per_question.setdefault(o.qid, {})[o.leg] = {"ndcg": round(o.ndcg, 4), "top3": o.top}
+        per_question.setdefault(o.qid, {})[o.leg] = {
+            "ndcg": round(o.ndcg, 4),
+            "top3": o.top,
+            "fact_rank": o.fact_rank,
+        }
     payload = {
         "machine": info,
         "model": model,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.answer_quality.run import judge, percentile
+from bench.answer_quality.run import by_fact_place, judge, percentile
 
 QUESTION = {"qid": "en-1", "lang": "en", "style": "keyword", "split": "dev", "fact": "ensure_ascii"}
 
@@ -39,3 +39,34 @@ def test_percentile() -> None:
     assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
     assert percentile(list(map(float, range(101))), 0.95) == 95.0
     assert percentile([], 0.5) == 0.0
+
+
+def test_answers_are_counted_by_where_retrieval_put_the_fact() -> None:
+    """The reference lists cited chunks first; the fact's place is by similarity."""
+
+    def chunk(content: str, similarity: float) -> dict:
+        return {"id": content[:8], "content": content, "similarity": similarity}
+
+    first = {
+        "answer": "ensure_ascii [ID:0]",
+        "reference": {"chunks": [chunk("ensure_ascii is a flag", 0.9), chunk("other", 0.5)]},
+    }
+    later = {
+        "answer": "Other text. [ID:0]",
+        "reference": {"chunks": [chunk("other", 0.4), chunk("ensure_ascii is a flag", 0.3)]},
+    }
+    nowhere = {"answer": "Sorry!", "reference": {"chunks": []}}
+    outcomes = [
+        judge(QUESTION, first, 0.1, set()),
+        judge(QUESTION, later, 0.1, set()),
+        judge(QUESTION, nowhere, 0.1, {"Sorry!"}, [chunk("unrelated", 0.3)]),
+        judge(QUESTION | {"split": "test"}, nowhere, 0.1, {"Sorry!"}, [chunk("ensure_ascii", 0.2)]),
+    ]
+    assert [o.fact_rank for o in outcomes] == [0, 1, None, 0]
+    places = by_fact_place(outcomes)
+    assert places["dev"] == {
+        "first chunk": {"questions": 1, "fact_in_answer": 1.0},
+        "a later chunk": {"questions": 1, "fact_in_answer": 0.0},
+        "not retrieved": {"questions": 1, "fact_in_answer": 0.0},
+    }
+    assert places["test"] == {"first chunk": {"questions": 1, "fact_in_answer": 0.0}}

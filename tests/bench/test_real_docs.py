@@ -101,3 +101,15 @@ def test_verdicts_compare_the_test_split_with_the_targets() -> None:
     short = verdicts(legs(0.72, 0.8706, 0.9205, 0.70))
     assert [v.endswith("NOT met") for v in short] == [True, True, True]
     assert all("no figure" in v for v in verdicts({}))
+
+
+def test_the_fact_chunk_is_found_among_the_first_six_only() -> None:
+    from bench.real_docs.run import FACT_DEPTH, fact_rank
+
+    contents = ["pg_dump --data-only", "Use --Schema-Only to dump definitions", "schema"]
+    assert fact_rank(contents, "--schema-only") == 1  # case-insensitive, as answers are judged
+    assert fact_rank(contents, "pg_dump") == 0
+    assert fact_rank(contents, "pg_restore") is None
+    assert fact_rank(contents, "") is None
+    deep = ["nothing"] * FACT_DEPTH + ["the fact"]
+    assert fact_rank(deep, "the fact") is None
