@@ -32,6 +32,13 @@ _SKIP = frozenset(
         "form",
     }
 )
+# ARIA landmarks that say the same as <nav> (and a search form): Sphinx's sidebar ("Table of
+# Contents", "Previous topic", "Next topic", "Show Source") and its "index | modules | next"
+# bars are <div role="navigation">, about a sixth of the chunks of a Python documentation page.
+_SKIP_ROLES = frozenset({"navigation", "search"})
+# A table summarised as navigation: DocBook's "Prev | Up | Home | Next" header and footer
+# (<table summary="Navigation header">, on every page of PostgreSQL's documentation).
+_NAVIGATION_SUMMARY = re.compile(r"^\s*navigation\b", re.IGNORECASE)
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = frozenset(
     {
@@ -68,6 +75,16 @@ def decode_html(data: bytes) -> str:
     return data.decode(encoding or "latin-1", errors="replace")
 
 
+def _is_navigation(tag: Tag) -> bool:
+    """An element that only leads elsewhere, like <nav>: by its ARIA role, or a table by its
+    summary."""
+    role = tag.get("role")
+    if isinstance(role, str) and role.strip().lower() in _SKIP_ROLES:
+        return True
+    summary = tag.get("summary") if tag.name == "table" else None
+    return isinstance(summary, str) and bool(_NAVIGATION_SUMMARY.match(summary))
+
+
 class _Walker:
     """Collects inline text into paragraphs and emits a block at each block-level boundary."""
 
@@ -88,7 +105,7 @@ class _Walker:
     def visit(self, tag: Tag) -> None:
         """Emit or descend into one element."""
         name = tag.name
-        if name in _SKIP:
+        if name in _SKIP or _is_navigation(tag):
             return
         if name in _HEADINGS:
             self.flush()

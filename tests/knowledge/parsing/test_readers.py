@@ -51,6 +51,25 @@ def test_html_drops_scripts_styles_and_navigation_but_keeps_headings_and_tables(
     assert chunk == "Prices\nAll prices\ninclude tax.\nItem: Tea; Price: 3\n- Cash\n- Card"
 
 
+def test_html_drops_what_only_leads_elsewhere_by_role_and_table_summary() -> None:
+    """Sphinx marks its sidebar and link bars with role="navigation"; DocBook summarises its
+    Prev / Up / Next tables as navigation. A table with another summary stays."""
+    html = """<html><body>
+    <div class="related" role="navigation"><ul><li>index</li><li>next</li></ul></div>
+    <table summary="Navigation header"><tr><td>Prev</td><td>Up</td><td>Next</td></tr></table>
+    <h1>shutil</h1><p>High-level file operations.</p>
+    <table summary="Options"><tr><th>Option</th><th>Meaning</th></tr>
+    <tr><td>-r</td><td>recursive</td></tr></table>
+    <div class="sphinxsidebar" role="Navigation"><h3>Table of Contents</h3><p>Next topic</p></div>
+    <form role="search"><p>Quick search</p></form><div role="main"><p>Copies trees.</p></div>
+    </body></html>"""
+    [chunk] = contents(parse(html.encode(), "shutil.html"))
+    assert (
+        chunk
+        == "shutil\nHigh-level file operations.\nOption: -r; Meaning: recursive\nCopies trees."
+    )
+
+
 def test_html_reads_a_declared_gbk_charset() -> None:
     html = '<html><head><meta charset="gbk"></head><body><p>中文网页</p></body></html>'
     assert contents(parse(html.encode("gbk"), "zh.htm")) == ["中文网页"]
