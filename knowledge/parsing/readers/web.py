@@ -79,7 +79,9 @@ def _is_navigation(tag: Tag) -> bool:
     """An element that only leads elsewhere, like <nav>: by its ARIA role, or a table by its
     summary."""
     role = tag.get("role")
-    if isinstance(role, str) and role.strip().lower() in _SKIP_ROLES:
+    # A role attribute may list fallbacks ("navigation doc-toc"): the first is the element's.
+    first = role.lower().split()[:1] if isinstance(role, str) else []
+    if first and first[0] in _SKIP_ROLES:
         return True
     summary = tag.get("summary") if tag.name == "table" else None
     return isinstance(summary, str) and bool(_NAVIGATION_SUMMARY.match(summary))

@@ -61,12 +61,14 @@ def test_html_drops_what_only_leads_elsewhere_by_role_and_table_summary() -> Non
     <table summary="Options"><tr><th>Option</th><th>Meaning</th></tr>
     <tr><td>-r</td><td>recursive</td></tr></table>
     <div class="sphinxsidebar" role="Navigation"><h3>Table of Contents</h3><p>Next topic</p></div>
-    <form role="search"><p>Quick search</p></form><div role="main"><p>Copies trees.</p></div>
+    <div role="search"><p>Quick search</p></div><div role="main"><p>Copies trees.</p></div>
+    <div role="navigation doc-toc"><p>Contents</p></div><div role=""><p>Moves files.</p></div>
     </body></html>"""
     [chunk] = contents(parse(html.encode(), "shutil.html"))
     assert (
         chunk
-        == "shutil\nHigh-level file operations.\nOption: -r; Meaning: recursive\nCopies trees."
+        == "shutil\nHigh-level file operations.\nOption: -r; Meaning: recursive\nCopies trees.\n"
+        "Moves files."
     )
 
 
