@@ -313,6 +313,13 @@ HEADING_MAX_WORDS = 8
 HEADING_MAX_CJK = 20
 # Lines after a lead-in line become list items when there are at least two this short.
 LINE_ITEM_MAX_CHARS = 100
+# A sentence after code that opens with one of these goes on from the code ("restore_command =
+# 'cp …'" then "which will copy previously archived WAL segments …"): quoted alone it says
+# nothing, so it is quoted with the code.
+_CONTINUES = re.compile(
+    r"^(?:which|where|whereby|that|and|or|but|so|then|while|whereas|giving|producing|"
+    r"returning|yielding)\b"
+)
 # "New in version 3.2." alone dates what is around it and answers nothing (with what changed
 # after it, "Changed in version 3.5: …" stays a passage).
 _VERSION_NOTE = re.compile(
@@ -475,6 +482,7 @@ class _Block:
     lines: list[str]
     lead: str = ""  # a lead-in ("… as follows:") that introduces this block
     heading: str = ""  # the nearest heading above
+    tail: str = ""  # code only: the sentence after it that goes on from it ("which will …")
 
 
 def _raw_blocks(content: str) -> list[_Block]:
@@ -693,6 +701,15 @@ def _blocks(content: str) -> list[_Block]:
                 lead = sentences.pop()
                 if nxt is not None and nxt.kind != "heading":
                     nxt.lead = lead  # "Check the hardware requirements:" + the list
+            if (
+                sentences
+                and out
+                and raw[position - 1] is out[-1]  # right after the code
+                and out[-1].kind == "code"
+                and not out[-1].tail
+                and _CONTINUES.match(sentences[0])
+            ):
+                out[-1].tail = sentences.pop(0)
             if not sentences:
                 continue
             block.lines = sentences
@@ -799,7 +816,10 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
         elif block.kind == "code":
             groups.append(1)
             group = len(groups)
-            for code in _code_pieces(block.lines):
+            pieces = _code_pieces(block.lines)
+            if block.tail:
+                pieces[-1] = f"{pieces[-1]}\n{block.tail}"
+            for code in pieces:
                 # Each statement is read with the lead-in that introduces the whole example.
                 add(
                     code,

@@ -717,3 +717,29 @@ def test_a_bare_version_note_is_no_passage() -> None:
     texts = {u.text for u in passages([KnowledgeChunk(0, OS_PATH_TIMES, "os.path.html")])}
     assert "New in version 3.2." not in texts
     assert any(t.startswith("Return the time of last access") for t in texts)
+
+
+def test_a_sentence_that_goes_on_from_code_is_quoted_with_the_code() -> None:
+    """A sentence like "which will copy …" after a command says nothing alone: it is quoted
+    with the command (and a sentence after code that starts anew stays a passage of its own)."""
+    chunk = (
+        "The simplest useful command is something like:\n"
+        "restore_command = 'cp /mnt/server/archivedir/%f %p'\n"
+        "which will copy previously archived WAL segments from the directory "
+        "/mnt/server/archivedir.\n"
+        "Of course, you can use something much more complicated.\n"
+    )
+    units = passages([KnowledgeChunk(0, chunk, "backup.html")])
+    texts = [u.text for u in units]
+    assert texts[0].startswith("```\nrestore_command = 'cp")
+    assert texts[0].endswith("```\nwhich will copy previously archived WAL segments from the "
+                             "directory /mnt/server/archivedir.")  # fmt: skip
+    assert not any(t.startswith("which will copy") for t in texts)
+    assert "Of course, you can use something much more complicated." in texts
+    text = compose_with_minilm(
+        "What copies previously archived WAL segments from the archive directory?",
+        chunk,
+        "backup.html",
+    )
+    assert "restore_command = 'cp" in text
+    assert text.index("restore_command") < text.index("which will copy")
