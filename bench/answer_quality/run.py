@@ -99,10 +99,6 @@ def retrieval_order(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def normalised(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def without_markers(answer: str) -> str:
     return CITATION.sub(" ", answer)
 
@@ -116,22 +112,25 @@ def judge(
 ) -> Outcome:
     """How one answer fares: the fact in the text, in a cited chunk, in any retrieved chunk.
     `retrieved`: what retrieval gave the answerer when the reply lists no sources."""
-    fact = normalised(question["fact"])
+    fact = questions.normalised(question["fact"])
     answer = str(data.get("answer") or "")
     chunks = (data.get("reference") or {}).get("chunks") or []
     cited = {int(n) for n in CITATION.findall(answer)}
-    contents = [normalised(str(c.get("content") or "")) for c in chunks]
-    found = contents + [normalised(str(c.get("content") or "")) for c in retrieved or []]
-    ordered = [normalised(str(c.get("content") or "")) for c in retrieval_order(data)] or [
-        normalised(str(c.get("content") or "")) for c in retrieved or []
-    ]
+
+    def texts(rows: list[dict[str, Any]]) -> list[str]:
+        return [questions.normalised(str(c.get("content") or "")) for c in rows]
+
+    contents = texts(chunks)
+    given = texts(retrieved or [])
+    found = contents + given
+    ordered = texts(retrieval_order(data)) or given
     return Outcome(
         qid=question["qid"],
         lang=question["lang"],
         style=question["style"],
         split=question["split"],
         fact=question["fact"],
-        fact_in_answer=fact in normalised(without_markers(answer)),
+        fact_in_answer=fact in questions.normalised(without_markers(answer)),
         fact_in_citations=any(fact in contents[n] for n in cited if n < len(contents)),
         fact_retrieved=any(fact in c for c in found),
         answered=answer.strip() not in no_answers | {""},

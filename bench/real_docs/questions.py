@@ -27,6 +27,12 @@ def load(path: Path = PATH) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def normalised(text: str) -> str:
+    """Text as a fact is looked for in it, by this benchmark and the answer benchmark alike:
+    case-folded, runs of whitespace as one space."""
+    return " ".join(text.casefold().split())
+
+
 def select(
     questions: list[dict[str, Any]], lang: str | None = None, split: str | None = None
 ) -> list[dict[str, Any]]:
