@@ -86,21 +86,49 @@ def test_bm25_ranks_by_rare_terms_and_normalises_length() -> None:
 def test_verdicts_compare_the_test_split_with_the_targets() -> None:
     from bench.real_docs.run import verdicts
 
-    def legs(keyword: float, vector: float, hybrid: float, zh: float) -> dict:
-        row = lambda v: {"test": {"ndcg@10": v}, "zh-test": {"ndcg@10": zh}}  # noqa: E731
+    def legs(keyword: float, vector: float, hybrid: float, zh: float, chunk: float = 0.1) -> dict:
+        # At the chunk level each leg scores `chunk` less than at the document level.
+        def row(v: float) -> dict:
+            return {"test": {"ndcg@10": v, "fact ndcg@10": v - chunk}, "zh-test": {"ndcg@10": zh}}
+
         return {
             "keyword 0": row(keyword),
             "vector 1": row(vector),
             "hybrid 0.3": row(hybrid),
-            "bm25 ref": {"test": {"ndcg@10": 0.7246}},
+            "bm25 ref": {"test": {"ndcg@10": 0.7246, "fact ndcg@10": 0.6}},
         }
 
     met = verdicts(legs(0.8266, 0.8706, 0.9209, 0.864))
-    assert [v.endswith(": met") for v in met] == [True, True, True]
+    assert [v.endswith(": met") for v in met] == [True] * 5
     assert "+0.0503" in met[1]
-    short = verdicts(legs(0.72, 0.8706, 0.9205, 0.70))
-    assert [v.endswith("NOT met") for v in short] == [True, True, True]
+    assert met[3].startswith("chunk level: keyword leg >= BM25") and "0.7266 vs 0.6" in met[3]
+    short = verdicts(legs(0.72, 0.8706, 0.9205, 0.70, chunk=0.2))
+    assert [v.endswith("NOT met") for v in short] == [True] * 5
     assert all("no figure" in v for v in verdicts({}))
+    # A run without chunk-level figures (an old results file) says so, not "met".
+    old = verdicts(
+        {
+            leg: {"test": {"ndcg@10": 0.9}}
+            for leg in ("keyword 0", "vector 1", "hybrid 0.3", "bm25 ref")
+        }
+    )
+    assert all("no figure" in v for v in old[3:])
+
+
+def test_the_chunk_level_relevant_set_is_the_fact_chunks_of_relevant_pages() -> None:
+    from bench.real_docs.run import fact_chunks, fact_ndcg
+
+    ids = ["a", "b", "c", "d"]
+    texts = ["Use --Schema-Only", "pg_dump --schema-only", "--schema-only here too", "other"]
+    owners = ["pgdump.html", "pgdump.html", "elsewhere.html", "pgdump.html"]
+    q = {"fact": "--schema-only", "relevant": ["pgdump.html"]}
+    assert fact_chunks(ids, texts, owners, q) == {"a", "b"}  # not c: not a relevant page
+    assert fact_chunks(ids, texts, owners, q | {"fact": None}) == set()
+    assert fact_ndcg(["a", "b", "d"], {"a", "b"}) == pytest.approx(1.0)
+    assert fact_ndcg(["d", "c", "a"], {"a", "b"}) == pytest.approx(
+        (1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    )
+    assert fact_ndcg(["a"], set()) is None  # no chunk holds the fact: left out
 
 
 def test_the_fact_chunk_is_found_among_the_first_six_only() -> None:
