@@ -29,7 +29,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,21 +97,21 @@ def fact_rank(contents: Sequence[str], fact: str) -> int | None:
 
 
 def fact_chunks(ids: Sequence[str], texts: Sequence[str], owners: Sequence[str],
-                q: dict[str, Any]) -> set[str]:  # fmt: skip
+                q: dict[str, Any]) -> frozenset[str]:  # fmt: skip
     """Ids of the chunks of the question's relevant pages that hold its fact (judged as
     `fact_rank` judges): the relevant set of the chunk-level nDCG."""
     needle = questions.normalised(q.get("fact") or "")
     relevant = set(q.get("relevant", []))
     if not needle:
-        return set()
-    return {
+        return frozenset()
+    return frozenset(
         chunk_id
         for chunk_id, text, owner in zip(ids, texts, owners, strict=True)
         if owner in relevant and needle in questions.normalised(text)
-    }
+    )
 
 
-def fact_ndcg(ranked_ids: Sequence[str], relevant_chunks: set[str]) -> float | None:
+def fact_ndcg(ranked_ids: Sequence[str], relevant_chunks: Set[str]) -> float | None:
     """nDCG@10 of a chunk ranking against `relevant_chunks`; None when there are none (no
     fact, or no chunk holds it whole: a fact split across two chunks)."""
     return ndcg(ranked_ids, relevant_chunks, K) if relevant_chunks else None
@@ -168,7 +168,7 @@ def ask(api: Api, q: dict[str, Any], dataset_id: str, names: dict[str, str], leg
     if not relevant:  # a question nothing answers
         return Outcome(q["qid"], leg, 0.0, 0.0, seconds, ranked[:3], above)
     found = fact_rank([c["content"] for c in data["chunks"]], q.get("fact") or "")
-    chunk_level = fact_ndcg([str(c["id"]) for c in data["chunks"]], set(relevant_chunks))
+    chunk_level = fact_ndcg([str(c["id"]) for c in data["chunks"]], relevant_chunks)
     return Outcome(q["qid"], leg, ndcg(ranked, relevant, K), recall(ranked, relevant, K),
                    seconds, ranked[:3], above, found, chunk_level)  # fmt: skip
 
@@ -327,7 +327,7 @@ def main() -> int:
         print(f"{len(texts)} chunks in {len(names)} documents; {len(qs)} questions", flush=True)
         t0 = time.monotonic()
         for n, q in enumerate(qs, 1):
-            chunks = frozenset(fact_chunks(ids, texts, owners, q))
+            chunks = fact_chunks(ids, texts, owners, q)
             for w in weights:
                 outcomes.append(ask(api, q, dataset_id, names, leg_name(w), w, chunks))
             b0 = time.perf_counter()
@@ -339,7 +339,7 @@ def main() -> int:
                                     ranked[:3], False,
                                     fact_rank([texts[i] for i in hits[:FACT_DEPTH]],
                                               q.get("fact") or ""),
-                                    fact_ndcg([ids[i] for i in hits[:K]], set(chunks))))  # fmt: skip
+                                    fact_ndcg([ids[i] for i in hits[:K]], chunks)))  # fmt: skip
             if n % 50 == 0:
                 print(f"   {n}/{len(qs)} questions", flush=True)
         timings["questions_s"] = round(time.monotonic() - t0, 1)

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ def load_corpus(api: Api, lang: str, passages: list[dict[str, Any]], tag: str) -
 # --- scoring ----------------------------------------------------------------------------------
 
 
-def ndcg(ranked: Sequence[str], relevant: set[str], k: int = K) -> float:
+def ndcg(ranked: Sequence[str], relevant: Set[str], k: int = K) -> float:
     dcg = sum(1 / math.log2(i + 2) for i, pid in enumerate(ranked[:k]) if pid in relevant)
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), k)))
     return dcg / ideal
