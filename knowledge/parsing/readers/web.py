@@ -1,8 +1,10 @@
-"""HTML: headings, paragraphs, list items and tables, without scripts, styles or navigation."""
+"""HTML: headings, paragraphs, list items and tables, without scripts, styles, navigation or
+the page's footer."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
 from bs4 import (
     BeautifulSoup,
@@ -12,6 +14,7 @@ from bs4 import (
     NavigableString,
     ProcessingInstruction,
     Tag,
+    XMLParsedAsHTMLWarning,
 )
 
 from knowledge.parsing.text import clean_text, one_line, sniff_encoding, table_rows_text
@@ -35,7 +38,13 @@ _SKIP = frozenset(
 # ARIA landmarks that say the same as <nav> (and a search form): Sphinx's sidebar ("Table of
 # Contents", "Previous topic", "Next topic", "Show Source") and its "index | modules | next"
 # bars are <div role="navigation">, about a sixth of the chunks of a Python documentation page.
-_SKIP_ROLES = frozenset({"navigation", "search"})
+# The page's footer ("contentinfo": copyright, licence, "Last updated on …") goes the same way.
+_SKIP_ROLES = frozenset({"navigation", "search", "contentinfo"})
+# A <footer> inside one of these belongs to it (an article's byline) and is kept; outside all of
+# them it is the page's footer. Pages older than <footer> name theirs by class or id (Sphinx:
+# <div class="footer">, "© Copyright 2001-2026, Python Software Foundation … Created using
+# Sphinx", once per page of Python's documentation), as Readability also reads "footer".
+_SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
 # A table summarised as navigation: DocBook's "Prev | Up | Home | Next" header and footer
 # (<table summary="Navigation header">, on every page of PostgreSQL's documentation).
 _NAVIGATION_SUMMARY = re.compile(r"^\s*navigation\b", re.IGNORECASE)
@@ -53,7 +62,10 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 
 def read_html(data: bytes, filename: str) -> Extracted:
     """Blocks in document order; tables become 'header: value' rows and are kept as cells."""
-    soup = BeautifulSoup(decode_html(data), "lxml")
+    with warnings.catch_warnings():
+        # XHTML (PostgreSQL's documentation) is read as HTML on purpose, as browsers read it.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(decode_html(data), "lxml")
     extracted = Extracted()
     title = soup.title.get_text() if soup.title else ""
     if one_line(title) and not soup.find("h1"):
@@ -87,6 +99,18 @@ def _is_navigation(tag: Tag) -> bool:
     return isinstance(summary, str) and bool(_NAVIGATION_SUMMARY.match(summary))
 
 
+def _is_page_footer(tag: Tag) -> bool:
+    """A <footer>, or an element whose class or id is "footer", outside any sectioning element
+    or main content: the footer of the page, not of an article in it."""
+    classes = tag.get("class")
+    named = tag.get("id") == "footer" or (isinstance(classes, list) and "footer" in classes)
+    if tag.name != "footer" and not named:
+        return False
+    return not any(
+        parent.name in _SECTIONING or parent.get("role") == "main" for parent in tag.parents
+    )
+
+
 class _Walker:
     """Collects inline text into paragraphs and emits a block at each block-level boundary."""
 
@@ -107,7 +131,7 @@ class _Walker:
     def visit(self, tag: Tag) -> None:
         """Emit or descend into one element."""
         name = tag.name
-        if name in _SKIP or _is_navigation(tag):
+        if name in _SKIP or _is_navigation(tag) or _is_page_footer(tag):
             return
         if name in _HEADINGS:
             self.flush()

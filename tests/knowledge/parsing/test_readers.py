@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -70,6 +71,42 @@ def test_html_drops_what_only_leads_elsewhere_by_role_and_table_summary() -> Non
         == "shutil\nHigh-level file operations.\nOption: -r; Meaning: recursive\nCopies trees.\n"
         "Moves files."
     )
+
+
+def test_html_drops_the_page_footer_but_keeps_an_articles() -> None:
+    """A page footer (copyright, licence, "Created using Sphinx") is no content; a <footer>
+    inside an article or the main content belongs to it."""
+    html = """<html><body>
+    <div role="main"><h1>json</h1><p>Encodes objects.</p>
+    <div class="footer note"><p>See also pickle.</p></div></div>
+    <article><p>Release notes.</p><footer><p>Written by Ann.</p></footer></article>
+    <div class="footer"><p>© Copyright 2001-2026. Created using Sphinx 7.2.</p></div>
+    <div id="footer"><p>Last updated on Jan 01.</p></div>
+    <footer><p>Site footer.</p></footer><div role="contentinfo"><p>Imprint.</p></div>
+    <div class="footnote"><p>[1] A footnote stays.</p></div>
+    </body></html>"""
+    [chunk] = contents(parse(html.encode(), "json.html"))
+    assert chunk == (
+        "json\nEncodes objects.\nSee also pickle.\nRelease notes.\nWritten by Ann.\n"
+        "[1] A footnote stays."
+    )
+
+
+def test_xhtml_is_read_as_html_without_a_warning() -> None:
+    """PostgreSQL's pages are XHTML; Beautiful Soup warned on each one (in the worker's log)."""
+    xhtml = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!DOCTYPE html PUBLIC '
+        b'"-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/'
+        b'xhtml1-transitional.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head><meta '
+        b'http-equiv="Content-Type" content="text/html; charset=UTF-8" /><title>VACUUM</title>'
+        b'<link rel="stylesheet" type="text/css" href="stylesheet.css" /><link rev="made" '
+        b'href="pgsql-docs@lists.postgresql.org" /><meta name="generator" content="DocBook XSL '
+        b'Stylesheets Vsnapshot" /><link rel="prev" href="sql-update.html" title="UPDATE" />'
+        b"</head><body><h1>VACUUM</h1><p>Garbage-collect a database.</p></body></html>"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert contents(parse(xhtml, "sql-vacuum.html")) == ["VACUUM\nGarbage-collect a database."]
 
 
 def test_html_reads_a_declared_gbk_charset() -> None:
