@@ -322,7 +322,7 @@ _CONTINUES = re.compile(
 )
 # "New in version 3.2." alone dates what is around it and answers nothing (with what changed
 # after it, "Changed in version 3.5: …" stays a passage).
-_VERSION_NOTE = re.compile(
+_BARE_VERSION_NOTE = re.compile(
     r"^(?:new|added|changed|deprecated)(?: in| since)? version [\d.]+\.?$", re.IGNORECASE
 )
 
@@ -904,7 +904,7 @@ def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:
     for rank, chunk in enumerate(knowledge):
         for unit in _units_of(chunk, rank, len(out), groups):
             key = f"{unit.label}\n{_dedupe_key(unit.text)}"
-            if key in seen or not unit.terms or _VERSION_NOTE.match(unit.text):
+            if key in seen or not unit.terms or _BARE_VERSION_NOTE.match(unit.text):
                 continue
             seen.add(key)
             out.append(unit)

@@ -719,6 +719,21 @@ def test_a_bare_version_note_is_no_passage() -> None:
     assert any(t.startswith("Return the time of last access") for t in texts)
 
 
+def test_a_version_note_with_what_changed_starts_a_passage_of_its_own() -> None:
+    """Sphinx leaves no full stop after a description line; the version note after it is a
+    passage of its own, not the end of the description's sentence."""
+    content = (
+        "os.path.getsize(path)¶\n"
+        "Return the size, in bytes, of path, as the operating system reports it\n"
+        "Changed in version 3.6: Accepts a path-like object.\n"
+    )
+    texts = [u.text for u in passages([KnowledgeChunk(0, content, "os.path.html")])]
+    assert texts == [
+        "Return the size, in bytes, of path, as the operating system reports it",
+        "Changed in version 3.6: Accepts a path-like object.",
+    ]
+
+
 def test_a_sentence_that_goes_on_from_code_is_quoted_with_the_code() -> None:
     """A sentence like "which will copy …" after a command says nothing alone: it is quoted
     with the command (and a sentence after code that starts anew stays a passage of its own)."""
