@@ -4,14 +4,16 @@ It never generates text. It reads the retrieved chunks as prose sentences, list 
 table rows and code blocks (headings and lead-in lines such as "Requirements:" are context, never
 an answer on their own), scores each against the question by the IDF-weighted share of the
 question's terms it holds and, when the datasets' embedding model is known, by embedding
-similarity, then picks up to MAX_UNITS with maximal marginal relevance (MMR) so that near-repeats
-stay out. The sections (a chunk's passages under one heading) are embedded as wholes too, and the
-opening passage of the section most like the question is always among those quoted: a question in
-other words is often answered by a section none of whose sentences says it alone. A quoted
-sentence goes on with the sentences after it in its section that still hold question terms
-(FOLLOW_ON_CHARS). A list whose lead-in answers is quoted whole (the CPU / RAM / disk of "Hardware
-requirements:"). The answer goes chunk by chunk, best chunk first, each passage followed by its
-`[ID:n]` citation. When nothing answers it says the one no-answer text (`ChatRequest.no_answer`).
+similarity (with MiniLM, a question's word also counts for the passages' words whose vectors
+are close to its own: "folder" for "directory"), then picks up to MAX_UNITS with maximal
+marginal relevance (MMR) so that near-repeats stay out. The sections (a chunk's passages under
+one heading) are embedded as wholes too, and the opening passage of the section most like the
+question is always among those quoted: a question in other words is often answered by a
+section none of whose sentences says it alone. A quoted sentence goes on with the sentences
+after it in its section that still hold question terms (FOLLOW_ON_CHARS). A list whose lead-in
+answers is quoted whole (the CPU / RAM / disk of "Hardware requirements:"). The answer goes
+chunk by chunk, best chunk first, each passage followed by its `[ID:n]` citation. When nothing
+answers it says the one no-answer text (`ChatRequest.no_answer`).
 jieba and the bundled embedding model only: no download, no network for built-in models.
 """
 
@@ -88,6 +90,14 @@ PHRASE_WEIGHT = 0.2
 RANK_BONUS = 0.02
 # Passages embedded per question at most (the rest are scored by their terms alone).
 EMBED_LIMIT = 12
+# A word of an English question also stands for the passages' words whose own MiniLM vectors
+# are this close to it ("folder" -> "directory", "installed" -> "installation", "start" ->
+# "beginning"), at most SOFT_TERMS of them; cosines are the model's, so only for its models.
+# The words are those of the best-ranked chunks first, at most SOFT_VOCABULARY per question.
+SOFT_TERM_COSINE = 0.75
+SOFT_TERMS = 3
+SOFT_VOCABULARY = 500
+SOFT_TERM_MODELS = frozenset(["sentence-transformers/all-MiniLM-L6-v2@Builtin"])
 # Sections (a chunk's passages under one heading) embedded per question at most, best-ranked
 # chunks first; the section most like the question (at least this cosine) is always quoted.
 SECTION_EMBED_LIMIT = 12
@@ -914,34 +924,46 @@ def passages(knowledge: Sequence[KnowledgeChunk]) -> list[Unit]:
 
 # --- embeddings -------------------------------------------------------------------------------
 
-_CACHE_SIZE = 8192
-_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_cache_lock = threading.Lock()
+
+class _VectorCache:
+    """L2-normalised rows for texts, remembering the most recent `size` of them (chunks and a
+    knowledge base's words come back question after question), stored as `dtype`."""
+
+    def __init__(self, size: int, dtype: type[np.floating] = np.float32) -> None:
+        self.size = size
+        self.dtype = dtype
+        self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, model_id: str, texts: list[str]) -> np.ndarray:
+        from knowledge.embeddings import embed_texts
+
+        rows: list[np.ndarray | None] = []
+        missing: list[int] = []
+        with self._lock:
+            for index, text in enumerate(texts):
+                row = self._rows.get((model_id, text))
+                if row is None:
+                    missing.append(index)
+                else:
+                    self._rows.move_to_end((model_id, text))
+                rows.append(row)
+        if missing:
+            fresh = embed_texts(model_id, [texts[i] for i in missing]).astype(self.dtype)
+            with self._lock:
+                for index, row in zip(missing, fresh, strict=True):
+                    rows[index] = row
+                    self._rows[(model_id, texts[index])] = row
+                while len(self._rows) > self.size:
+                    self._rows.popitem(last=False)
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([r for r in rows if r is not None]).astype(np.float32, copy=False)
 
 
-def _embed(model_id: str, texts: list[str]) -> np.ndarray:
-    """L2-normalised rows for `texts`, remembering recent passages (chunks come back often)."""
-    from knowledge.embeddings import embed_texts
-
-    rows: list[np.ndarray | None] = []
-    missing: list[int] = []
-    with _cache_lock:
-        for index, text in enumerate(texts):
-            row = _cache.get((model_id, text))
-            if row is None:
-                missing.append(index)
-            else:
-                _cache.move_to_end((model_id, text))
-            rows.append(row)
-    if missing:
-        fresh = embed_texts(model_id, [texts[i] for i in missing])
-        with _cache_lock:
-            for index, row in zip(missing, fresh, strict=True):
-                rows[index] = row
-                _cache[(model_id, texts[index])] = row
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return np.vstack([r for r in rows if r is not None]) if rows else np.zeros((0, 0))
+# Passages (and the questions) as embedded; single words apart, at half the size a row.
+_passage_vectors = _VectorCache(8192)
+_word_vectors = _VectorCache(16384, np.float16)
 
 
 def _similarities(
@@ -959,7 +981,7 @@ def _similarities(
     try:
         texts = [units[i].score_text[:EMBED_CHARS] for i in chosen]
         texts += [text[:SECTION_EMBED_CHARS] for text in extra.values()]
-        vectors = _embed(model_id, [question, *texts])
+        vectors = _passage_vectors.embed(model_id, [question, *texts])
     except Exception:  # noqa: BLE001 - an unreachable embedding service: answer by terms alone
         logger.warning("embedding for the extractive answer failed", exc_info=True)
         return {}, {}, {}
@@ -1007,15 +1029,52 @@ class Scored:
     sections: list[tuple[float, list[int]]] = field(default_factory=list)  # (cosine, passages)
 
 
-def _question_groups(question: str, units: Sequence[Unit]) -> list[frozenset[str]]:
-    """The question's terms, each with the forms that stand for it in a passage. A Chinese
-    question's words come with their English glosses (CC-CEDICT, as retrieval matched the
-    chunks: "回收" -> recycle / reclaim / retrieve) as separate alternatives; those no passage
-    holds are left out (over English text a Chinese word is no missing evidence, nor over
-    Chinese text an English gloss)."""
+def _soft_groups(
+    terms: frozenset[str], units: Sequence[Unit], model_id: str
+) -> list[frozenset[str]]:
+    """Each English question term with the passages' words whose MiniLM vectors are within
+    SOFT_TERM_COSINE of its own: a question in other words ("pack a folder into a zip
+    file") meets the passage's ("archive a directory") on more than the words they share."""
+    plain = [frozenset([t]) for t in sorted(terms)]
+    if model_id not in SOFT_TERM_MODELS or not terms:
+        return plain
+    vocabulary: dict[str, None] = {}
+    for unit in sorted(units, key=lambda u: (u.rank, u.order)):
+        for word in sorted(unit.terms - terms):
+            if len(word) > 2 and word.isascii() and any(c.isalpha() for c in word):
+                vocabulary[word] = None
+        if len(vocabulary) >= SOFT_VOCABULARY:
+            break
+    words = list(vocabulary)[:SOFT_VOCABULARY]
+    asked = [t for t in sorted(terms) if t.isascii()]
+    if not words or not asked:
+        return plain
+    try:
+        vectors = _word_vectors.embed(model_id, asked + words)
+    except Exception:  # noqa: BLE001 - an unreachable embedding service: the terms alone
+        logger.warning("embedding words for the extractive answer failed", exc_info=True)
+        return plain
+    cosines = vectors[len(asked) :] @ vectors[: len(asked)].T  # (words, asked)
+    near: dict[str, frozenset[str]] = {}
+    for k, term in enumerate(asked):
+        column = cosines[:, k]
+        best = np.argsort(-column)[:SOFT_TERMS]
+        near[term] = frozenset(words[i] for i in best if column[i] >= SOFT_TERM_COSINE)
+    return [frozenset([t]) | near.get(t, frozenset()) for t in sorted(terms)]
+
+
+def _question_groups(
+    question: str, units: Sequence[Unit], embedding_model: str = ""
+) -> list[frozenset[str]]:
+    """The question's terms, each with the forms that stand for it in a passage. An English
+    question's words come with the passages' words close to them in the embedding model
+    (`_soft_groups`). A Chinese question's words come with their English glosses (CC-CEDICT,
+    as retrieval matched the chunks: "回收" -> recycle / reclaim / retrieve) as separate
+    alternatives; those no passage holds are left out (over English text a Chinese word is no
+    missing evidence, nor over Chinese text an English gloss)."""
     terms = _terms(question)
     if not _CJK.search(question):
-        return [frozenset([t]) for t in terms]
+        return _soft_groups(terms, units, embedding_model)
     from knowledge import crosslingual  # the dictionary loads on first Chinese question
 
     held = frozenset().union(*(u.terms for u in units)) if units else frozenset()
@@ -1034,7 +1093,7 @@ def score_passages(
     rendered = _rendered(question, embedding_model)
     units = passages(knowledge)
     total = len(units)
-    groups = _question_groups(question, units)
+    groups = _question_groups(question, units, embedding_model)
 
     def idf(group: frozenset[str]) -> float:
         # BM25's smoothed IDF: always positive, largest for terms few passages contain.

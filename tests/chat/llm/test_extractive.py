@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from chat.llm import ChatRequest, KnowledgeChunk, Message
@@ -14,6 +15,7 @@ from chat.llm.extractive import (
     NOT_FOUND_EN,
     NOT_FOUND_ZH,
     ExtractiveChatModel,
+    _question_groups,
     compose_answer,
     passages,
     score_passages,
@@ -473,14 +475,14 @@ FETCH_API = (
     "\n"
     "fetch.deadline(url, limit)¶\n"
     "Give up on a transfer that is still going after limit seconds.\n"
-    "The transfer is then aborted and TimeoutError is raised.\n"
+    "The transfer then ends with a TimeoutError.\n"
     "limit is a number of seconds.\n"
 )
 
 
 def test_the_section_most_like_a_question_in_other_words_is_quoted_with_its_term() -> None:
-    """No sentence under fetch.deadline shares a word with the question, but the section as a
-    whole says what it asks; the sentence sharing its words ("long download") is not enough."""
+    """No sentence under fetch.deadline shares a word (or a word close to one, as "aborted" is
+    to "abort") with the question, but the section as a whole says what it asks; the sentence sharing its words ("long download") is not enough."""
     text = compose_with_minilm(
         "how to abort a download that takes too long", FETCH_API, "fetch.html"
     )
@@ -758,3 +760,98 @@ def test_a_sentence_that_goes_on_from_code_is_quoted_with_the_code() -> None:
     )
     assert "restore_command = 'cp" in text
     assert text.index("restore_command") < text.index("which will copy")
+
+
+REMOVE_TREE = [
+    KnowledgeChunk(
+        0,
+        "shutil.rmtree(path, ignore_errors=False)¶\n"
+        "Delete an entire directory tree; path must point to a directory.\n\n"
+        "shutil.copyfile(src, dst)¶\n"
+        "Copy the contents of the file named src to a file named dst.\n",
+        "shutil.html",
+    ),
+    KnowledgeChunk(
+        1,
+        "os.remove(path)¶\n"
+        "Remove the file path. All files are closed first.\n\n"
+        "os.listdir(path)¶\n"
+        "Return a list of the names of the entries in the folder given by path, all of them.\n",
+        "os.html",
+    ),
+]
+REMOVE_TREE_QUESTION = "remove a folder together with all the files inside it"
+
+
+def test_a_question_word_also_matches_the_passages_words_close_to_it_in_meaning() -> None:
+    """The question says "folder", the answer "directory": with MiniLM the question's word
+    stands for the passage's too, so shutil.rmtree's sentence holds two of its terms."""
+    from knowledge.embeddings import MINILM_ID
+
+    units = passages(REMOVE_TREE)
+    assert frozenset({"folder", "directory"}) in _question_groups(
+        REMOVE_TREE_QUESTION, units, MINILM_ID
+    )
+    assert frozenset({"folder"}) in _question_groups(REMOVE_TREE_QUESTION, units)
+    request = ChatRequest(
+        system="",
+        history=[],
+        question=REMOVE_TREE_QUESTION,
+        knowledge=REMOVE_TREE,
+        embedding_model=MINILM_ID,
+    )
+    assert "shutil.rmtree(path, ignore_errors=False): Delete an entire directory tree" in (
+        compose_answer(request)
+    )
+
+
+def test_close_words_are_measured_with_minilm_only() -> None:
+    """The cosine bound is MiniLM's: another model's words are matched as written (and that
+    model is not even asked)."""
+    units = passages(REMOVE_TREE)
+    groups = _question_groups(REMOVE_TREE_QUESTION, units, "text-embedding-3-small@OpenAI")
+    assert all(len(group) == 1 for group in groups)
+
+
+def test_without_the_embedding_service_words_are_matched_as_written(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chat.llm import extractive
+    from knowledge import embeddings
+    from knowledge.embeddings import MINILM_ID
+
+    def unreachable(model_id: str, texts: list[str]) -> None:
+        raise embeddings.EmbeddingError("The embedding service is unreachable.")
+
+    monkeypatch.setattr(extractive, "_word_vectors", extractive._VectorCache(64))
+    monkeypatch.setattr(embeddings, "embed_texts", unreachable)
+    groups = _question_groups(REMOVE_TREE_QUESTION, passages(REMOVE_TREE), MINILM_ID)
+    assert all(len(group) == 1 for group in groups)
+    assert "embedding words for the extractive answer failed" in caplog.text
+
+
+def test_the_vector_cache_embeds_a_text_once_and_keeps_the_latest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chat.llm import extractive
+    from knowledge import embeddings
+    from knowledge.embeddings import MINILM_ID
+
+    asked: list[list[str]] = []
+    real = embeddings.embed_texts
+
+    def counted(model_id: str, texts: list[str]) -> object:
+        asked.append(list(texts))
+        return real(model_id, texts)
+
+    monkeypatch.setattr(embeddings, "embed_texts", counted)
+    cache = extractive._VectorCache(2, np.float16)
+    first = cache.embed(MINILM_ID, ["folder", "directory"])
+    again = cache.embed(MINILM_ID, ["directory", "folder"])
+    assert asked == [["folder", "directory"]]
+    assert again.dtype == np.float32 and again.shape == (2, 384)
+    assert np.array_equal(again, first[::-1])
+    assert float(first[0] @ first[1]) >= 0.75  # what lets "folder" stand for "directory"
+    cache.embed(MINILM_ID, ["archive"])  # the least recently used ("directory") goes
+    cache.embed(MINILM_ID, ["folder", "directory"])
+    assert asked[1:] == [["archive"], ["directory"]]
