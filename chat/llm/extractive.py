@@ -76,7 +76,8 @@ EMBEDDING_FLOOR = 0.2
 # Chinese question it counts for less.
 EMBEDDING_WEIGHT = 0.5
 EMBEDDING_WEIGHT_ENGLISH_ONLY_MODEL_CJK = 0.15
-ENGLISH_ONLY_MODELS = frozenset(["sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+_MINILM = "sentence-transformers/all-MiniLM-L6-v2@Builtin"  # knowledge.embeddings.MINILM_ID
+ENGLISH_ONLY_MODELS = frozenset([_MINILM])
 # Further passages must score at least this fraction of the best one.
 RELATIVE_CUTOFF = 0.6
 # MMR: relevance against similarity to what is already chosen.
@@ -97,7 +98,7 @@ EMBED_LIMIT = 12
 SOFT_TERM_COSINE = 0.75
 SOFT_TERMS = 3
 SOFT_VOCABULARY = 500
-SOFT_TERM_MODELS = frozenset(["sentence-transformers/all-MiniLM-L6-v2@Builtin"])
+SOFT_TERM_MODELS = frozenset([_MINILM])
 # Sections (a chunk's passages under one heading) embedded per question at most, best-ranked
 # chunks first; the section most like the question (at least this cosine) is always quoted.
 SECTION_EMBED_LIMIT = 12
@@ -949,7 +950,9 @@ class _VectorCache:
                     self._rows.move_to_end((model_id, text))
                 rows.append(row)
         if missing:
-            fresh = embed_texts(model_id, [texts[i] for i in missing]).astype(self.dtype)
+            fresh = embed_texts(model_id, [texts[i] for i in missing]).astype(
+                self.dtype, copy=False
+            )
             with self._lock:
                 for index, row in zip(missing, fresh, strict=True):
                     rows[index] = row
@@ -1039,7 +1042,7 @@ def _soft_groups(
     if model_id not in SOFT_TERM_MODELS or not terms:
         return plain
     vocabulary: dict[str, None] = {}
-    for unit in sorted(units, key=lambda u: (u.rank, u.order)):
+    for unit in units:  # in retrieval order, then reading order
         for word in sorted(unit.terms - terms):
             if len(word) > 2 and word.isascii() and any(c.isalpha() for c in word):
                 vocabulary[word] = None

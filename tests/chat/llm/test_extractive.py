@@ -808,6 +808,10 @@ def test_a_question_word_also_matches_the_passages_words_close_to_it_in_meaning(
 def test_close_words_are_measured_with_minilm_only() -> None:
     """The cosine bound is MiniLM's: another model's words are matched as written (and that
     model is not even asked)."""
+    from chat.llm import extractive
+    from knowledge.embeddings import MINILM_ID
+
+    assert frozenset([MINILM_ID]) == extractive.SOFT_TERM_MODELS
     units = passages(REMOVE_TREE)
     groups = _question_groups(REMOVE_TREE_QUESTION, units, "text-embedding-3-small@OpenAI")
     assert all(len(group) == 1 for group in groups)
