@@ -98,6 +98,9 @@ EMBED_LIMIT = 12
 SOFT_TERM_COSINE = 0.75
 SOFT_TERMS = 3
 SOFT_VOCABULARY = 500
+# A question with more terms than this (a pasted text, not a question in other words) is
+# matched as written: its words alone would cost more than the passages'.
+SOFT_QUESTION_TERMS = 32
 SOFT_TERM_MODELS = frozenset([_MINILM])
 # Sections (a chunk's passages under one heading) embedded per question at most, best-ranked
 # chunks first; the section most like the question (at least this cosine) is always quoted.
@@ -1039,7 +1042,7 @@ def _soft_groups(
     SOFT_TERM_COSINE of its own: a question in other words ("pack a folder into a zip
     file") meets the passage's ("archive a directory") on more than the words they share."""
     plain = [frozenset([t]) for t in sorted(terms)]
-    if model_id not in SOFT_TERM_MODELS or not terms:
+    if model_id not in SOFT_TERM_MODELS or not terms or len(terms) > SOFT_QUESTION_TERMS:
         return plain
     vocabulary: dict[str, None] = {}
     for unit in units:  # in retrieval order, then reading order

@@ -859,3 +859,18 @@ def test_the_vector_cache_embeds_a_text_once_and_keeps_the_latest(
     cache.embed(MINILM_ID, ["archive"])  # the least recently used ("directory") goes
     cache.embed(MINILM_ID, ["folder", "directory"])
     assert asked[1:] == [["archive"], ["directory"]]
+
+
+def test_a_pasted_text_is_matched_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Close words are for questions: a text with more terms than SOFT_QUESTION_TERMS would
+    cost an embedding per word, so its words count as written."""
+    from chat.llm import extractive
+    from knowledge.embeddings import MINILM_ID
+
+    long_question = f"{REMOVE_TREE_QUESTION} " + " ".join(
+        f"word{n}x" for n in range(extractive.SOFT_QUESTION_TERMS)
+    )
+    units = passages(REMOVE_TREE)
+    assert all(len(g) == 1 for g in _question_groups(long_question, units, MINILM_ID))
+    monkeypatch.setattr(extractive, "SOFT_QUESTION_TERMS", 100)
+    assert frozenset({"folder", "directory"}) in _question_groups(long_question, units, MINILM_ID)
