@@ -482,7 +482,8 @@ FETCH_API = (
 
 def test_the_section_most_like_a_question_in_other_words_is_quoted_with_its_term() -> None:
     """No sentence under fetch.deadline shares a word (or a word close to one, as "aborted" is
-    to "abort") with the question, but the section as a whole says what it asks; the sentence sharing its words ("long download") is not enough."""
+    to "abort") with the question, but the section as a whole says what it asks; the sentence
+    sharing its words ("long download") is not enough."""
     text = compose_with_minilm(
         "how to abort a download that takes too long", FETCH_API, "fetch.html"
     )
@@ -805,16 +806,20 @@ def test_a_question_word_also_matches_the_passages_words_close_to_it_in_meaning(
     )
 
 
-def test_close_words_are_measured_with_minilm_only() -> None:
+def test_close_words_are_measured_with_minilm_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cosine bound is MiniLM's: another model's words are matched as written (and that
     model is not even asked)."""
     from chat.llm import extractive
+    from knowledge import embeddings
     from knowledge.embeddings import MINILM_ID
 
+    asked: list[str] = []
+    monkeypatch.setattr(embeddings, "embed_texts", lambda model_id, texts: asked.append(model_id))
     assert frozenset([MINILM_ID]) == extractive.SOFT_TERM_MODELS
     units = passages(REMOVE_TREE)
     groups = _question_groups(REMOVE_TREE_QUESTION, units, "text-embedding-3-small@OpenAI")
     assert all(len(group) == 1 for group in groups)
+    assert asked == []
 
 
 def test_without_the_embedding_service_words_are_matched_as_written(
