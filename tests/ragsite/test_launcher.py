@@ -64,12 +64,31 @@ def test_a_child_that_dies_while_starting_stops_the_launch(launch: Launch) -> No
     start, var_dir, (web_port, valkey_port) = launch
     run = start()
     run.wait_for(lambda line: "starting Daphne" in line, "Daphne to be started")
-    launcher = psutil.Process(run.proc.pid)
-    web = next(p for p in launcher.children() if "daphne" in " ".join(p.cmdline()))
+    web = _child_running(psutil.Process(run.proc.pid), "daphne")
     web.kill()
     assert run.wait_exit() == 1, run.output
     assert re.search(r"web \(daphne( \d)?\) exited unexpectedly \(killed by SIGKILL\)", run.output)
     assert_nothing_left(run, var_dir, (web_port, valkey_port))
+
+
+def _child_running(parent: psutil.Process, name: str, timeout: float = 30.0) -> psutil.Process:
+    """The child of `parent` whose command line names `name`. The launcher says "starting
+    Daphne" before it spawns the process, and a child runs the launcher's own command line
+    until it has exec'd, so look until it shows (or fail with what there was)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = []
+        for child in parent.children():
+            try:
+                cmdline = " ".join(child.cmdline())
+            except psutil.NoSuchProcess:
+                continue
+            if name in cmdline:
+                return child
+            seen.append(cmdline)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {name} child within {timeout} s; children: {seen}")
+        time.sleep(0.1)
 
 
 def _wait_for_no_clients(var_dir: Path, timeout: float = 30.0) -> list[tuple[Any, ...]]:
