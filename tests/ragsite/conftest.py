@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -141,6 +142,35 @@ def assert_nothing_left(run: LauncherRun, var_dir: Path, ports: tuple[int, int])
     while (left := ours(var_dir, ports)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left, f"processes left behind: {left}\n{run.output}"
+
+
+def live_children(run: LauncherRun, marker: str) -> list[psutil.Process]:
+    """The launcher's running children whose command line contains `marker`. A child that has
+    just exited (or is a zombie) is left out, and one that has not exec'd yet still shows the
+    launcher's own command line."""
+    found = []
+    for proc in psutil.Process(run.proc.pid).children():
+        try:
+            if marker in " ".join(proc.cmdline()) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def wait_until(
+    predicate: Callable[[], Any], what: str, run: LauncherRun, timeout: float, every: float = 0.5
+) -> Any:
+    """Poll `predicate` until it returns something truthy; fail with the launcher's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if run.proc.poll() is not None:
+            pytest.fail(f"launcher exited ({run.proc.returncode}) before {what}:\n{run.output}")
+        time.sleep(every)
+    pytest.fail(f"no {what} within {timeout:.0f} s:\n{run.output}")
 
 
 Launch = tuple[Callable[..., LauncherRun], Path, tuple[int, int]]

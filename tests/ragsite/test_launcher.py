@@ -17,7 +17,13 @@ import pytest
 
 from ragsite.accounts.bootstrap import EXISTS_MESSAGE
 from tests.conftest import ROOT
-from tests.ragsite.conftest import Launch, assert_nothing_left, http_status
+from tests.ragsite.conftest import (
+    Launch,
+    assert_nothing_left,
+    http_status,
+    live_children,
+    wait_until,
+)
 
 
 @pytest.mark.slow
@@ -64,31 +70,12 @@ def test_a_child_that_dies_while_starting_stops_the_launch(launch: Launch) -> No
     start, var_dir, (web_port, valkey_port) = launch
     run = start()
     run.wait_for(lambda line: "starting Daphne" in line, "Daphne to be started")
-    web = _child_running(psutil.Process(run.proc.pid), "daphne")
+    # The launcher says "starting Daphne" before it spawns the process: look until it shows.
+    web = wait_until(lambda: live_children(run, "daphne"), "a daphne child", run, 30, 0.1)[0]
     web.kill()
     assert run.wait_exit() == 1, run.output
     assert re.search(r"web \(daphne( \d)?\) exited unexpectedly \(killed by SIGKILL\)", run.output)
     assert_nothing_left(run, var_dir, (web_port, valkey_port))
-
-
-def _child_running(parent: psutil.Process, name: str, timeout: float = 30.0) -> psutil.Process:
-    """The child of `parent` whose command line names `name`. The launcher says "starting
-    Daphne" before it spawns the process, and a child runs the launcher's own command line
-    until it has exec'd, so look until it shows (or fail with what there was)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = []
-        for child in parent.children():
-            try:
-                cmdline = " ".join(child.cmdline())
-            except psutil.NoSuchProcess:
-                continue
-            if name in cmdline:
-                return child
-            seen.append(cmdline)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {name} child within {timeout} s; children: {seen}")
-        time.sleep(0.1)
 
 
 def _wait_for_no_clients(var_dir: Path, timeout: float = 30.0) -> list[tuple[Any, ...]]:
@@ -133,15 +120,6 @@ def test_the_launcher_runs_without_celery_or_django_loaded() -> None:
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
-def _web_processes(run: Any) -> list[psutil.Process]:
-    launcher = psutil.Process(run.proc.pid)
-    return [
-        p
-        for p in launcher.children()
-        if "daphne" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE
-    ]
-
-
 def _listens_on(proc: psutil.Process, port: int) -> bool:
     return any(
         c.status == psutil.CONN_LISTEN and c.laddr.port == port
@@ -157,7 +135,7 @@ def test_web_processes_share_the_port_and_the_site_survives_one_dying(launch: La
     run = start(RAGSITE_WEB_PROCESSES="2")
     run.wait_for(lambda line: "ragsite is running at" in line, "banner")
     assert "(2 web processes)" in run.output
-    web = _web_processes(run)
+    web = live_children(run, "daphne")
     assert len(web) == 2, run.output
     assert all(_listens_on(p, web_port) for p in web)
     login = f"http://127.0.0.1:{web_port}/accounts/login/"
@@ -173,14 +151,12 @@ def test_web_processes_share_the_port_and_the_site_survives_one_dying(launch: La
         "the dead web process restarted",
         after=mark,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        again = _web_processes(run)
-        if len(again) == 2 and all(_listens_on(p, web_port) for p in again):
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"two listening web processes expected again:\n{run.output}")
+
+    def both_listening() -> bool:
+        again = live_children(run, "daphne")
+        return len(again) == 2 and all(_listens_on(p, web_port) for p in again)
+
+    wait_until(both_listening, "two listening web processes again", run, 60)
     assert http_status(login) == 200
 
     run.proc.send_signal(signal.SIGTERM)

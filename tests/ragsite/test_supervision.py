@@ -8,8 +8,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,14 @@ import requests
 
 from ragsite.embedded import valkey_ping
 from ragsite.launcher import Backoff
-from tests.ragsite.conftest import ROOT, Launch, LauncherRun, assert_nothing_left
+from tests.ragsite.conftest import (
+    ROOT,
+    Launch,
+    LauncherRun,
+    assert_nothing_left,
+    live_children,
+    wait_until,
+)
 
 RECOVER_TIMEOUT = 120.0  # a bounded wait for a restart, generous for a loaded 2-core box
 PARSE_TIMEOUT = 240.0
@@ -55,19 +60,6 @@ class Api:
         return response.status_code == 200 and response.json().get("code") == 0
 
 
-def _wait(predicate: Callable[[], Any], what: str, run: LauncherRun, timeout: float) -> Any:
-    """Poll `predicate` until it returns something truthy; fail with the launcher's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if run.proc.poll() is not None:
-            pytest.fail(f"launcher exited ({run.proc.returncode}) before {what}:\n{run.output}")
-        time.sleep(0.5)
-    pytest.fail(f"no {what} within {timeout:.0f} s:\n{run.output}")
-
-
 def _api_key(run: LauncherRun) -> str:
     """Create a key with the exact command line the banner suggests."""
     line = run.wait_for(lambda line: "manage.py create_api_key admin" in line, "key hint")
@@ -89,10 +81,10 @@ def _api_key(run: LauncherRun) -> str:
 
 def _child(run: LauncherRun, marker: str) -> psutil.Process:
     """The launcher's current child whose command line contains `marker`."""
-    for proc in psutil.Process(run.proc.pid).children():
-        if marker in " ".join(proc.cmdline()) and proc.status() != psutil.STATUS_ZOMBIE:
-            return proc
-    pytest.fail(f"no live child matching {marker!r}:\n{run.output}")
+    found = live_children(run, marker)
+    if not found:
+        pytest.fail(f"no live child matching {marker!r}:\n{run.output}")
+    return found[0]
 
 
 def _postmaster(var_dir: Path) -> psutil.Process:
@@ -144,20 +136,22 @@ def test_each_child_killed_in_turn_comes_back_by_itself(launch: Launch) -> None:
             f"the worker's death, restart in {delay}",
             after=mark,
         )
-        _wait(lambda mark=mark: _ready_workers(run, mark), "worker ready again", run, 300)
+        wait_until(lambda mark=mark: _ready_workers(run, mark), "worker ready again", run, 300)
     assert api.answers()
 
     # A Daphne process (one of several on a multi-core box): restarted, the API answers.
     mark = run.mark()
     _child(run, "daphne").kill()
     run.wait_for(lambda line: bool(WEB_DEATH.search(line)), "web death", after=mark)
-    _wait(api.answers, "API answering after Daphne's restart", run, RECOVER_TIMEOUT)
+    wait_until(api.answers, "API answering after Daphne's restart", run, RECOVER_TIMEOUT)
 
     # Valkey: restarted on the same port.
     mark = run.mark()
     _child(run, "valkey").kill()
     run.wait_for(lambda line: "valkey exited unexpectedly" in line, "Valkey death", after=mark)
-    _wait(lambda: valkey_ping(valkey_port), "Valkey answering PING again", run, RECOVER_TIMEOUT)
+    wait_until(
+        lambda: valkey_ping(valkey_port), "Valkey answering PING again", run, RECOVER_TIMEOUT
+    )
 
     # PostgreSQL. The launcher is frozen meanwhile so the outage lasts as long as we look at it.
     postmaster = _postmaster(var_dir)
@@ -165,7 +159,7 @@ def test_each_child_killed_in_turn_comes_back_by_itself(launch: Launch) -> None:
     os.kill(run.proc.pid, signal.SIGSTOP)
     try:
         postmaster.kill()
-        _wait(lambda: _gone(postmaster), "the postmaster to die", run, RECOVER_TIMEOUT)
+        wait_until(lambda: _gone(postmaster), "the postmaster to die", run, RECOVER_TIMEOUT)
         response = api.call("GET", "/datasets")
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("application/json")
@@ -176,7 +170,7 @@ def test_each_child_killed_in_turn_comes_back_by_itself(launch: Launch) -> None:
         lambda line: f"PostgreSQL (pid {postmaster.pid}) died" in line, "PG death", after=mark
     )
     assert re.search(r"restarting it in \d+ s", line), line
-    _wait(api.answers, "API answering after PostgreSQL's restart", run, RECOVER_TIMEOUT)
+    wait_until(api.answers, "API answering after PostgreSQL's restart", run, RECOVER_TIMEOUT)
     assert _postmaster(var_dir).pid != postmaster.pid
 
     # Everything that was killed works together again: upload and parse a document.
@@ -194,7 +188,7 @@ def test_each_child_killed_in_turn_comes_back_by_itself(launch: Launch) -> None:
         doc: dict[str, Any] = docs["docs"][0]
         return doc if doc["run"] in {"DONE", "FAIL", "CANCEL"} else None
 
-    done = _wait(parsed, "the parse to finish", run, PARSE_TIMEOUT)
+    done = wait_until(parsed, "the parse to finish", run, PARSE_TIMEOUT)
     assert done["run"] == "DONE", done
     assert done["chunk_count"] > 0
 
