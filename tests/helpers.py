@@ -1,7 +1,9 @@
-"""Assertions on the RAGFlow envelope."""
+"""Assertions on the RAGFlow envelope, and polling for what a background process does."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ragsite.api.codes import RetCode
@@ -31,3 +33,15 @@ def assert_error(response: Any, code: RetCode, message: str | None = None) -> st
     if message is not None:
         assert message in body["message"], body["message"]
     return body["message"]
+
+
+def poll(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
+    """Call `predicate` until it returns something truthy and return that; fail naming `what`
+    after `timeout` seconds (a worker or broker doing its part in the background)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from knowledge.models import Document
 from knowledge.services.datasets import dataset_create
 from ragsite.accounts.models import User
 from tests.conftest import ROOT, _stop, _wait_for_port, free_port, live_env
+from tests.helpers import poll
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -53,22 +53,12 @@ class Valkey:
             self.proc = subprocess.Popen(
                 valkey_command(self.port, self.workdir), stdout=out, stderr=subprocess.STDOUT
             )
-        _wait(lambda: valkey_ping(self.port), 15, "Valkey to answer PING")
+        poll(lambda: valkey_ping(self.port), 15, "Valkey to answer PING")
 
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc)
             self.proc = None
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -104,7 +94,7 @@ def site(django_db_setup: None, broker: Valkey, tmp_path: Path) -> Iterator[str]
     )  # fmt: skip
     try:
         _wait_for_port(port, daphne, tmp_path / "daphne.log")
-        _wait(
+        poll(
             lambda: "ready." in (tmp_path / "worker.log").read_text(errors="replace"),
             90,
             "the worker to be ready",
@@ -172,7 +162,7 @@ def test_a_parse_requested_while_the_broker_is_down_waits_and_runs_when_it_retur
     assert Document.objects.get(pk=stopped).run == Document.Run.CANCEL
 
     broker.start()  # same port, empty: whatever it held is gone
-    done = _wait(
+    done = poll(
         lambda: (d := Document.objects.get(pk=kept)).run != Document.Run.RUNNING and d,
         240,
         "the worker to parse the queued document once the broker is back",

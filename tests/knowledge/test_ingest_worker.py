@@ -16,6 +16,7 @@ from knowledge.models import Document
 from knowledge.services.datasets import dataset_create
 from knowledge.services.documents import Upload, document_upload
 from tests.conftest import _stop, start_worker
+from tests.helpers import poll
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -25,16 +26,6 @@ LONG_TEXT = "\n\n".join(
     f"and the walrus census counted {4000 + i} animals along the shore." * 3
     for i in range(400)
 )
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_worker_killed_mid_parse_does_not_leave_the_document_running(
@@ -65,7 +56,7 @@ def test_a_worker_killed_mid_parse_does_not_leave_the_document_running(
     try:
         with Celery(broker=broker, set_as_current=False) as client:
             client.send_task("knowledge.parse_document", args=[document.pk, 1])
-        _wait(
+        poll(
             lambda: Document.objects.get(pk=document.pk).progress > 0.4,
             120,
             "the victim to start embedding",
@@ -90,7 +81,7 @@ def test_a_worker_killed_mid_parse_does_not_leave_the_document_running(
         RAGSITE_PARSE_STALE_SECONDS="2",
     )
     try:
-        done = _wait(
+        done = poll(
             lambda: (d := Document.objects.get(pk=document.pk)).run != Document.Run.RUNNING and d,
             180,
             "the rescuer to finish the document",

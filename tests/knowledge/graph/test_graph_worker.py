@@ -16,6 +16,7 @@ from knowledge.models import Dataset, EnrichmentJob, GraphEntity, GraphRelation
 from knowledge.models import Document as DocumentModel
 from tests.conftest import _stop, start_worker
 from tests.graph_llm import is_extraction_prompt, register
+from tests.helpers import poll
 from tests.knowledge.graph.corpus import parsed_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -32,16 +33,6 @@ CONFIG = {
         "entity_types": ["organization", "person", "geo"],
     }
 }
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _children(pid: int) -> list[int]:
@@ -87,7 +78,7 @@ def test_a_worker_killed_mid_build_resumes_without_asking_twice(
                 args=[job.pk, job.generation],
                 task_id=task_id(job.pk, job.generation),
             )
-        _wait(lambda: len(extraction_requests()) >= 8, 120, "the victim to read some chunks")
+        poll(lambda: len(extraction_requests()) >= 8, 120, "the victim to read some chunks")
         for pid in [victim.pid, *_children(victim.pid)]:
             os.kill(pid, signal.SIGKILL)
         victim.wait(10)
@@ -105,7 +96,7 @@ def test_a_worker_killed_mid_build_resumes_without_asking_twice(
         live_workdir, broker, name="graph-rescuer", RAGSITE_ENRICHMENT_STALE_SECONDS="2", **env
     )
     try:
-        done = _wait(
+        done = poll(
             lambda: (
                 (j := EnrichmentJob.objects.get(pk=job.pk)).status
                 not in (EnrichmentJob.Status.QUEUED, EnrichmentJob.Status.RUNNING)
