@@ -115,6 +115,39 @@ def test_verdicts_compare_the_test_split_with_the_targets() -> None:
     assert all("no figure" in v for v in old[3:])
 
 
+def test_the_better_leg_takes_each_question_s_better_figure_and_the_margin_shows_it() -> None:
+    from bench.real_docs.run import BETTER_LEG, Outcome, better_leg, verdicts
+
+    outcomes = [
+        Outcome("q1", "keyword 0", 1.0, 1.0, 0.1, fact_rank=0, fact_ndcg=0.9),
+        Outcome("q1", "vector 1", 0.5, 1.0, 0.1, fact_rank=3, fact_ndcg=0.4),
+        Outcome("q1", "hybrid 0.3", 0.2, 0.2, 0.1, fact_rank=None, fact_ndcg=0.1),
+        Outcome("q2", "keyword 0", 0.0, 0.0, 0.1, above_threshold=False, fact_ndcg=None),
+        Outcome("q2", "vector 1", 0.6, 1.0, 0.1, above_threshold=True, fact_rank=2, fact_ndcg=0.5),
+    ]
+    best = {o.qid: o for o in better_leg(outcomes)}
+    assert {o.leg for o in best.values()} == {BETTER_LEG}
+    assert (best["q1"].ndcg, best["q1"].fact_rank, best["q1"].fact_ndcg) == (1.0, 0, 0.9)
+    assert (best["q2"].ndcg, best["q2"].fact_rank, best["q2"].fact_ndcg) == (0.6, 2, 0.5)
+    assert best["q2"].above_threshold and not best["q1"].above_threshold
+
+    def row(v: float, chunk: float) -> dict:
+        return {"test": {"ndcg@10": v, "fact ndcg@10": chunk}, "zh-test": {"ndcg@10": 0.9}}
+
+    table = {
+        "keyword 0": row(0.85, 0.6),
+        "vector 1": row(0.94, 0.61),
+        "hybrid 0.3": row(0.95, 0.72),
+        "bm25 ref": row(0.72, 0.53),
+        BETTER_LEG: row(0.966, 0.69),
+    }
+    margin = verdicts(table)[1]
+    assert "0.95 vs 0.94, +0.0100 (the better leg per question: 0.966, +0.0260)" in margin
+    assert margin.endswith(": NOT met")
+    chunk_margin = verdicts(table)[4]
+    assert "0.72 vs 0.61, +0.1100 (the better leg per question: 0.69, +0.0800): met" in chunk_margin
+
+
 def test_the_chunk_level_relevant_set_is_the_fact_chunks_of_relevant_pages() -> None:
     from bench.real_docs.run import fact_chunks, fact_ndcg
 
