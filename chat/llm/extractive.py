@@ -58,6 +58,10 @@ MAX_CHARS = 1500
 # A whole list is a candidate when it is this small; longer lists are quoted item by item.
 MAX_LIST_ITEMS = 12
 MAX_BLOCK_CHARS = 1200
+# A chosen list item is quoted with its whole list when the list is this short: "CPU >= 4 cores"
+# answers less than the prerequisites list it is one line of.
+SHORT_LIST_ITEMS = 8
+SHORT_LIST_CHARS = 400
 # At most this many code examples in one answer: one shows how, more make it long.
 MAX_CODE = 1
 # Code counts for this much of its score: identifiers and keywords hold many words.
@@ -324,6 +328,10 @@ _ENDS_CLAUSE = re.compile(r"[.!?。！？；;:：,，]\s*$")
 # A line this short without end punctuation, after a blank line or a finished sentence, heads
 # what follows (parsers keep headings as plain lines).
 HEADING_MAX_WORDS = 8
+# An FAQ's question on a line of its own is a heading up to this long.
+QUESTION_HEADING_MAX_WORDS = 20
+QUESTION_HEADING_MAX_CJK = 60
+_QUESTION_END = re.compile(r"[?？]$")
 HEADING_MAX_CJK = 20
 # Lines after a lead-in line become list items when there are at least two this short.
 LINE_ITEM_MAX_CHARS = 100
@@ -490,6 +498,21 @@ def _is_heading_like(line: str) -> bool:
     return len(text.split()) <= HEADING_MAX_WORDS
 
 
+def _is_question_heading(lines: list[str], index: int) -> bool:
+    """A question on a line of its own with text under it: an FAQ's heading ("How to switch
+    the document engine to Infinity?") that parsers kept as plain text. It says what the text
+    under it answers, and is no answer itself."""
+    text = lines[index].strip()
+    if not _QUESTION_END.search(text) or _BULLET.match(lines[index]) or _TABLE_ROW.match(text):
+        return False
+    if index + 1 >= len(lines) or not lines[index + 1].strip():
+        return False
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        return len(text) <= QUESTION_HEADING_MAX_CJK
+    return len(text.split()) <= QUESTION_HEADING_MAX_WORDS
+
+
 @dataclass
 class _Block:
     kind: str  # heading | paragraph | list | table | code
@@ -526,7 +549,11 @@ def _raw_blocks(content: str) -> list[_Block]:
             index, after_break = end, True
             continue
         atx = _ATX_HEADING.match(line)
-        if atx or (after_break and _is_heading_like(line) and not _last_is_lead(blocks)):
+        if atx or (
+            after_break
+            and (_is_heading_like(line) or _is_question_heading(lines, index))
+            and not _last_is_lead(blocks)
+        ):
             title = atx.group(1) if atx else _ANCHOR.sub("", stripped)
             blocks.append(_Block("heading", [title.strip()]))
             index, after_break = index + 1, True
@@ -741,8 +768,11 @@ def _label(heading: str) -> str:
         heading.lower() in ADMONITIONS
         or ": " in heading
         or heading.count("(") != heading.count(")")
+        or _QUESTION_END.search(heading)
     ):
-        return ""  # "Note", "Source code: Lib/csv.py", "CREATE TABLE t (": not what it is about
+        # "Note", "Source code: Lib/csv.py", "CREATE TABLE t (": not what it is about; an FAQ's
+        # question is what the asker asked already.
+        return ""
     if len(heading) > LABEL_MAX_CHARS and "(" in heading:
         heading = heading[: heading.index("(")] + "(…)"
     return heading if len(heading) <= LABEL_MAX_CHARS else heading[: LABEL_MAX_CHARS - 1] + "…"
@@ -1206,7 +1236,28 @@ def select_passages(
         if len(chosen) >= MAX_UNITS:
             chosen.pop()
         chosen.append(extra)
-    return _followed_on(scored, chosen)
+    return _followed_on(scored, _short_lists_whole(units, chosen))
+
+
+def _short_lists_whole(units: list[Unit], chosen: list[int]) -> list[int]:
+    """The chosen passages with each item of a short list (SHORT_LIST_ITEMS, SHORT_LIST_CHARS)
+    in its whole list's place, in the first such item's place: a question about requirements
+    that matches "CPU >= 4 cores" best is answered by the RAM and disk lines beside it too."""
+    whole_of = {
+        order: i
+        for i, unit in enumerate(units)
+        if unit.kind == "list"
+        and len(unit.members) <= SHORT_LIST_ITEMS
+        and len(unit.text) <= SHORT_LIST_CHARS
+        for order in unit.members
+    }
+    out: list[int] = []
+    for i in chosen:
+        pick = whole_of.get(units[i].order, i) if units[i].kind == "item" else i
+        if pick not in out:
+            out.append(pick)
+    lists = [units[i].members for i in out if units[i].kind == "list"]
+    return [i for i in out if not any(units[i].order in members for members in lists)]
 
 
 def _followed_on(scored: Scored, chosen: list[int]) -> list[Unit]:

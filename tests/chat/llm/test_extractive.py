@@ -879,3 +879,55 @@ def test_a_pasted_text_is_matched_as_written(monkeypatch: pytest.MonkeyPatch) ->
     assert all(len(g) == 1 for g in _question_groups(long_question, units, MINILM_ID))
     monkeypatch.setattr(extractive, "SOFT_QUESTION_TERMS", 100)
     assert frozenset({"folder", "directory"}) in _question_groups(long_question, units, MINILM_ID)
+
+
+LONG_LIST = "Options\n" + "\n".join(f"- option number {i} sets the knob {i}" for i in range(10))
+
+
+def test_an_item_of_a_short_list_is_quoted_with_its_whole_list() -> None:
+    # A question about the processor alone matches "CPU >= 4 cores" best; the rest of the
+    # requirements list is what the asker also needs, and it is short.
+    text = compose_with_minilm("Which processor does it need?", HARDWARE, "readme.md")
+    assert "- CPU >= 4 cores\n- RAM >= 16 GB\n- Disk >= 50 GB" in text
+    assert text.count("CPU >= 4 cores") == 1
+    # A long list is still quoted by the item that answers.
+    text = compose_with_minilm("What does option number 7 set?", LONG_LIST, "options.md")
+    assert "option number 7 sets the knob 7" in text
+    assert "knob 3" not in text
+
+
+FAQ = (
+    "How to switch the document engine to Infinity?\n"
+    "Stop all running containers first. Then set DOC_ENGINE to infinity in docker/.env and "
+    "start the containers again.\n"
+    "Which architectures does it support?\n"
+    "We officially support x86 CPUs and NVIDIA GPUs."
+)
+
+
+def test_an_faq_question_on_a_line_of_its_own_is_the_heading_of_its_answer() -> None:
+    units = passages([KnowledgeChunk(0, FAQ, "faq.md")])
+    assert not any(u.text.endswith("?") for u in units)
+    headed = {u.text: u.heading for u in units}
+    assert headed["We officially support x86 CPUs and NVIDIA GPUs."] == (
+        "Which architectures does it support?"
+    )
+    for embedding_model in ("", "sentence-transformers/all-MiniLM-L6-v2@Builtin"):
+        request = ChatRequest(
+            system="",
+            history=[],
+            question="How do I switch the document engine to Infinity?",
+            knowledge=[KnowledgeChunk(0, FAQ, "faq.md")],
+            embedding_model=embedding_model,
+        )
+        text = compose_answer(request)
+        assert "set DOC_ENGINE to infinity" in text
+        # The question is not said back, neither alone nor as a label.
+        assert "Infinity?" not in text
+    # A question inside running prose, or with nothing under it, stays a sentence.
+    prose = "Why does it restart? It reloads its settings.\nWhat happens then?"
+    assert [u.text for u in passages([KnowledgeChunk(0, prose, "p.md")])] == [
+        "Why does it restart?",
+        "It reloads its settings.",
+        "What happens then?",
+    ]
