@@ -274,6 +274,8 @@ _PIECES = re.compile(rf"[{_CJK_CLASS}]{{1,3}}\s*|[^\s{_CJK_CLASS}]+\s*|\s+")
 _BULLET = re.compile(
     r"^\s*(?:[-*+•·▪◦‣]\s+|\d{1,3}[.)]\s+|\d{1,3}、\s*|[a-z][.)]\s+|[（(]\d{1,3}[)）]\s*)"
 )
+# A line inside a list item that starts a quote or a code block of the item.
+_ITEM_BLOCK = re.compile(r"^\s+(?:>|```|~~~)")
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -568,9 +570,16 @@ def _raw_blocks(content: str) -> list[_Block]:
         if _BULLET.match(line):
             items: list[str] = []
             end = index
+            fenced = False  # inside a code block that belongs to the item
             while end < len(lines):
                 current = lines[end]
-                if _BULLET.match(current):
+                if fenced or (items and current[:1].isspace() and _ITEM_BLOCK.match(current)):
+                    # A quote or code block inside the item keeps its lines (and indentation),
+                    # so it renders as what it is, not as "> ```bash > sysctl …" run together.
+                    items[-1] += "\n" + current.rstrip()
+                    if _FENCE.match(current.lstrip(" >")) or _FENCE.match(current.strip()):
+                        fenced = not fenced
+                elif _BULLET.match(current):
                     items.append(current.strip())
                 elif current.strip() and items and (current[:1].isspace()):
                     items[-1] += " " + current.strip()  # an item's wrapped continuation
@@ -1332,6 +1341,8 @@ def render(chosen: list[Unit], *, quote: bool) -> str:
             parts.append((f"{head}{unit.text}" + ("" if head else f"\n{marker.strip()}"), True))
         else:
             head = f"{unit.head}\n" if unit.head and not same_group else ""
+            if marker and _ITEM_BLOCK.match(unit.text.rsplit("\n", 1)[-1]):
+                marker = f"\n\n{marker.strip()}"  # not inside the item's quote or code block
             text = f"{head}{unit.text}{marker}"
             if same_group and parts:
                 parts[-1] = (f"{parts[-1][0]}\n{unit.text}{marker}", True)

@@ -931,3 +931,41 @@ def test_an_faq_question_on_a_line_of_its_own_is_the_heading_of_its_answer() -> 
         "It reloads its settings.",
         "What happens then?",
     ]
+
+
+START_UP = (
+    "Start up the server\n"
+    "1. Ensure `vm.max_map_count` >= 262144:\n"
+    "   > To check the value of `vm.max_map_count`:\n"
+    "   >\n"
+    "   > ```bash\n"
+    "   > sysctl vm.max_map_count\n"
+    "   > ```\n"
+    "2. Clone the repo:\n"
+    "   ```bash\n"
+    "   git clone https://github.com/infiniflow/ragflow.git\n"
+    "   ```\n"
+    "3. Start up the server with Docker Compose."
+)
+
+
+def test_a_quote_or_code_block_inside_a_list_item_keeps_its_lines() -> None:
+    items = [u.text for u in passages([KnowledgeChunk(0, START_UP, "readme.md")])]
+    assert (
+        "1. Ensure `vm.max_map_count` >= 262144:\n"
+        "   > To check the value of `vm.max_map_count`:\n"
+        "   >\n"
+        "   > ```bash\n"
+        "   > sysctl vm.max_map_count\n"
+        "   > ```"
+    ) in items
+    assert (
+        "2. Clone the repo:\n"
+        "   ```bash\n"
+        "   git clone https://github.com/infiniflow/ragflow.git\n"
+        "   ```"
+    ) in items
+    text = compose_with_minilm("How do I start up the server?", START_UP, "readme.md")
+    # The citation never lands on a fence line, where it would leave the code block open.
+    assert not any(line.strip().startswith("```") and "[ID:" in line for line in text.split("\n"))
+    assert "   git clone https://github.com/infiniflow/ragflow.git\n   ```" in text
