@@ -274,6 +274,9 @@ _PIECES = re.compile(rf"[{_CJK_CLASS}]{{1,3}}\s*|[^\s{_CJK_CLASS}]+\s*|\s+")
 _BULLET = re.compile(
     r"^\s*(?:[-*+•·▪◦‣]\s+|\d{1,3}[.)]\s+|\d{1,3}、\s*|[a-z][.)]\s+|[（(]\d{1,3}[)）]\s*)"
 )
+# A Markdown link or image: "[Configuration](https://ragflow.io/docs/dev/configurations)" says
+# "Configuration"; its address's words ("ragflow", "docs") are not what the passage says.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 # A line inside a list item that starts a quote or a code block of the item.
 _ITEM_BLOCK = re.compile(r"^\s+(?:>|```|~~~)")
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -793,6 +796,7 @@ def _units_of(chunk: KnowledgeChunk, rank: int, start: int, groups: list[int]) -
     heading = ""  # of the block being read
 
     def add(text: str, score_text: str, **kwargs: object) -> Unit:
+        score_text = _MARKDOWN_LINK.sub(r"\1", score_text)  # what it says, not where it links
         terms, phrases = _analysed(score_text)
         unit = Unit(
             text=text,
@@ -1180,6 +1184,8 @@ def score_passages(
     question_phrases = _phrases(question)
     relevance: dict[int, float] = {}
     for i, unit in enumerate(units):
+        if unit.kind == "sentence" and _QUESTION_END.search(unit.text):
+            continue  # a question (an FAQ's, cut from its answer) answers nothing
         cosine = cosines.get(i, 0.0)
         semantic = max(0.0, (cosine - EMBEDDING_FLOOR) / (1 - EMBEDDING_FLOOR))
         score = (1 - weight) * shares[i] + weight * semantic
@@ -1290,6 +1296,7 @@ def _followed_on(scored: Scored, chosen: list[int]) -> list[Unit]:
                 and units[j].heading == unit.heading
                 and units[j].order == units[j - 1].order + 1
                 and scored.shares[j] > 0
+                and not _QUESTION_END.search(units[j].text)
                 and len(text) + 1 + len(units[j].text) <= FOLLOW_ON_CHARS
             ):
                 text = f"{text} {units[j].text}"

@@ -969,3 +969,22 @@ def test_a_quote_or_code_block_inside_a_list_item_keeps_its_lines() -> None:
     # The citation never lands on a fence line, where it would leave the code block open.
     assert not any(line.strip().startswith("```") and "[ID:" in line for line in text.split("\n"))
     assert "   git clone https://github.com/infiniflow/ragflow.git\n   ```" in text
+
+
+def test_a_question_is_never_quoted_as_an_answer() -> None:
+    # A chunk can end in an FAQ's question whose answer went to the next chunk.
+    text = "The server listens on port 80 by default.\nHow do I change the port of the server?"
+    for quoted in (
+        compose_with_minilm("How do I change the port of the server?", text, "faq.md"),
+        answer("Which port does the server use?", [KnowledgeChunk(0, text, "faq.md")]),
+    ):
+        assert "port 80" in quoted
+        assert "change the port" not in quoted
+
+
+def test_a_link_counts_by_its_text_not_its_address() -> None:
+    links = "Documentation\n- [Configuration](https://ragflow.io/docs/dev/configurations)"
+    [item] = [u for u in passages([KnowledgeChunk(0, links, "readme.md")]) if u.kind == "item"]
+    assert "configuration" in item.terms
+    assert not {"ragflow", "docs", "https"} & item.terms
+    assert item.text == "- [Configuration](https://ragflow.io/docs/dev/configurations)"
