@@ -277,6 +277,9 @@ _BULLET = re.compile(
 # A Markdown link or image: "[Configuration](https://ragflow.io/docs/dev/configurations)" says
 # "Configuration"; its address's words ("ragflow", "docs") are not what the passage says.
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+# A thematic break, or a Docusaurus / MkDocs admonition's fence (":::note", ":::caution WARNING",
+# ":::", "!!! tip"), on a line of its own.
+_RULE_LINE = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|:::.*|!!!\s+\w.*)$")
 # A line inside a list item that starts a quote or a code block of the item.
 _ITEM_BLOCK = re.compile(r"^\s+(?:>|```|~~~)")
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -527,9 +530,28 @@ class _Block:
     tail: str = ""  # code only: the sentence after it that goes on from it ("which will …")
 
 
+def _without_rules(lines: list[str]) -> list[str]:
+    """The lines with thematic breaks ("---") and admonition fences (":::note", ":::") blank,
+    outside code blocks: they separate what is around them and say nothing themselves (an
+    answer quoting "openai-api-compatible" over "---" would show it as a heading)."""
+    out: list[str] = []
+    fence = ""
+    for line in lines:
+        opened = _FENCE.match(line)
+        if fence:
+            if line.lstrip().startswith(fence):
+                fence = ""
+        elif opened:
+            fence = opened.group(1)
+        elif _RULE_LINE.match(line):
+            line = ""
+        out.append(line)
+    return out
+
+
 def _raw_blocks(content: str) -> list[_Block]:
     """The chunk's lines grouped into headings, paragraphs, lists, tables and code."""
-    lines = markdown_tables(content).splitlines()  # HTML table chunks (PDF, Word) too
+    lines = _without_rules(markdown_tables(content).splitlines())  # HTML tables (PDF, Word) too
     blocks: list[_Block] = []
     index = 0
     after_break = True  # at the start, after a blank line or a finished sentence

@@ -988,3 +988,27 @@ def test_a_link_counts_by_its_text_not_its_address() -> None:
     assert "configuration" in item.terms
     assert not {"ragflow", "docs", "https"} & item.terms
     assert item.text == "- [Configuration](https://ragflow.io/docs/dev/configurations)"
+
+
+def test_rules_and_admonition_fences_separate_passages_and_are_never_quoted() -> None:
+    text = (
+        "Configure LLMs\n"
+        "Click **OpenAI-API-Compatible** to configure a model that speaks its API:\n"
+        "openai-api-compatible\n"
+        "ollama\n"
+        "---\n"
+        ":::note\n"
+        "And you may need to update your API key to access these models.\n"
+        ":::\n"
+        "```yaml\n"
+        "---\n"
+        "title: kept\n"
+        "```"
+    )
+    units = passages([KnowledgeChunk(0, text, "guide.md")])
+    assert not any(u.text.strip() in ("---", ":::", ":::note") for u in units)
+    assert not any(u.text.rstrip().endswith(("\n---", "\n:::")) for u in units)
+    [note] = [u for u in units if u.text.startswith("And you may need")]
+    assert note.label == "Configure LLMs"
+    [code] = [u for u in units if u.kind == "code"]
+    assert "---\ntitle: kept" in code.text
