@@ -15,8 +15,9 @@ from celery import Celery
 from knowledge.enrichment.jobs import task_id
 from knowledge.models import Chunk, Dataset, Document, EnrichmentJob, ModelProvider
 from tests.conftest import _stop, start_worker
+from tests.helpers import poll
 from tests.knowledge.enrichment.helpers import TEXT, parsed_dataset
-from tests.knowledge.test_ingest_worker import _children, _wait
+from tests.knowledge.test_ingest_worker import _children
 from tests.llm_server import LLMServer, is_summary_prompt
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -68,7 +69,7 @@ def test_a_worker_killed_mid_job_resumes_from_its_checkpoint(
             )
         victim = start_worker(live_workdir, broker, name="raptor-victim", **env)
         try:
-            _wait(
+            poll(
                 lambda: (
                     len(
                         (EnrichmentJob.objects.get(pk=job.pk).checkpoint or {}).get(
@@ -82,7 +83,7 @@ def test_a_worker_killed_mid_job_resumes_from_its_checkpoint(
             )
             # ... and to be asking for its second summary of the next one (the first kept).
             seen = len(llm.requests)
-            _wait(lambda: len(llm.requests) >= seen + 2, 60, "the second document's summaries")
+            poll(lambda: len(llm.requests) >= seen + 2, 60, "the second document's summaries")
             for pid in [victim.pid, *_children(victim.pid)]:
                 os.kill(pid, signal.SIGKILL)
             victim.wait(10)
@@ -106,7 +107,7 @@ def test_a_worker_killed_mid_job_resumes_from_its_checkpoint(
             live_workdir, broker, name="raptor-rescuer", RAGSITE_ENRICHMENT_STALE_SECONDS="2", **env
         )
         try:
-            done = _wait(
+            done = poll(
                 lambda: (
                     (j := EnrichmentJob.objects.get(pk=job.pk)).status
                     not in {EnrichmentJob.Status.QUEUED, EnrichmentJob.Status.RUNNING}
