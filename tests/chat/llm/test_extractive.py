@@ -62,16 +62,21 @@ def answer(question: str, knowledge: list[KnowledgeChunk], **kwargs: bool) -> st
     return "".join(ask(question, knowledge, **kwargs))
 
 
-def compose_with_minilm(question: str, text: str, name: str) -> str:
-    """The whole answer to `question` over one chunk, passages ranked by the built-in MiniLM."""
+def compose_one(question: str, text: str, name: str, embedding_model: str) -> str:
+    """The whole answer to `question` over one chunk, with `embedding_model` ("" for none)."""
     request = ChatRequest(
         system="",
         history=[],
         question=question,
         knowledge=[KnowledgeChunk(0, text, name)],
-        embedding_model="sentence-transformers/all-MiniLM-L6-v2@Builtin",
+        embedding_model=embedding_model,
     )
     return compose_answer(request)
+
+
+def compose_with_minilm(question: str, text: str, name: str) -> str:
+    """The whole answer to `question` over one chunk, passages ranked by the built-in MiniLM."""
+    return compose_one(question, text, name, "sentence-transformers/all-MiniLM-L6-v2@Builtin")
 
 
 def test_walrus_question_is_answered_with_the_count() -> None:
@@ -913,14 +918,8 @@ def test_an_faq_question_on_a_line_of_its_own_is_the_heading_of_its_answer() -> 
         "Which architectures does it support?"
     )
     for embedding_model in ("", "sentence-transformers/all-MiniLM-L6-v2@Builtin"):
-        request = ChatRequest(
-            system="",
-            history=[],
-            question="How do I switch the document engine to Infinity?",
-            knowledge=[KnowledgeChunk(0, FAQ, "faq.md")],
-            embedding_model=embedding_model,
-        )
-        text = compose_answer(request)
+        question = "How do I switch the document engine to Infinity?"
+        text = compose_one(question, FAQ, "faq.md", embedding_model)
         assert "set DOC_ENGINE to infinity" in text
         # The question is not said back, neither alone nor as a label.
         assert "Infinity?" not in text
