@@ -336,11 +336,11 @@ _ENDS_CLAUSE = re.compile(r"[.!?。！？；;:：,，]\s*$")
 # A line this short without end punctuation, after a blank line or a finished sentence, heads
 # what follows (parsers keep headings as plain lines).
 HEADING_MAX_WORDS = 8
+HEADING_MAX_CJK = 20
 # An FAQ's question on a line of its own is a heading up to this long.
 QUESTION_HEADING_MAX_WORDS = 20
 QUESTION_HEADING_MAX_CJK = 60
 _QUESTION_END = re.compile(r"[?？]$")
-HEADING_MAX_CJK = 20
 # Lines after a lead-in line become list items when there are at least two this short.
 LINE_ITEM_MAX_CHARS = 100
 # A sentence after code that opens with one of these goes on from the code ("restore_command =
