@@ -506,6 +506,12 @@ def _is_heading_like(line: str) -> bool:
     return len(text.split()) <= HEADING_MAX_WORDS
 
 
+def _is_question(unit: Unit) -> bool:
+    """A sentence that asks (an FAQ's question cut from its answer, "Why does it restart?"):
+    it answers nothing, so it is never quoted, chosen, followed on to or picked for a section."""
+    return unit.kind == "sentence" and bool(_QUESTION_END.search(unit.text))
+
+
 def _is_question_heading(lines: list[str], index: int) -> bool:
     """A question on a line of its own with text under it: an FAQ's heading ("How to switch
     the document engine to Infinity?") that parsers kept as plain text. It says what the text
@@ -1206,8 +1212,8 @@ def score_passages(
     question_phrases = _phrases(question)
     relevance: dict[int, float] = {}
     for i, unit in enumerate(units):
-        if unit.kind == "sentence" and _QUESTION_END.search(unit.text):
-            continue  # a question (an FAQ's, cut from its answer) answers nothing
+        if _is_question(unit):
+            continue
         cosine = cosines.get(i, 0.0)
         semantic = max(0.0, (cosine - EMBEDDING_FLOOR) / (1 - EMBEDDING_FLOOR))
         score = (1 - weight) * shares[i] + weight * semantic
@@ -1318,7 +1324,7 @@ def _followed_on(scored: Scored, chosen: list[int]) -> list[Unit]:
                 and units[j].heading == unit.heading
                 and units[j].order == units[j - 1].order + 1
                 and scored.shares[j] > 0
-                and not _QUESTION_END.search(units[j].text)
+                and not _is_question(units[j])
                 and len(text) + 1 + len(units[j].text) <= FOLLOW_ON_CHARS
             ):
                 text = f"{text} {units[j].text}"
@@ -1338,7 +1344,9 @@ def _section_pick(scored: Scored, chosen: list[int]) -> int | None:
     if cosine < SECTION_MIN_COSINE or any(i in members for i in chosen):
         return None
     qualified = [i for i in members if i in scored.relevance]
-    return max(qualified, key=lambda i: scored.relevance[i]) if qualified else members[0]
+    if qualified:
+        return max(qualified, key=lambda i: scored.relevance[i])
+    return next((i for i in members if not _is_question(scored.units[i])), None)
 
 
 # --- composing --------------------------------------------------------------------------------

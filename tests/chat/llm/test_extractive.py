@@ -1011,3 +1011,16 @@ def test_rules_and_admonition_fences_separate_passages_and_are_never_quoted() ->
     assert note.label == "Configure LLMs"
     [code] = [u for u in units if u.kind == "code"]
     assert "---\ntitle: kept" in code.text
+
+
+def test_the_section_pick_never_opens_with_a_question() -> None:
+    from chat.llm.extractive import Scored, _section_pick
+
+    text = "Ports\nWhy does the port change? Set PORT in the environment file and restart."
+    units = passages([KnowledgeChunk(0, text, "faq.md")])
+    assert [u.text for u in units][:1] == ["Why does the port change?"]
+    # A section most like the question, none of whose passages qualified on their own.
+    scored = Scored(units, [0.0] * len(units), {}, {}, {}, [(0.9, list(range(len(units))))])
+    pick = _section_pick(scored, [])
+    assert pick is not None
+    assert units[pick].text == "Set PORT in the environment file and restart."
