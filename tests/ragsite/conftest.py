@@ -21,6 +21,8 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.helpers import poll
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
@@ -161,16 +163,18 @@ def live_children(run: LauncherRun, marker: str) -> list[psutil.Process]:
 def wait_until(
     predicate: Callable[[], Any], what: str, run: LauncherRun, timeout: float, every: float = 0.5
 ) -> Any:
-    """Poll `predicate` until it returns something truthy; fail with the launcher's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """`poll` for a launcher run: fail with the launcher's output, and as soon as it exits."""
+
+    def while_running() -> Any:
         value = predicate()
-        if value:
-            return value
-        if run.proc.poll() is not None:
+        if not value and run.proc.poll() is not None:
             pytest.fail(f"launcher exited ({run.proc.returncode}) before {what}:\n{run.output}")
-        time.sleep(every)
-    pytest.fail(f"no {what} within {timeout:.0f} s:\n{run.output}")
+        return value
+
+    try:
+        return poll(while_running, timeout, what, every)
+    except AssertionError:
+        pytest.fail(f"no {what} within {timeout:.0f} s:\n{run.output}")
 
 
 Launch = tuple[Callable[..., LauncherRun], Path, tuple[int, int]]
